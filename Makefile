@@ -1,0 +1,44 @@
+# Two commands on a fresh machine: `make run` and `make test`.
+SHELL := /bin/bash
+UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+
+.PHONY: run test lint typecheck contracts unit bench soak fonts sync clean demo
+
+.tools/bin/uv:
+	@command -v uv >/dev/null 2>&1 || { python3 -m venv .tools && .tools/bin/pip install -q uv; }
+
+sync: .tools/bin/uv
+	@$(UV) sync --frozen
+
+fonts:
+	@bash scripts/ensure-cjk-font.sh
+
+run: sync fonts
+	$(UV) run smart-teller run --simulated
+
+lint: sync
+	$(UV) run ruff check .
+	$(UV) run ruff format --check .
+
+typecheck: sync
+	$(UV) run mypy kiosk devices
+
+contracts: sync
+	$(UV) run lint-imports
+
+unit: sync
+	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m "not soak"
+
+test: lint typecheck contracts unit
+
+bench: sync
+	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller bench --out bench.json
+
+soak: sync
+	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m soak
+
+demo: sync
+	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller demo enquiry --out demo-out
+
+clean:
+	rm -rf .venv .tools .mypy_cache .ruff_cache .pytest_cache
