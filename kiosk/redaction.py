@@ -1,0 +1,33 @@
+"""Redaction of card data and PINs from any text that leaves the process (logs, journal, errors)."""
+
+from __future__ import annotations
+
+import re
+
+# 13-19 digits, optionally grouped by spaces or dashes: the shape of a PAN.
+_PAN = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+# ISO 7813 track 1 (%B...^...^...?) and track 2 (;PAN=...?) data.
+_TRACK1 = re.compile(r"%B[0-9]{1,19}\^[^?]{0,80}\?.?")
+_TRACK2 = re.compile(r";[0-9]{1,19}=[0-9]{0,40}\?.?")
+# key=value or "key": "value" pairs whose key names a PIN or PIN block.
+_PIN_FIELD = re.compile(
+    r"""(?ix)
+    (["']?\b(?:pin|pin_?block|new_?pin|old_?pin|pvv|track[123]?|cvv2?|password)\b["']?\s*[:=]\s*)
+    (b?["'][^"']*["']|[^\s,;}\]]+)
+    """
+)
+
+
+def mask_pan(pan: str) -> str:
+    """First 6 and last 4 digits at most (PCI DSS), the rest as '*'."""
+    digits = re.sub(r"[^0-9]", "", pan)
+    if len(digits) < 11:
+        return "*" * len(digits)
+    return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
+
+
+def redact(text: str) -> str:
+    text = _TRACK1.sub("[TRACK1]", text)
+    text = _TRACK2.sub("[TRACK2]", text)
+    text = _PIN_FIELD.sub(lambda m: m.group(1) + "[REDACTED]", text)
+    return _PAN.sub(lambda m: mask_pan(m.group(0)), text)

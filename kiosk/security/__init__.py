@@ -1,0 +1,1 @@
+"""Security: PIN handling (simulated HSM), encryption at rest, masking, technician accounts."""

@@ -1,0 +1,180 @@
+"""Typed settings: defaults, then a TOML file, then ``SMART_TELLER_*`` environment variables.
+
+A fresh machine needs none of them: the embedded defaults are SQLite in the per-user data dir and the
+simulators. Nested keys use ``__`` in the environment (``SMART_TELLER_DEVICES__PRINTER=tcp://...``); the two
+operator-facing names are flat: ``SMART_TELLER_DATA_DIR`` and ``SMART_TELLER_DATABASE_URL``.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+ENV_PREFIX = "SMART_TELLER_"
+CONFIG_FILE_ENV = "SMART_TELLER_CONFIG"
+
+
+class SettingsError(Exception):
+    """A bad setting; the message is one line that names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DeviceSettings(_Section):
+    """Where each device is. Empty means "not configured": journeys that need it are out of service."""
+
+    card_reader: str = ""
+    pin_pad: str = ""
+    card_dispenser: str = ""
+    id_reader: str = ""
+    printer: str = ""
+    camera: str = ""
+    baud_rate: int = Field(default=115200, gt=0)
+    command_timeout_s: float = Field(default=5.0, gt=0)
+
+
+class BiometricsSettings(_Section):
+    # Calibrated on ../shared/faces: see docs/biometrics.md for the distance distributions.
+    threshold: float = Field(default=0.5, gt=0, lt=1.5)
+    detection_scale: float = Field(default=0.5, gt=0, le=1)
+    liveness_challenges: int = Field(default=2, ge=1, le=5)
+    max_attempts: int = Field(default=3, ge=1, le=10)
+
+
+class SecuritySettings(_Section):
+    # Test-only key shared with the PIN pad simulator; a real deployment injects keys into the EPP and HSM.
+    pin_key_hex: str = "0123456789ABCDEFFEDCBA9876543210"
+    pin_key_aes_hex: str = "000102030405060708090A0B0C0D0E0F"
+    pin_tries: int = Field(default=3, ge=1, le=10)
+    tech_lockout_failures: int = Field(default=5, ge=1)
+    tech_lockout_minutes: int = Field(default=30, ge=1)
+    tech_idle_minutes: int = Field(default=15, ge=1)
+
+    @field_validator("pin_key_hex", "pin_key_aes_hex")
+    @classmethod
+    def _hex_key(cls, value: str) -> str:
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError as exc:
+            raise ValueError("must be hexadecimal") from exc
+        if len(raw) not in (16, 24, 32):
+            raise ValueError("must be 16, 24 or 32 bytes")
+        return value
+
+
+class JourneySettings(_Section):
+    idle_timeout_s: int = Field(default=60, ge=5)
+    idle_warning_s: int = Field(default=15, ge=1)
+    take_card_timeout_s: int = Field(default=30, ge=5)
+    take_card_warning_s: int = Field(default=10, ge=1)
+    pin_reentry_threshold_minor: int = Field(default=500_000, ge=0)  # ¥5,000.00
+    minimum_age_years: int = Field(default=16, ge=0)
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+    )
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("smart-teller")))
+    database_url: str = ""
+    kiosk_id: str = Field(default="KIOSK-0001", min_length=1, max_length=32)
+    bank_name: str = "Smart Teller Bank"
+    branch: str = "Main Branch"
+    language: Literal["en", "zh_CN"] = "en"
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    devices: DeviceSettings = DeviceSettings()
+    biometrics: BiometricsSettings = BiometricsSettings()
+    security: SecuritySettings = SecuritySettings()
+    journeys: JourneySettings = JourneySettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # init (the TOML file's values, passed in by load_settings) < environment.
+        return (env_settings, init_settings)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'smart-teller.db'}"
+
+    def redacted(self) -> dict[str, Any]:
+        """Settings for display: key material and database passwords hidden."""
+        data = self.model_dump(mode="json")
+        data["security"]["pin_key_hex"] = "********"
+        data["security"]["pin_key_aes_hex"] = "********"
+        url = data.get("database_url") or ""
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            user = creds.split(":", 1)[0]
+            data["database_url"] = f"{scheme}://{user}:********@{host}"
+        return data
+
+
+def default_config_file() -> Path:
+    return Path(platformdirs.user_config_dir("smart-teller")) / "settings.toml"
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Defaults < TOML file < environment < explicit overrides. Raises :class:`SettingsError`."""
+    path = config_file
+    if path is None and os.environ.get(CONFIG_FILE_ENV):
+        path = Path(os.environ[CONFIG_FILE_ENV])
+    file_values: dict[str, Any] = {}
+    if path is None:
+        candidate = default_config_file()
+        path = candidate if candidate.exists() else None
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise SettingsError(f"settings file {path} does not exist") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+    try:
+        settings = Settings(**file_values)
+        if overrides:
+            settings = Settings(**_merge(file_values, overrides))
+    except ValidationError as exc:
+        raise SettingsError(_one_line(exc, path)) from None
+    return settings
+
+
+def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _one_line(exc: ValidationError, path: Path | None) -> str:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "settings"
+    where = f" (in {path})" if path else ""
+    message = first["msg"]
+    if first["type"] == "extra_forbidden":
+        message = "unknown setting"
+    more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return f"bad setting {key}{where}: {message}{more}"

@@ -1,0 +1,97 @@
+"""The ``smart-teller`` console script: one entry point for technicians and developers.
+
+Sub-commands live in ``ui/commands/<name>.py`` (each defines ``app``) and are found at start, so each
+capability brings its own command. Bad settings or an unreachable database give one line on stderr and
+exit code 2, never a traceback.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+from importlib.metadata import PackageNotFoundError, version
+
+import typer
+
+from kiosk.db.engine import DatabaseUnavailable
+from kiosk.security.vault import VaultError
+from kiosk.settings import SettingsError
+
+app = typer.Typer(
+    name="smart-teller",
+    help="Smart Teller: self-service banking kiosk. Run the kiosk, its simulators, and the technician tools.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version() -> str:
+    try:
+        return version("smart-teller")
+    except PackageNotFoundError:
+        return "0+unknown"
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(f"smart-teller {_version()}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    show_version: bool = typer.Option(
+        False, "--version", callback=_show_version, is_eager=True, help="Print the version and exit."
+    ),
+) -> None:
+    """Smart Teller command line."""
+
+
+def _register_commands() -> None:
+    import ui.commands as package
+
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"ui.commands.{module_info.name}")
+        sub = getattr(module, "app", None)
+        if isinstance(sub, typer.Typer):
+            name = sub.info.name or module_info.name.replace("_", "-")
+            if getattr(module, "SINGLE_COMMAND", False):
+                app.registered_commands.extend(sub.registered_commands)
+            else:
+                app.add_typer(sub, name=name)
+
+
+def fail(message: str, code: int = 2) -> typer.Exit:
+    """Print one line on stderr; the caller raises the returned Exit."""
+    typer.echo(f"smart-teller: {message}", err=True)
+    return typer.Exit(code)
+
+
+def main(argv: list[str] | None = None) -> int:
+    _register_commands()
+    try:
+        app(args=argv, prog_name="smart-teller", standalone_mode=False)
+    except (SettingsError, DatabaseUnavailable, VaultError) as exc:
+        typer.echo(f"smart-teller: {exc}", err=True)
+        return 2
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except typer.Abort:
+        typer.echo("smart-teller: aborted", err=True)
+        return 130
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    except Exception as exc:  # click usage errors and the like
+        import click
+
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
