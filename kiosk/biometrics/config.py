@@ -1,0 +1,53 @@
+"""Tunable biometric parameters. The app settings map onto this frozen dataclass."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Calibrated on ../shared/faces with scripts/calibrate_face_threshold.py; see docs/biometrics.md.
+# face_recognition's own default is 0.6; a bank errs towards refusing an impostor.
+DEFAULT_MATCH_THRESHOLD = 0.5
+
+
+@dataclass(frozen=True)
+class BiometricsConfig:
+    """Everything the detector, the matcher and the liveness check can be tuned with."""
+
+    # 1:1 match: the largest face matches when the Euclidean distance of the 128-d encodings is <= this.
+    threshold: float = DEFAULT_MATCH_THRESHOLD
+    # HOG detection runs on a copy scaled by this factor ...
+    detection_scale: float = 0.5
+    # ... but never shrunk below this short side (an ID-card photo is small already).
+    detection_min_side: int = 240
+    # dlib upsampling of the detection copy: 1 finds faces of ~80 px in a 640x480 frame at scale 0.5.
+    detection_upsample: int = 1
+    # A second face at least this fraction of the largest face's area means "please stand alone".
+    several_faces_min_area_ratio: float = 0.2
+    # A face box this close (px, detection copy) to the frame edge counts as cut off.
+    partial_face_margin_px: int = 1
+    num_jitters: int = 1
+
+    # Liveness: a randomised challenge of this many steps (blink, turn left, turn right).
+    challenge_steps: int = 2
+    # Frames with one face whose eye aspect ratio and head yaw form this session's baseline.
+    baseline_frames: int = 5
+    # A blink: EAR falls below baseline * close ratio, then returns above baseline * reopen ratio.
+    blink_close_ratio: float = 0.72
+    blink_reopen_ratio: float = 0.88
+    # A head turn: the nose moves sideways from the eye midpoint by this many inter-ocular distances
+    # (relative to the baseline). The opposite turn by the same amount fails the step.
+    turn_min_yaw: float = 0.12
+    # Whether the camera image is mirrored (a selfie preview); flips which way "left" is.
+    camera_mirrored: bool = False
+    step_timeout_s: float = 6.0
+    baseline_timeout_s: float = 5.0
+    # Motion check: consecutive frames (downscaled, blurred grey) differing by at least this mean
+    # grey level count as "changed"; at least this fraction of pairs must change.
+    motion_min_mean_diff: float = 0.6
+    motion_min_changed_fraction: float = 0.3
+    motion_min_pairs: int = 8
+    max_attempts: int = 3
+
+    # Worker process.
+    request_timeout_s: float = 15.0
+    startup_timeout_s: float = 60.0
