@@ -1,0 +1,42 @@
+"""What the kiosk expects of a receipt printer (structural: any driver with these methods fits)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Protocol
+
+from devices.base import DeviceEvent, DeviceStatus, Operation
+from devices.printer.escpos import PrinterStatus
+from devices.printer.layout import ReceiptDocument
+
+
+@dataclass(frozen=True)
+class PrintReport:
+    """What happened to one receipt (the value of a print Operation's Result, also on failure)."""
+
+    bytes_sent: int
+    seconds: float
+    before: PrinterStatus | None
+    after: PrinterStatus | None
+
+    @property
+    def paper(self) -> str:
+        status = self.after or self.before
+        return status.paper if status is not None else "unknown"
+
+
+class ReceiptPrinter(Protocol):
+    def start(self) -> None: ...
+
+    def close(self, timeout: float = 5.0) -> None: ...
+
+    def status(self) -> DeviceStatus: ...
+
+    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]: ...
+
+    def print_receipt(self, doc: ReceiptDocument) -> Operation[PrintReport]: ...
+
+    def query_status(self) -> Operation[PrinterStatus]: ...
+
+    def counters(self) -> dict[str, int]: ...
