@@ -32,7 +32,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
     if database and database != ":memory:":
-        Path(database).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        except (OSError, ValueError) as exc:
+            raise DatabaseUnavailable(f"cannot create the database folder for {database!r}: {exc}") from None
     engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "isolation_level": None})
 
     @event.listens_for(engine, "connect")

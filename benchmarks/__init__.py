@@ -1,0 +1,1 @@
+"""The benchmark suite behind ``smart-teller bench``: one module per area, each with ``run(quick)``."""

@@ -1,0 +1,52 @@
+"""``python -m simulators``: serve every simulated device on loopback, each in its own process.
+
+Prints one JSON object (device class → {"url", "control"}) on stdout once every simulator listens, then
+runs until SIGINT/SIGTERM, when it stops each child and joins it.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from simulators.fleet import DEVICE_CLASSES, SimulatorFleet, default_faces_dir
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m simulators", description=__doc__)
+    parser.add_argument("--json", action="store_true", help="print the addresses as one JSON line")
+    parser.add_argument("--seed", type=int, default=0, help="seed for every simulator's randomness")
+    parser.add_argument("--out", default=None, help="folder for rendered receipts (default: a temp dir)")
+    parser.add_argument("--faces", default=str(default_faces_dir()), help="folder with the test faces")
+    parser.add_argument(
+        "--only", action="append", choices=DEVICE_CLASSES, help="serve only these device classes"
+    )
+    parser.add_argument("--base-port", type=int, default=0, help="fixed ports from here on (0: ephemeral)")
+    args = parser.parse_args(argv)
+
+    fleet = SimulatorFleet(
+        seed=args.seed,
+        out_dir=args.out,
+        faces_dir=args.faces,
+        only=args.only,
+        base_port=args.base_port,
+    )
+    try:
+        addresses = fleet.start()
+    except Exception as exc:
+        fleet.stop()
+        print(f"simulators: {exc}", file=sys.stderr)
+        return 2
+    if args.json:
+        print(json.dumps(addresses), flush=True)
+    else:
+        for device, address in addresses.items():
+            print(f"{device:15} {address['url']:40} control {address['control']}", flush=True)
+    fleet.wait_for_signal()
+    fleet.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,50 @@
+import json
+import logging
+from pathlib import Path
+
+from kiosk.logs import setup_logging
+from kiosk.redaction import mask_pan, redact
+
+PAN = "4321987654321098"
+
+
+def test_mask_pan_keeps_first_six_and_last_four_at_most() -> None:
+    assert mask_pan(PAN) == "432198******1098"
+    assert mask_pan("4321 9876 5432 1098 7") == "432198*******0987"
+    assert mask_pan("1234567890") == "**********"
+
+
+def test_redact_masks_pans_pins_and_tracks() -> None:
+    line = (
+        f"card {PAN} in; pin=1234; pin_block: 0412AC89ABCDEF67; "
+        f"track2 ;{PAN}=29121010000000000000? t1 %B{PAN}^DOE/JANE^2912101?"
+    )
+    out = redact(line)
+    assert PAN not in out
+    assert "1234;" not in out
+    assert "0412AC89ABCDEF67" not in out
+    assert "=2912" not in out and "DOE/JANE" not in out
+    assert "432198******1098" in out
+
+
+def test_redact_leaves_ordinary_text_alone() -> None:
+    text = "transfer T-000123 of 1,234.50 CNY at 2026-11-26 12:00 posted"
+    assert redact(text) == text
+
+
+def test_log_file_is_json_and_redacted(tmp_path: Path) -> None:
+    log_file = setup_logging(tmp_path, "INFO")
+    logger = logging.getLogger("smart-teller.test")
+    logger.info("card %s inserted, pin=%s", PAN, "9876")
+    try:
+        raise ValueError(f"bad card {PAN}")
+    except ValueError:
+        logger.exception("failed")
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    content = log_file.read_text()
+    assert PAN not in content
+    assert "9876" not in content
+    records = [json.loads(line) for line in content.splitlines()]
+    assert records[0]["msg"] == "card 432198******1098 inserted, pin=[REDACTED]"
+    assert "432198******1098" in records[1]["exc"]

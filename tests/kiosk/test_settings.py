@@ -1,0 +1,90 @@
+from pathlib import Path
+
+import pytest
+
+from kiosk.settings import SettingsError, load_settings
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    import os
+
+    for key in list(os.environ):
+        if key.startswith("SMART_TELLER_"):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
+
+
+def test_defaults_need_nothing_and_point_at_sqlite_in_the_data_dir() -> None:
+    settings = load_settings()
+    assert settings.language == "en"
+    assert settings.effective_database_url.startswith("sqlite:///")
+    assert settings.effective_database_url.endswith("smart-teller.db")
+    assert settings.devices.printer == ""
+
+
+def test_toml_file_then_environment_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text('kiosk_id = "K-7"\nlanguage = "zh_CN"\n[devices]\nprinter = "tcp://127.0.0.1:9100"\n')
+    settings = load_settings(config)
+    assert (settings.kiosk_id, settings.language, settings.devices.printer) == (
+        "K-7",
+        "zh_CN",
+        "tcp://127.0.0.1:9100",
+    )
+    monkeypatch.setenv("SMART_TELLER_LANGUAGE", "en")
+    monkeypatch.setenv("SMART_TELLER_DEVICES__PRINTER", "socket://127.0.0.1:7009")
+    monkeypatch.setenv("SMART_TELLER_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SMART_TELLER_DATABASE_URL", "postgresql://kiosk@db/bank")
+    settings = load_settings(config)
+    assert settings.language == "en"
+    assert settings.kiosk_id == "K-7"
+    assert settings.devices.printer == "socket://127.0.0.1:7009"
+    assert settings.data_dir == tmp_path / "data"
+    assert settings.effective_database_url == "postgresql://kiosk@db/bank"
+
+
+def test_config_file_named_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config = tmp_path / "elsewhere.toml"
+    config.write_text('bank_name = "Branch Bank"\n')
+    monkeypatch.setenv("SMART_TELLER_CONFIG", str(config))
+    assert load_settings().bank_name == "Branch Bank"
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        ("[biometrics]\nthresold = 0.4\n", "bad setting biometrics.thresold"),
+        ("[biometrics]\nthreshold = 7\n", "bad setting biometrics.threshold"),
+        ('language = "fr"\n', "bad setting language"),
+        ("kiosk_id = \n", "is not valid TOML"),
+        ('[security]\npin_key_hex = "XYZ"\n', "bad setting security.pin_key_hex"),
+    ],
+)
+def test_bad_settings_give_one_line_naming_the_key(tmp_path: Path, content: str, expected: str) -> None:
+    config = tmp_path / "settings.toml"
+    config.write_text(content)
+    with pytest.raises(SettingsError) as err:
+        load_settings(config)
+    message = str(err.value)
+    assert expected in message
+    assert "\n" not in message
+
+
+def test_bad_environment_value_names_the_variable_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMART_TELLER_DEVICES__BAUD_RATE", "fast")
+    with pytest.raises(SettingsError, match=r"devices\.baud_rate"):
+        load_settings()
+
+
+def test_missing_settings_file_is_an_error(tmp_path: Path) -> None:
+    with pytest.raises(SettingsError, match="does not exist"):
+        load_settings(tmp_path / "nope.toml")
+
+
+def test_redacted_hides_keys_and_database_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("SMART_TELLER_DATABASE_URL", "postgresql://kiosk:s3cret@db:5432/bank")
+    shown = load_settings().redacted()
+    assert "s3cret" not in str(shown)
+    assert shown["database_url"] == "postgresql://kiosk:********@db:5432/bank"
+    assert shown["security"]["pin_key_hex"] == "********"

@@ -1,0 +1,82 @@
+"""The console script as an operator meets it: in a child process, with a throw-away data dir."""
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def run_cli(
+    *args: str, env_extra: dict[str, str], stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMART_TELLER_")}
+    env.update(env_extra)
+    return subprocess.run(
+        [sys.executable, "-m", "ui.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        input=stdin,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def env(tmp_path: Path) -> dict[str, str]:
+    return {"SMART_TELLER_DATA_DIR": str(tmp_path / "data"), "XDG_CONFIG_HOME": str(tmp_path / "config")}
+
+
+def test_help_lists_the_commands(env: dict[str, str]) -> None:
+    result = run_cli("--help", env_extra=env)
+    assert result.returncode == 0
+    for command in ("db", "simulators", "bench", "settings"):
+        assert command in result.stdout
+
+
+def test_version(env: dict[str, str]) -> None:
+    result = run_cli("--version", env_extra=env)
+    assert result.returncode == 0
+    assert result.stdout.startswith("smart-teller ")
+
+
+def test_db_upgrade_creates_the_database_in_the_data_dir(env: dict[str, str]) -> None:
+    result = run_cli("db", "upgrade", env_extra=env)
+    assert result.returncode == 0, result.stderr
+    assert (Path(env["SMART_TELLER_DATA_DIR"]) / "smart-teller.db").exists()
+    status = run_cli("db", "status", env_extra=env)
+    assert status.returncode == 0
+    assert "current" in status.stdout
+
+
+def test_unreachable_database_is_one_line_and_exit_2(env: dict[str, str]) -> None:
+    result = run_cli(
+        "db", "upgrade", env_extra={**env, "SMART_TELLER_DATABASE_URL": "postgresql://k@127.0.0.1:1/b"}
+    )
+    assert result.returncode == 2
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "unreachable" in lines[0]
+    assert "Traceback" not in result.stderr
+
+
+def test_broken_settings_file_is_one_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    config = tmp_path / "bad.toml"
+    config.write_text("[devices]\nprinterr = 'tcp://x'\n")
+    result = run_cli("settings", "show", env_extra={**env, "SMART_TELLER_CONFIG": str(config)})
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"smart-teller: bad setting devices.printerr (in {config}): unknown setting"
+    ]
+
+
+def test_settings_show_is_json_without_secrets(env: dict[str, str]) -> None:
+    result = run_cli("settings", "show", env_extra=env)
+    assert result.returncode == 0
+    shown = json.loads(result.stdout)
+    assert shown["security"]["pin_key_hex"] == "********"
+    assert shown["data_dir"] == env["SMART_TELLER_DATA_DIR"]
