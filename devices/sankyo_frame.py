@@ -8,9 +8,10 @@ one. TEXT is ASCII: a host command is a command letter + command char + paramete
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
-from devices.serial_link import ACK, NAK, Rejected
+from devices.serial_link import ACK, NAK, ExchangeStats, ProtocolError, Rejected, SerialLink, exchange
 
 STX = 0xF2
 HEADER_LEN = 3
@@ -22,10 +23,12 @@ __all__ = [
     "MAX_TEXT_LEN",
     "NAK",
     "STX",
+    "DeviceFramer",
     "FrameDecoder",
     "FrameError",
     "Rejected",
     "Reply",
+    "SankyoTransport",
     "command_text",
     "crc16_xmodem",
     "decode_frame",
@@ -34,7 +37,7 @@ __all__ = [
 ]
 
 
-class FrameError(ValueError):
+class FrameError(ProtocolError):
     """A frame or reply that does not follow the protocol; the message is the reason."""
 
 
@@ -161,3 +164,86 @@ def command_text(letter: str, cmd: str, pm: str, data: bytes = b"") -> bytes:
     if len(letter) != 1 or len(cmd) != 1 or len(pm) != 1:
         raise FrameError("command letter, command and parameter are one character each")
     return (letter + cmd + pm).encode("ascii") + data
+
+
+class SankyoTransport:
+    """Host side of the frame layer on an open link: send a command, get its parsed reply.
+
+    Raises :class:`devices.base.DeviceLinkError` when the device is gone or silent, and a
+    :class:`devices.serial_link.ProtocolError` when it answers but not sensibly (NAKs, garbage).
+    """
+
+    def __init__(
+        self,
+        link: SerialLink,
+        letter: str,
+        *,
+        ack_timeout: float = 0.5,
+        reply_timeout: float = 3.0,
+        max_resends: int = 3,
+    ) -> None:
+        self.link = link
+        self.letter = letter
+        self.ack_timeout = ack_timeout
+        self.reply_timeout = reply_timeout
+        self.max_resends = max_resends
+        self.stats = ExchangeStats()
+
+    def call(self, cmd: str, pm: str, data: bytes = b"", *, reply_timeout: float | None = None) -> Reply:
+        text = command_text(self.letter, cmd, pm, data)
+        reply_text = exchange(
+            self.link,
+            encode_frame(text),
+            FrameDecoder,
+            ack_timeout=self.ack_timeout,
+            reply_timeout=self.reply_timeout if reply_timeout is None else reply_timeout,
+            max_resends=self.max_resends,
+            stats=self.stats,
+            what=f"{self.letter}{cmd}{pm}",
+        )
+        reply = parse_reply(reply_text, self.letter)
+        if (reply.cmd, reply.pm) != (cmd, pm):
+            raise FrameError(f"reply is for {reply.cmd}{reply.pm}, not for the {cmd}{pm} we sent")
+        return reply
+
+    def close(self) -> None:
+        self.link.close()
+
+
+class DeviceFramer:
+    """Device side of the frame layer (used by simulators and by tests that play the device).
+
+    ``feed`` takes host bytes and returns what the device sends back: ACK + the reply frame for each good
+    command frame, NAK for a frame that fails its checks, nothing for stray bytes. ``nak_next`` makes the
+    device refuse the next N good frames too (fault injection).
+    """
+
+    def __init__(self, handle: Callable[[bytes], bytes]) -> None:
+        self._handle = handle
+        self._decoder = FrameDecoder()
+        self.nak_next = 0
+        self.frames_received = 0
+        self.naks_sent = 0
+        self.rejections: list[str] = []
+
+    def reset(self) -> None:
+        self._decoder = FrameDecoder()
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        for item in self._decoder.feed(data):
+            if isinstance(item, Rejected):
+                self.rejections = [*self.rejections[-19:], item.reason]
+                if item.bad_frame:
+                    self.naks_sent += 1
+                    out.append(NAK)
+                continue
+            self.frames_received += 1
+            if self.nak_next > 0:
+                self.nak_next -= 1
+                self.naks_sent += 1
+                out.append(NAK)
+                continue
+            out.append(ACK)
+            out += encode_frame(self._handle(item))
+        return bytes(out)

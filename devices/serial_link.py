@@ -13,11 +13,13 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 import serial
 
-from devices.base import DeviceLinkError
+from devices.base import CancelToken, Completion, DeviceLinkError, DriverBase, Operation, Result
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -115,7 +117,11 @@ class FrameDecoder(Protocol):
     def feed(self, data: bytes) -> list[bytes | Rejected]: ...
 
 
-class ExchangeFailed(Exception):
+class ProtocolError(ValueError):
+    """Bytes that do not follow the device's protocol; the message is the reason."""
+
+
+class ExchangeFailed(ProtocolError):
     """The device refused or garbled the command on every attempt (NAK, garbage, bad frames)."""
 
 
@@ -192,3 +198,23 @@ def _read_reply(link: SerialLink, decoder: FrameDecoder, timeout: float) -> tupl
                 # a rejected reply means the device's answer is lost: resend rather than wait
                 return None, item.reason
             return item, ""
+
+
+class SerialDriverBase(DriverBase):
+    """What the framed serial drivers share on top of :class:`DriverBase`: commands whose protocol
+    errors end as ``hardware_error`` results, and waits that honour Cancel and driver shutdown."""
+
+    def _pause(self, token: CancelToken, seconds: float) -> bool:
+        """Sleep; True if the caller cancelled or the driver is closing."""
+        return token.wait(seconds) or self._stop.is_set()
+
+    def _command(self, name: str, job: Callable[[CancelToken], Result[T]]) -> Operation[T]:
+        def guarded(token: CancelToken) -> Result[T]:
+            try:
+                return job(token)
+            except ProtocolError as exc:
+                log.warning("%s %s: %s", self.name, name, exc)
+                self._set_state(self.status().state, error=str(exc))
+                return Result.fail(Completion.HARDWARE_ERROR, str(exc))
+
+        return self.submit(name, guarded)
