@@ -1,0 +1,1 @@
+"""Camera: OpenCV ``VideoCapture`` driver (device index, file or MJPEG URL) with a frame watchdog."""
