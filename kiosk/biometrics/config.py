@@ -51,3 +51,19 @@ class BiometricsConfig:
     # Worker process.
     request_timeout_s: float = 15.0
     startup_timeout_s: float = 60.0
+
+
+def config_from_settings(section: object, base: BiometricsConfig | None = None) -> BiometricsConfig:
+    """Map the app's ``settings.biometrics`` section onto the config (fields it lacks keep defaults)."""
+    from dataclasses import replace
+
+    names = {
+        "threshold": "threshold",
+        "detection_scale": "detection_scale",
+        "liveness_challenges": "challenge_steps",
+        "challenge_steps": "challenge_steps",
+        "max_attempts": "max_attempts",
+        "camera_mirrored": "camera_mirrored",
+    }
+    values = {ours: getattr(section, theirs) for theirs, ours in names.items() if hasattr(section, theirs)}
+    return replace(base or BiometricsConfig(), **values)
