@@ -58,6 +58,7 @@ class PrinterDevice(SimulatedDevice):
         self.cutter_jam = False  # armed: the next cut fails
         self.cutter_error = False  # latched after a failed cut
         self.drop_after: int | None = None
+        self.paper_end_at: int | None = None
         self._job_failed_reason: str | None = None
         self._bytes_since_connect = 0
         self.receipts: list[RenderedReceipt] = []
@@ -107,6 +108,8 @@ class PrinterDevice(SimulatedDevice):
             self._interp = self._new_interpreter()
             raise DropLink
         self._bytes_since_connect += len(data)
+        if self.paper_end_at is not None and self._bytes_since_connect >= self.paper_end_at:
+            self.paper_out, self.paper_end_at = True, None
         reply = self._interp.feed(data)
         if (self.paper_out or self.cover_open) and self._interp.has_content:
             # print data arrived while the printer was stopped: this job cannot come out whole
@@ -181,10 +184,17 @@ class PrinterDevice(SimulatedDevice):
         self.drop_after = self._bytes_since_connect + int(nbytes)
         return self.snapshot()
 
+    def ctl_paper_end_after(self, nbytes: int) -> dict[str, Any]:
+        """The roll runs out once ``nbytes`` more bytes arrived (the job in progress is not finished)."""
+        if int(nbytes) < 0:
+            raise ValueError("nbytes must be >= 0")
+        self.paper_end_at = self._bytes_since_connect + int(nbytes)
+        return self.snapshot()
+
     def ctl_clear_faults(self) -> dict[str, Any]:
         self.paper_low = self.paper_out = self.cover_open = False
         self.cutter_jam = self.cutter_error = False
-        self.drop_after = None
+        self.drop_after = self.paper_end_at = None
         return self.snapshot()
 
     def ctl_receipts(self) -> list[dict[str, Any]]:
