@@ -1,0 +1,64 @@
+"""Fixtures for the bank tests: a migrated SQLite bank with an ephemeral vault and the seed data."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
+
+from kiosk.bank.seed import seed_bank
+from kiosk.db.engine import make_engine
+from kiosk.db.migrate import upgrade
+from kiosk.security.vault import Vault, install_vault
+
+
+def stand_in_pvv(pan: str, pin: str) -> str:
+    """Tests' stand-in for the HSM: a keyed hash of PAN and PIN (the real one lives in kiosk.security)."""
+    return hashlib.sha256(f"test-hsm|{pan}|{pin}".encode()).hexdigest()[:16]
+
+
+class FakeClock:
+    """A settable UTC clock so bank days and clearing delays are under the test's control."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self.now = start or datetime(2026, 3, 10, 2, 0, tzinfo=UTC)  # 10:00 in Beijing
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def vault() -> Vault:
+    vault = Vault.ephemeral()
+    install_vault(vault)
+    return vault
+
+
+@pytest.fixture
+def engine(tmp_path: Path, vault: Vault) -> Iterator[Engine]:
+    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+    upgrade(engine, "0002_bank")
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def seeded(engine: Engine, vault: Vault) -> Engine:
+    with Session(engine) as session:
+        seed_bank(session, vault, pvv_for=stand_in_pvv)
+    return engine
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def pvv_for() -> object:
+    return stand_in_pvv

@@ -1,0 +1,105 @@
+"""``smart-teller bank check|seed|clear``: ledger invariants, seed data, one clearing-house cycle."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import TYPE_CHECKING, cast
+
+import typer
+
+if TYPE_CHECKING:
+    from kiosk.settings import Settings
+
+app = typer.Typer(
+    name="bank", help="The bank's ledger: invariant check, seed data, clearing.", no_args_is_help=True
+)
+
+
+@app.command()
+def check(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
+    """Trial balance and ledger invariants; exit 1 naming the violated rule."""
+    from kiosk.bank.check import check_ledger
+    from kiosk.runtime import start_runtime
+    from kiosk.settings import load_settings
+
+    runtime = start_runtime(load_settings())
+    try:
+        with runtime.engine.connect() as conn:
+            report = check_ledger(conn)
+    finally:
+        runtime.close()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                {
+                    "ok": report.ok,
+                    "counts": report.counts,
+                    "violations": [{"rule": v.rule, "detail": v.detail} for v in report.violations],
+                }
+            )
+        )
+    if not report.ok:
+        first = report.violations[0]
+        others = f" (+{len(report.violations) - 1} more rules)" if len(report.violations) > 1 else ""
+        typer.echo(f"smart-teller: bank check failed: {first.rule}: {first.detail}{others}", err=True)
+        raise typer.Exit(1)
+    if not as_json:
+        counts = ", ".join(f"{value} {name}" for name, value in report.counts.items())
+        typer.echo(f"ok: trial balance zero, invariants hold ({counts})")
+
+
+@app.command()
+def seed() -> None:
+    """Create the seed customers, accounts and cards (once; test PINs are in the README)."""
+    from sqlalchemy.orm import Session
+
+    from kiosk.bank.seed import seed_bank
+    from kiosk.runtime import start_runtime
+    from kiosk.settings import load_settings
+
+    settings = load_settings()
+    pvv_for = _hsm_pvv_for(settings)
+    runtime = start_runtime(settings)
+    try:
+        with Session(runtime.engine) as session:
+            report = seed_bank(session, runtime.vault, pvv_for=pvv_for)
+    finally:
+        runtime.close()
+    verb = "created" if report.created else "already present"
+    typer.echo(f"seed {verb}: {report.customers} customers, {report.accounts} accounts, {report.cards} cards")
+
+
+@app.command()
+def clear() -> None:
+    """Run one cycle of the simulated clearing house (settle or reject other-bank transfers)."""
+    from kiosk.bank.clearing import ClearingHouse
+    from kiosk.bank.ledger import Ledger
+    from kiosk.runtime import start_runtime
+    from kiosk.settings import load_settings
+
+    runtime = start_runtime(load_settings())
+    try:
+        report = ClearingHouse(Ledger(runtime.engine)).run_cycle()
+    finally:
+        runtime.close()
+    typer.echo(
+        json.dumps({"settled": report.settled, "rejected": report.rejected, "waiting": report.waiting})
+    )
+
+
+def _hsm_pvv_for(settings: Settings) -> Callable[[str, str], str]:
+    """The simulated HSM: ``kiosk.security.hsm.pvv_for_settings(settings)`` returns (pan, pin) → PVV."""
+    try:
+        from kiosk.security import hsm  # type: ignore[attr-defined,unused-ignore]
+    except ImportError:
+        raise _fail("the simulated HSM (kiosk.security.hsm) is not installed; cannot compute PVVs") from None
+    factory = getattr(hsm, "pvv_for_settings", None)
+    if factory is None:
+        raise _fail("kiosk.security.hsm has no pvv_for_settings(settings); cannot compute PVVs")
+    return cast(Callable[[str, str], str], factory(settings))
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.echo(f"smart-teller: {message}", err=True)
+    return typer.Exit(2)
