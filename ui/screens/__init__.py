@@ -1,0 +1,1 @@
+"""One class per kiosk screen; flow lives in plain Python (see ui.screens.base.Navigation)."""
