@@ -177,9 +177,8 @@ def seed_bank(session: Session, vault: Vault, *, pvv_for: Callable[[str, str], s
     session.commit()
 
     numbers = [account.number for spec in SEED_CUSTOMERS for account in spec.accounts]
-    ids = dict(
-        session.execute(select(Account.number, Account.id).where(Account.number.in_(numbers))).tuples()
-    )
+    query = select(Account.number, Account.id).where(Account.number.in_(numbers))
+    ids = {number: account_id for number, account_id in session.execute(query)}
     # End the session's transaction before the ledger writes on its own connection: SQLite has one writer.
     session.commit()
     engine = session.get_bind()
