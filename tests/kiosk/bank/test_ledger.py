@@ -124,7 +124,8 @@ def test_daily_limits_by_amount_and_count_reset_next_bank_day(
     with seeded.begin() as conn:
         conn.execute(
             text(
-                "UPDATE bank_accounts SET daily_transfer_limit_minor=50000, daily_transfer_count_limit=3 WHERE id=:i"
+                "UPDATE bank_accounts SET daily_transfer_limit_minor=50000, daily_transfer_count_limit=3"
+                " WHERE id=:i"
             ),
             {"i": wang},
         )
@@ -234,8 +235,9 @@ def test_check_catches_an_unbalanced_transfer_smuggled_in(seeded: Engine) -> Non
     with seeded.begin() as conn:
         conn.execute(
             text(
-                "INSERT INTO bank_postings (transfer_id, account_id, amount_minor, balance_after_minor, currency,"
-                " description, created_at) VALUES (1, 4, 1, 0, 'CNY', 'forged', '2026-03-10 00:00:00')"
+                "INSERT INTO bank_postings (transfer_id, account_id, amount_minor, balance_after_minor,"
+                " currency, description, created_at)"
+                " VALUES (1, 4, 1, 0, 'CNY', 'forged', '2026-03-10 00:00:00')"
             )
         )
     with seeded.connect() as conn:
