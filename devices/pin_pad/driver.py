@@ -1,0 +1,289 @@
+"""PIN pad (EPP) driver: ``E`` commands over a pyserial URL, one I/O thread.
+
+The driver never sees a PIN: during PIN entry the pad reports ``*`` per digit and hands over only the
+enciphered block, which the driver relays as bytes without logging it. Between commands it polls ``E3``,
+so function keys pressed on an idle pad and a tamper alarm become events.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Any
+
+from devices.base import CancelToken, Completion, DeviceInfo, DeviceLinkError, DeviceState, Operation, Result
+from devices.pin_pad import protocol as p
+from devices.sankyo_frame import FrameError, Reply, SankyoTransport
+from devices.serial_link import ProtocolError, SerialDriverBase, SerialLink
+
+log = logging.getLogger(__name__)
+
+ERROR_COMPLETION = {
+    p.ErrorCode.UNKNOWN_COMMAND: Completion.UNSUPPORTED,
+    p.ErrorCode.BAD_PARAMETER: Completion.INVALID_DATA,
+    p.ErrorCode.NO_PIN: Completion.USER_ERROR,
+    p.ErrorCode.TAMPERED: Completion.HARDWARE_ERROR,
+    p.ErrorCode.NO_KEY: Completion.HARDWARE_ERROR,
+}
+
+
+class PinPadDriver(SerialDriverBase):
+    device_class = "pin_pad"
+    model = "EPP (Sankyo-framed E command set)"
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        ack_timeout: float = 0.5,
+        reply_timeout: float = 3.0,
+        max_resends: int = 3,
+        poll_interval: float = 0.05,
+        idle_poll_interval: float = 0.25,
+    ) -> None:
+        super().__init__(url, name=name)
+        self.ack_timeout = ack_timeout
+        self.reply_timeout = reply_timeout
+        self.max_resends = max_resends
+        self.poll_interval = poll_interval
+        self.idle_poll_interval = idle_poll_interval
+        self._transport: SankyoTransport | None = None
+        self._firmware = ""
+        self._tamper: bool | None = None
+        self._keys_stale = False
+
+    # -- link --------------------------------------------------------------------------------
+    def _connect(self) -> None:
+        link = SerialLink.open(self.url)
+        transport = SankyoTransport(
+            link,
+            p.COMMAND_LETTER,
+            ack_timeout=self.ack_timeout,
+            reply_timeout=self.reply_timeout,
+            max_resends=self.max_resends,
+        )
+        try:
+            self._transport = transport
+            self._tamper = None
+            self._refresh_status()
+        except Exception:
+            self._transport = None
+            transport.close()
+            raise
+
+    def _disconnect(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def _on_connected(self) -> None:
+        if self._tamper:
+            self._set_state(DeviceState.FRAUD_ATTEMPT, error="pad tampered")
+        else:
+            self._set_state(DeviceState.ONLINE)
+
+    def _idle_interval(self) -> float:
+        return self.idle_poll_interval
+
+    def _idle(self) -> None:
+        try:
+            reply = self._call(p.READ_KEYS)
+            if reply.positive:
+                for code in reply.data.decode("ascii", "replace"):
+                    if code == p.MASKED or code in p.CLEAR_TEXT_KEYS:
+                        continue  # a digit on an idle pad is not ours to report
+                    self._emit("key_pressed", key=p.key_name(code), mode="idle")
+            if self._keys_stale:
+                self._keys_stale = False
+                self._refresh_status()
+        except ProtocolError as exc:
+            log.warning("%s key poll: %s", self.name, exc)
+
+    # -- helpers -----------------------------------------------------------------------------
+    def _call(self, cmd_pm: tuple[str, str], data: bytes = b"") -> Reply:
+        if self._transport is None:
+            raise DeviceLinkError("not connected")
+        reply = self._transport.call(cmd_pm[0], cmd_pm[1], data)
+        if reply.positive:
+            self._observe(p.reply_state(reply))
+        return reply
+
+    def _observe(self, state: p.PadState) -> None:
+        """Every positive reply carries the tamper flag: raise the alarm the moment it flips."""
+        was = self._tamper
+        self._tamper = state.tamper
+        active = state.mode in (p.EntryMode.PIN, p.EntryMode.CLEAR)
+        if state.tamper:
+            self._set_state(DeviceState.FRAUD_ATTEMPT, error="pad tampered", tamper=True, entry_active=False)
+            if not was:
+                self._keys_stale = True  # a real EPP erases its keys when opened
+                self._emit("tamper")
+        else:
+            self._set_state(DeviceState.ONLINE, tamper=False, entry_active=active, entry_mode=state.mode.name)
+
+    def _refresh_status(self) -> p.PadInfo:
+        reply = self._call(p.STATUS)
+        if not reply.positive:
+            raise FrameError(f"status refused with error {reply.code}")
+        info = p.parse_status_data(reply.data)
+        self._firmware = info.firmware
+        self._set_state(self.status().state, keys={"tdes": info.tdes_key, "aes": info.aes_key})
+        return info
+
+    def _fail(self, reply: Reply, what: str) -> Result[Any]:
+        error = p.reply_error(reply)
+        if error is p.ErrorCode.TAMPERED and not self._tamper:
+            self._tamper = True
+            self._set_state(DeviceState.FRAUD_ATTEMPT, error="pad tampered", tamper=True, entry_active=False)
+            self._emit("tamper")
+        return Result.fail(ERROR_COMPLETION[error], f"{what}: {p.ERROR_TEXT[error]}")
+
+    def _stop_entry(self) -> None:
+        try:
+            self._call(p.STOP_ENTRY)
+        except ProtocolError as exc:
+            log.warning("%s: stopping entry failed: %s", self.name, exc)
+
+    # -- public API --------------------------------------------------------------------------
+    def info(self) -> DeviceInfo:
+        keys = self.status().detail.get("keys", {})
+        return DeviceInfo(
+            self.device_class,
+            self.model,
+            self.url,
+            self._firmware,
+            {
+                "pin_formats": [0, 4],
+                "pin_length": [p.MIN_PIN_LEN, p.MAX_PIN_LEN],
+                "function_keys": [f"F{i}" for i in range(1, 9)],
+                "clear_text_entry": True,
+                "keys_loaded": dict(keys),
+            },
+        )
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        return dict(self.info().capabilities)
+
+    def reset(self) -> Operation[str]:
+        def job(token: CancelToken) -> Result[str]:
+            reply = self._call(p.INITIALISE)
+            if not reply.positive:
+                return self._fail(reply, "initialise")
+            self._refresh_status()
+            return Result.success(self._firmware)
+
+        return self._command("reset", job)
+
+    def get_pin(
+        self, min_len: int, max_len: int, timeout: float, pan: str, pin_format: int = 0
+    ) -> Operation[bytes]:
+        def job(token: CancelToken) -> Result[bytes]:
+            try:
+                params = p.encode_pin_entry(min_len, max_len, max(1, min(999, round(timeout))))
+                pan_data = p.encode_pan(pan)
+                block_cmd = p.GET_PIN_BLOCK[pin_format]
+            except (FrameError, KeyError) as exc:
+                return Result.fail(Completion.INVALID_DATA, f"PIN entry parameters: {exc}")
+            reply = self._call(p.START_PIN_ENTRY, params)
+            if not reply.positive:
+                return self._fail(reply, "start PIN entry")
+            ended = self._collect_pin_keys(token, timeout)
+            if ended is not None:
+                return ended
+            reply = self._call(block_cmd, pan_data)
+            if not reply.positive:
+                return self._fail(reply, "get PIN block")
+            return Result.success(p.parse_pin_block(reply, pin_format))
+
+        return self._command("get_pin", job)
+
+    def _collect_pin_keys(self, token: CancelToken, timeout: float) -> Result[bytes] | None:
+        """Relay masked keys until ENTER (None: go on to the block) or an ending Result."""
+        deadline = time.monotonic() + timeout
+        try:
+            while True:
+                reply = self._call(p.READ_KEYS)
+                if not reply.positive:
+                    return self._fail(reply, "read keys")
+                state = p.reply_state(reply)
+                if state.tamper:
+                    return Result.fail(Completion.HARDWARE_ERROR, "pad tampered during PIN entry")
+                for code in reply.data.decode("ascii", "replace"):
+                    if code in p.CLEAR_TEXT_KEYS:
+                        # a pad that leaks digits in PIN mode is broken; say so without the digit
+                        self._stop_entry()
+                        return Result.fail(Completion.HARDWARE_ERROR, "pad reported a clear key in PIN mode")
+                    name = p.key_name(code)
+                    self._emit("key_pressed", key=name, mode="pin")
+                    if name == "ENTER":
+                        return None
+                    if name == "CANCEL":
+                        return Result.fail(Completion.CANCELLED, "customer pressed Cancel")
+                if state.mode is p.EntryMode.PIN_READY:
+                    return None
+                if state.mode is p.EntryMode.IDLE:
+                    return Result.fail(Completion.HARDWARE_ERROR, "pad left PIN entry on its own")
+                if time.monotonic() >= deadline:
+                    self._stop_entry()
+                    return Result.fail(Completion.TIMEOUT, f"no PIN within {timeout:g}s")
+                if self._pause(token, self.poll_interval):
+                    self._stop_entry()
+                    return Result.fail(Completion.CANCELLED, "PIN entry cancelled")
+        finally:
+            self._set_state(self.status().state, entry_active=False)
+
+    def get_amount(self, max_digits: int = 9, timeout: float = 60.0, decimals: int = 2) -> Operation[int]:
+        def job(token: CancelToken) -> Result[int]:
+            try:
+                data = p.encode_clear_entry(max_digits + (1 if decimals else 0))
+            except FrameError as exc:
+                return Result.fail(Completion.INVALID_DATA, str(exc))
+            reply = self._call(p.START_CLEAR_ENTRY, data)
+            if not reply.positive:
+                return self._fail(reply, "start clear-text entry")
+            text = ""
+            deadline = time.monotonic() + timeout
+            try:
+                while True:
+                    reply = self._call(p.READ_KEYS)
+                    if not reply.positive:
+                        return self._fail(reply, "read keys")
+                    for code in reply.data.decode("ascii", "replace"):
+                        name = p.key_name(code)
+                        self._emit("key_pressed", key=name, mode="clear")
+                        if name in p.CLEAR_TEXT_KEYS:
+                            text += name
+                        elif name == "BACKSPACE":
+                            text = text[:-1]
+                        elif name == "CLEAR":
+                            text = ""
+                        elif name == "CANCEL":
+                            return Result.fail(Completion.CANCELLED, "customer pressed Cancel")
+                        elif name == "ENTER":
+                            return parse_amount(text, decimals)
+                    if time.monotonic() >= deadline:
+                        self._stop_entry()
+                        return Result.fail(Completion.TIMEOUT, f"no amount within {timeout:g}s")
+                    if self._pause(token, self.poll_interval):
+                        self._stop_entry()
+                        return Result.fail(Completion.CANCELLED, "amount entry cancelled")
+            finally:
+                self._set_state(self.status().state, entry_active=False)
+
+        return self._command("get_amount", job)
+
+
+def parse_amount(text: str, decimals: int = 2) -> Result[int]:
+    """Keyed text → integer minor units (``12.5`` → 1250); a bad entry is a user error, not a crash."""
+    whole, dot, frac = text.partition(".")
+    if not whole and not frac:
+        return Result.fail(Completion.USER_ERROR, "no amount entered")
+    if not (whole or "0").isdigit() or (frac and not frac.isdigit()) or "." in frac:
+        return Result.fail(Completion.USER_ERROR, "amount must be digits with at most one decimal point")
+    if dot and decimals == 0:
+        return Result.fail(Completion.USER_ERROR, "this amount takes no decimals")
+    if len(frac) > decimals:
+        return Result.fail(Completion.USER_ERROR, f"at most {decimals} decimals")
+    return Result.success(int(whole or "0") * 10**decimals + int(frac.ljust(decimals, "0") or "0"))
