@@ -20,11 +20,12 @@ import itertools
 import json
 import os
 import secrets
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk.security.pinblock import PinBlockError, PinBlockFormat, decrypt_pin_block
-from kiosk.settings import SecuritySettings
+from kiosk.settings import SecuritySettings, Settings
 
 PVV_METHOD = "H1"
 _PVV_DOMAIN = b"smart-teller-pvv-v1"
@@ -145,3 +146,8 @@ class SimulatedHsm:
         if not (pin.isascii() and pin.isdigit() and 4 <= len(pin) <= 12):
             raise HsmError("PIN must be 4..12 decimal digits")
         return self._pvv(pan, pin)
+
+
+def pvv_for_settings(settings: Settings) -> Callable[[str, str], str]:
+    """(pan, pin) → PVV with this kiosk's keys: ONLY for seeding the documented test cards."""
+    return SimulatedHsm.from_settings(settings.security, settings.data_dir / "keys").pvv_for_clear_pin

@@ -33,7 +33,11 @@ from kiosk.redaction import mask_pan
 SKIPPED_DIRS = frozenset({"keys"})
 _MAX_FILE_BYTES = 512 * 1024 * 1024
 
-_DIGIT_RUN = re.compile(r"[0-9](?:[ -]?[0-9]){12,}")
+_DIGIT_RUN = re.compile(r"[0-9]+(?:[ -][0-9]+)*")
+# How PANs are printed in groups: 4-4-4-4(-3), 4-6-5 (Amex), 4-6-4 (Diners). Dates (2031-01-01) are not.
+_PAN_GROUPING = re.compile(
+    r"[0-9]{4}(?:[ -][0-9]{4}){2,3}(?:[ -][0-9]{1,4})?|[0-9]{4}[ -][0-9]{6}[ -][0-9]{4,5}"
+)
 _HEX_TOKEN = re.compile(r"[0-9A-Fa-f]+")
 _PIN_WORD = re.compile(r"(?i)(?:\bpin|pin_?code|passcode|密码)")
 _PIN_BLOCK_HEX = re.compile(
@@ -86,6 +90,15 @@ def _inside_hex_token(text: str, start: int, end: int) -> bool:
     return right - left >= 32 and any(c.isalpha() for c in token)
 
 
+def _runs(group_text: str, offset: int) -> Iterator[tuple[int, str]]:
+    """(offset, digits) to test: the whole thing if grouped like a PAN, else each plain run on its own."""
+    if _PAN_GROUPING.fullmatch(group_text):
+        yield offset, re.sub(r"[ -]", "", group_text)
+        return
+    for part in re.finditer(r"[0-9]{13,}", group_text):
+        yield offset + part.start(), part.group(0)
+
+
 def _pan_candidates(digits: str) -> Iterator[str]:
     if 13 <= len(digits) <= 19:
         if digits[0] != "0":
@@ -113,13 +126,13 @@ def _scan_text(
     for match in _TRACK2.finditer(text):
         yield Finding(path, base + match.start() * width, "track2", "ISO 7813 track 2 data")
     for match in _DIGIT_RUN.finditer(text):
-        if _inside_hex_token(text, match.start(), match.end()):
-            continue
-        digits = re.sub(r"[ -]", "", match.group(0))
-        for candidate in _pan_candidates(digits):
-            if candidate not in not_pans and luhn_ok(candidate):
-                yield Finding(path, base + match.start() * width, "pan", mask_pan(candidate))
-                break
+        for start, digits in _runs(match.group(0), match.start()):
+            if _inside_hex_token(text, start, start + len(digits)):
+                continue
+            for candidate in _pan_candidates(digits):
+                if candidate not in not_pans and luhn_ok(candidate):
+                    yield Finding(path, base + start * width, "pan", mask_pan(candidate))
+                    break
     for match in _PIN_BLOCK_HEX.finditer(text):
         yield Finding(
             path, base + match.start(1) * width, "pin_block", "hex PIN block next to a PIN-block word"

@@ -1,0 +1,100 @@
+"""``smart-teller tech add|list|unlock``: technician and supervisor accounts (no default credentials)."""
+
+from __future__ import annotations
+
+import typer
+
+
+def _die(message: str, code: int) -> SystemExit:
+    """One line on stderr; SystemExit, not typer.Exit: with standalone_mode=False click returns Exit codes."""
+    typer.echo(f"smart-teller: {message}", err=True)
+    return SystemExit(code)
+
+
+app = typer.Typer(name="tech", help="Technician and supervisor accounts.", no_args_is_help=True)
+
+
+def _service():  # type: ignore[no-untyped-def]
+    from kiosk.journal import Journal
+    from kiosk.runtime import start_runtime
+    from kiosk.security.techs import TechnicianService
+    from kiosk.settings import load_settings
+
+    settings = load_settings()
+    runtime = start_runtime(settings)
+    journal = Journal(settings.data_dir / "journal", settings.kiosk_id)
+    return runtime, journal, TechnicianService(runtime.sessions, settings.security, journal=journal)
+
+
+@app.command()
+def add(
+    username: str = typer.Argument(..., help="Login name: lower-case letters, digits, '.', '_' or '-'."),
+    role: str = typer.Option("technician", "--role", help="technician or supervisor."),
+    password_stdin: bool = typer.Option(False, "--password-stdin", help="Read the password from stdin."),
+) -> None:
+    """Create an account; the password is asked twice (or read once from standard input)."""
+    import sys
+
+    from kiosk.security.techs import TechError
+
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    runtime, journal, service = _service()
+    try:
+        service.add(username, password, role, by="cli")
+    except TechError as exc:
+        raise _die(str(exc), 1) from None
+    finally:
+        journal.close()
+        runtime.close()
+    typer.echo(f"{role} {username} added")
+
+
+@app.command("list")
+def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """List accounts with their role, lock-out and last login (never a password hash)."""
+    import json
+
+    runtime, journal, service = _service()
+    try:
+        accounts = service.accounts()
+    finally:
+        journal.close()
+        runtime.close()
+    rows = [
+        {
+            "username": a.username,
+            "role": a.role.value,
+            "failed_logins": a.failed_logins,
+            "locked_until": a.locked_until.isoformat() if a.locked_until else None,
+            "last_login": a.last_login.isoformat() if a.last_login else None,
+            "created": a.created.isoformat(),
+        }
+        for a in accounts
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if not rows:
+        typer.echo("no technician accounts: create one with `smart-teller tech add USERNAME`")
+    for row in rows:
+        locked = f", locked until {row['locked_until']}" if row["locked_until"] else ""
+        typer.echo(f"{row['username']} ({row['role']}), last login {row['last_login'] or 'never'}{locked}")
+
+
+@app.command()
+def unlock(username: str = typer.Argument(..., help="The locked-out account.")) -> None:
+    """End a lock-out now and clear the failure count."""
+    from kiosk.security.techs import TechError
+
+    runtime, journal, service = _service()
+    try:
+        service.unlock(username, by="cli")
+    except TechError as exc:
+        raise _die(str(exc), 1) from None
+    finally:
+        journal.close()
+        runtime.close()
+    typer.echo(f"{username} unlocked")
