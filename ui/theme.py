@@ -112,6 +112,7 @@ def stylesheet(scale: float = 1.0, palette: Palette = PALETTE) -> str:
     return f"""
 QWidget {{ background: {p.background}; color: {p.text}; font-size: {base}px; }}
 QLabel {{ background: transparent; }}
+QWidget[role="transparent"] {{ background: transparent; }}
 QLabel[role="hero"] {{ font-size: {hero}px; font-weight: 700; }}
 QLabel[role="title"] {{ font-size: {title}px; font-weight: 700; }}
 QLabel[role="subtitle"] {{ font-size: {button}px; color: {p.text_muted}; }}
@@ -150,7 +151,7 @@ QPushButton[variant="key-action"] {{
     min-width: {key}px; padding: 0 {px(8, scale)}px; font-size: {base}px;
     background: {p.disabled_bg}; border-width: 2px;
 }}
-QPushButton[variant="key-action"][checked="true"] {{ background: {p.accent}; color: {p.on_accent}; }}
+QPushButton[variant="key-action"][accent="true"] {{ background: {p.accent}; color: {p.on_accent}; }}
 QPushButton[variant="candidate"] {{
     min-width: {small_button}px; padding: 0 {px(12, scale)}px;
     font-size: {button}px; border: none; background: {p.surface};
@@ -164,8 +165,10 @@ QLineEdit:focus {{ border-color: {p.accent}; }}
 
 QFrame[role="panel"] {{ background: {p.surface}; border-radius: {radius}px; }}
 QFrame[role="panel"] QLabel {{ background: transparent; }}
+QWidget[role="transparent"] {{ background: transparent; }}
 QFrame[role="keyboard"] {{ background: {p.surface}; border-top: 3px solid {p.outline}; }}
 QFrame[role="keyboard"] QLabel {{ background: transparent; }}
+QWidget[role="transparent"] {{ background: transparent; }}
 QFrame[role="candidates"] {{ background: {p.surface}; }}
 
 QFrame[role="banner"] {{ background: {p.surface}; border: 3px solid {p.outline}; border-radius: {radius}px; }}

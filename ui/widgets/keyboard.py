@@ -48,6 +48,7 @@ SYMBOL_ROWS = ("[]{}#%^*+=", "_\\|~<>$€·", ".,?!'")
 SHIFT_GLYPH = "⇧"
 BACKSPACE_GLYPH = "⌫"
 CANDIDATES_PER_PAGE = 8
+KEY_HEIGHT_PX = 64  # above the 44 px floor: keys are pressed many times in a row
 
 
 class OnScreenKeyboard(QFrame):
@@ -97,6 +98,7 @@ class OnScreenKeyboard(QFrame):
         outer.addWidget(self._candidate_bar)
 
         self._rows_host = QWidget(self)
+        self._rows_host.setProperty("role", "transparent")
         self._rows = QVBoxLayout(self._rows_host)
         self._rows.setContentsMargins(0, 0, 0, 0)
         self._rows.setSpacing(8)
@@ -255,7 +257,7 @@ class OnScreenKeyboard(QFrame):
         button = QPushButton(label, self)
         button.setProperty("variant", variant)
         button.setFocusPolicy(Qt.FocusPolicy.NoFocus)  # the line edit keeps the focus and its cursor
-        button.setMinimumSize(MIN_TOUCH_PX, MIN_TOUCH_PX)
+        button.setMinimumSize(MIN_TOUCH_PX, KEY_HEIGHT_PX)
         button.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Fixed)
         button.setAccessibleName(name or label)
         button.clicked.connect(action)
@@ -273,6 +275,7 @@ class OnScreenKeyboard(QFrame):
         rows = {Layer.LETTERS: LETTER_ROWS, Layer.DIGITS: DIGIT_ROWS, Layer.SYMBOLS: SYMBOL_ROWS}[self._layer]
         for index, chars in enumerate(rows):
             row = QWidget(self._rows_host)
+            row.setProperty("role", "transparent")
             line = QHBoxLayout(row)
             line.setContentsMargins(0, 0, 0, 0)
             line.setSpacing(8)
@@ -320,6 +323,7 @@ class OnScreenKeyboard(QFrame):
 
     def _bottom_row(self) -> QWidget:
         row = QWidget(self._rows_host)
+        row.setProperty("role", "transparent")
         line = QHBoxLayout(row)
         line.setContentsMargins(0, 0, 0, 0)
         line.setSpacing(8)
@@ -342,7 +346,7 @@ class OnScreenKeyboard(QFrame):
         line.addWidget(self._key(tr("keyboard.space", self._lang), self._space, variant="key-action"), 10)
         line.addWidget(self._key("-", lambda: self.press("-")), 2)
         enter = self._key(tr("keyboard.enter", self._lang), self._enter, variant="key-action")
-        enter.setProperty("checked", "true")  # accent colour: the key that finishes the field
+        enter.setProperty("accent", "true")  # accent colour: the key that finishes the field
         line.addWidget(enter, 4)
         return row
 
@@ -353,7 +357,7 @@ class OnScreenKeyboard(QFrame):
             button.setText(char.upper() if upper else char)
         shift = self._shift_button
         if shift is not None:
-            shift.setProperty("checked", "true" if self._shift is not Shift.OFF else "false")
+            shift.setProperty("accent", "true" if self._shift is not Shift.OFF else "false")
             shift.setText("⇪" if self._shift is Shift.LOCKED else SHIFT_GLYPH)
             shift.style().unpolish(shift)
             shift.style().polish(shift)

@@ -57,29 +57,35 @@ class PinDots(QWidget):
         self._render()
 
     def handle_key(self, key: str) -> None:
-        """``key``: "backspace", "clear", "enter", "cancel"; anything else counts as one digit key."""
-        if key in ("backspace", "bksp"):
+        """A key name as the EPP reports it: "*" (a masked digit), "BACKSPACE", "CLEAR", "ENTER",
+        "CANCEL", or "F1".."F8" (ignored). Anything else counts as one digit key, its value dropped."""
+        name = key.upper()
+        if name in ("BACKSPACE", "BKSP"):
             self._count = max(0, self._count - 1)
-        elif key == "clear":
+        elif name == "CLEAR":
             self._count = 0
-        elif key == "enter":
+        elif name == "ENTER":
             if self._count >= self._min_length:
                 self.completed.emit()
             return
-        elif key == "cancel":
+        elif name == "CANCEL":
             self.cancelled.emit()
             return
+        elif len(name) >= 2 and name[0] == "F" and name[1:].isdigit():
+            return  # function keys beside the screen, not part of the PIN
         elif self._count < self._length:
-            self._count += 1  # a digit key; its value, if sent at all, is ignored
+            self._count += 1
         self._render()
         self.changed.emit(self._count)
 
     def handle_event(self, event: Any) -> None:
-        """A devices.base.DeviceEvent from the PIN pad: only key presses matter."""
+        """A devices.base.DeviceEvent from the PIN pad; only key presses made during PIN entry count."""
         if getattr(event, "kind", "") != "key_pressed":
             return
         data: Mapping[str, Any] = getattr(event, "data", {}) or {}
-        self.handle_key(str(data.get("key", "digit")))
+        if data.get("mode", "pin") != "pin":
+            return
+        self.handle_key(str(data.get("key", "*")))
 
     def _render(self) -> None:
         self._dots.setText(" ".join([FILLED] * self._count + [EMPTY] * (self._length - self._count)))

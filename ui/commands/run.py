@@ -1,0 +1,153 @@
+"""``smart-teller run``: the kiosk touchscreen (``--simulated`` also starts the device simulators)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import tempfile
+import threading
+from typing import IO, Any
+
+import typer
+
+app = typer.Typer(name="run", help="Run the kiosk touchscreen.")
+SINGLE_COMMAND = True
+
+DEVICE_KEYS = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer", "camera")
+SIMULATOR_START_TIMEOUT_S = 20.0
+
+
+@app.command("run")
+def run(
+    simulated: bool = typer.Option(
+        False, "--simulated", help="Start the simulators and use their addresses."
+    ),
+    windowed: bool = typer.Option(False, "--windowed", help="A resizable 1280×800 window, not full screen."),
+    lang: str = typer.Option("", "--lang", help="Start language: en or zh_CN (default: from settings)."),
+    quit_after: float = typer.Option(0.0, "--quit-after", help="Close cleanly after this many seconds."),
+) -> None:
+    """Open the kiosk window; the settings come from the file and SMART_TELLER_* variables."""
+    from kiosk.i18n import LANGUAGES
+    from kiosk.runtime import start_runtime
+    from kiosk.settings import load_settings
+
+    if lang and lang not in LANGUAGES:
+        _fail(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}")
+    if quit_after < 0:
+        _fail("--quit-after must not be negative")
+
+    simulators: subprocess.Popen[str] | None = None
+    try:
+        overrides: dict[str, Any] = {}
+        if simulated:
+            simulators, urls = start_simulators()
+            if urls:
+                overrides["devices"] = urls
+        settings = load_settings(**overrides)
+        runtime = start_runtime(settings)
+        try:
+            from ui.app import main
+
+            code = main(settings, windowed=windowed, lang=lang or None, quit_after_s=quit_after or None)
+        finally:
+            runtime.close()
+    finally:
+        if simulators is not None:
+            stop_simulators(simulators)
+    if code:
+        raise SystemExit(code)
+
+
+def _fail(message: str, code: int = 2) -> None:
+    typer.echo(f"smart-teller: {message}", err=True)
+    # SystemExit rather than typer.Exit: ui.cli runs click with standalone_mode=False, which turns
+    # typer.Exit into a return value that main() drops, so the exit code would be lost.
+    raise SystemExit(code)
+
+
+def start_simulators() -> tuple[subprocess.Popen[str] | None, dict[str, str]]:
+    """Start ``python -m simulators --json`` and read its one line of addresses.
+
+    On any failure say so on stderr and go on without devices (the journeys that need them are then
+    unavailable); the caller still stops the process.
+    """
+    # stderr goes to a file, not a pipe: a chatty simulator must never block on a full pipe.
+    errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed on every path below)
+    try:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "simulators", "--json"],
+            stdout=subprocess.PIPE,
+            stderr=errors,
+            text=True,
+        )
+    except OSError as exc:
+        errors.close()
+        typer.echo(f"smart-teller: could not start the simulators ({exc}); running without devices", err=True)
+        return None, {}
+    line = _read_line(process, SIMULATOR_START_TIMEOUT_S)
+    urls = parse_simulator_addresses(line)
+    if urls is None:
+        reason = _why_not(process, line, errors)
+        errors.close()
+        typer.echo(f"smart-teller: simulators did not start ({reason}); running without devices", err=True)
+        return process, {}
+    errors.close()
+    return process, urls
+
+
+def parse_simulator_addresses(line: str) -> dict[str, str] | None:
+    """``{"card_reader": {"url": ..., "control": ...}, ...}`` → ``{"card_reader": url, ...}``."""
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return None
+    if not isinstance(data, dict):
+        return None
+    urls: dict[str, str] = {}
+    for key in DEVICE_KEYS:
+        entry = data.get(key)
+        if isinstance(entry, dict) and isinstance(entry.get("url"), str):
+            urls[key] = entry["url"]
+    return urls or None
+
+
+def stop_simulators(process: subprocess.Popen[str], timeout: float = 10.0) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout)
+    if process.stdout is not None:
+        process.stdout.close()
+
+
+def _read_line(process: subprocess.Popen[str], timeout: float) -> str:
+    """The first stdout line, or "" if none comes within ``timeout`` (the reader thread is joined)."""
+    result: list[str] = []
+    stream = process.stdout
+
+    def read() -> None:
+        if stream is not None:
+            result.append(stream.readline())
+
+    reader = threading.Thread(target=read, name="simulators-stdout", daemon=True)
+    reader.start()
+    reader.join(timeout)
+    if reader.is_alive():
+        process.terminate()  # unblocks readline with EOF so the thread can be joined
+        reader.join(5)
+        return ""
+    return result[0].strip() if result else ""
+
+
+def _why_not(process: subprocess.Popen[str], line: str, errors: IO[str]) -> str:
+    if process.poll() is not None:
+        errors.seek(0)
+        lines = [text.strip() for text in errors.read().splitlines() if text.strip()]
+        if lines:
+            return lines[-1]
+        return f"exit code {process.returncode}"
+    return "no address line" if not line else "unreadable address line"
