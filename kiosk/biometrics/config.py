@@ -43,7 +43,7 @@ class BiometricsConfig:
     baseline_timeout_s: float = 5.0
     # Motion check: consecutive frames (downscaled, blurred grey) differing by at least this mean
     # grey level count as "changed"; at least this fraction of pairs must change.
-    motion_min_mean_diff: float = 0.6
+    motion_min_mean_diff: float = 0.5
     motion_min_changed_fraction: float = 0.3
     motion_min_pairs: int = 8
     max_attempts: int = 3

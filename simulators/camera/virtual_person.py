@@ -28,7 +28,7 @@ FloatArray = npt.NDArray[np.float64]
 
 BLINK_S = 0.28
 TURN_S = 1.1
-TURN_PEAK_DEG = 32.0
+TURN_PEAK_DEG = 26.0
 ACTIONS = ("blink", "turn_left", "turn_right", "idle")
 
 
@@ -88,8 +88,15 @@ class VirtualPersonSource:
         if yaw_deg != 0.0:
             image = self._turn(image, marks, yaw_deg)
         # Idle sway: a live person never holds perfectly still.
-        dx = 2.5 * math.sin(2 * math.pi * 0.45 * t + self._phase)
-        dy = 1.5 * math.sin(2 * math.pi * 0.31 * t + 2 * self._phase)
+        # Slow sway plus a faster tremor (incommensurate frequencies, so it never loops): about as much
+        # frame-to-frame change as the real video in ../shared/faces shows.
+        phase = self._phase
+        dx = 6.0 * math.sin(2 * math.pi * 0.45 * t + phase) + 2.0 * math.sin(
+            2 * math.pi * 1.3 * t + 2 * phase
+        )
+        dy = 3.0 * math.sin(2 * math.pi * 0.31 * t + 3 * phase) + 1.5 * math.sin(
+            2 * math.pi * 1.7 * t + phase
+        )
         zoom = 1.0 + 0.006 * math.sin(2 * math.pi * 0.2 * t)
         width, height = self.size
         matrix = cv2.getRotationMatrix2D(
