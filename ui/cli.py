@@ -72,7 +72,8 @@ def fail(message: str, code: int = 2) -> typer.Exit:
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
     try:
-        app(args=argv, prog_name="smart-teller", standalone_mode=False)
+        # standalone_mode=False hands typer.Exit codes back as the return value instead of exiting.
+        rc = app(args=argv, prog_name="smart-teller", standalone_mode=False)
     except (SettingsError, DatabaseUnavailable, VaultError) as exc:
         typer.echo(f"smart-teller: {exc}", err=True)
         return 2
@@ -90,7 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             exc.show()
             return exc.exit_code
         raise
-    return 0
+    return rc if isinstance(rc, int) else 0
 
 
 if __name__ == "__main__":

@@ -45,6 +45,8 @@ def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
+        # Deleted rows are overwritten, not left on free pages (some builds default to off).
+        cursor.execute("PRAGMA secure_delete=ON")
         cursor.close()
 
     # pysqlite's own transaction handling is off (isolation_level=None): BEGIN IMMEDIATE takes the write

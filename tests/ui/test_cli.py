@@ -80,3 +80,20 @@ def test_settings_show_is_json_without_secrets(env: dict[str, str]) -> None:
     shown = json.loads(result.stdout)
     assert shown["security"]["pin_key_hex"] == "********"
     assert shown["data_dir"] == env["SMART_TELLER_DATA_DIR"]
+
+
+def test_db_status_exits_1_while_a_migration_is_pending(env: dict[str, str]) -> None:
+    result = run_cli("db", "status", env_extra=env)
+    assert result.returncode == 1
+    assert "migration pending" in result.stdout
+
+
+def test_migrations_have_a_single_head() -> None:
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    from kiosk.db.migrate import MIGRATIONS
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert len(ScriptDirectory.from_config(config).get_heads()) == 1
