@@ -56,7 +56,7 @@ class VirtualPersonSource:
 
     def __init__(self, photo: str | Path, seed: int = 0, size: tuple[int, int] = (640, 480)) -> None:
         self.name = f"virtual_person:{Path(photo).name}"
-        self.size = size
+        self.size = (int(size[0]), int(size[1]))  # JSON control calls pass a list
         self._rng = np.random.default_rng(seed)
         self._phase = float(np.random.default_rng(seed + 1).uniform(0, 2 * math.pi))
         self._lock = threading.Lock()
