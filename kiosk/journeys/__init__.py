@@ -1,0 +1,1 @@
+"""Customer journeys as Qt-free, device-free state machines (see core.py)."""
