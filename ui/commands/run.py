@@ -56,14 +56,12 @@ def run(
         if simulators is not None:
             stop_simulators(simulators)
     if code:
-        raise SystemExit(code)
+        raise typer.Exit(code)
 
 
 def _fail(message: str, code: int = 2) -> None:
     typer.echo(f"smart-teller: {message}", err=True)
-    # SystemExit rather than typer.Exit: ui.cli runs click with standalone_mode=False, which turns
-    # typer.Exit into a return value that main() drops, so the exit code would be lost.
-    raise SystemExit(code)
+    raise typer.Exit(code)
 
 
 def start_simulators() -> tuple[subprocess.Popen[str] | None, dict[str, str]]:

@@ -102,6 +102,7 @@ class CountdownBanner(QFrame):
         warning = left <= self._warning_s
         level = "warning" if warning else "normal"
         if level != self.property("level"):
+            self._last_shown = -1  # the warning has its own text: render it now
             self.setProperty("level", level)
             self.style().unpolish(self)
             self.style().polish(self)

@@ -87,7 +87,7 @@ class OnScreenKeyboard(QFrame):
         bar.addWidget(self._prev_page)
         self._candidate_buttons: list[QPushButton] = []
         for index in range(CANDIDATES_PER_PAGE):
-            button = self._key("", lambda i=index: self._choose_candidate(i), variant="candidate")
+            button = self._key("", lambda _=False, i=index: self._choose_candidate(i), variant="candidate")
             self._candidate_buttons.append(button)
             bar.addWidget(button)
         self._no_match = QLabel(self._candidate_bar)
@@ -285,7 +285,7 @@ class OnScreenKeyboard(QFrame):
             elif index == 1 and self._layer is Layer.LETTERS:
                 line.addSpacing(36)
             for char in chars:
-                button = self._key(char, lambda c=char: self.press(c))
+                button = self._key(char, lambda _=False, c=char: self.press(c))
                 if self._layer is Layer.LETTERS:
                     self._letter_buttons.append(button)
                 line.addWidget(button, 2)
@@ -301,7 +301,10 @@ class OnScreenKeyboard(QFrame):
             elif index == 1 and self._layer is Layer.LETTERS:
                 line.addSpacing(36)
             self._rows.addWidget(row)
-        self._rows.addWidget(self._bottom_row())
+            row.show()  # added after the keyboard was shown: show now, not on the next event loop pass
+        bottom = self._bottom_row()
+        self._rows.addWidget(bottom)
+        bottom.show()
         self._relabel_letters()
 
     def _layer_modifier(self) -> QPushButton:

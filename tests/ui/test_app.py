@@ -1,0 +1,148 @@
+"""The kiosk window: attract → language → menu, idle timeout, rendering in both languages."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import QPoint, QSize, Qt
+from PySide6.QtWidgets import QApplication
+from pytestqt.qtbot import QtBot
+
+from devices.base import DeviceEvent
+from kiosk.i18n import tr
+from kiosk.settings import Settings, load_settings
+from ui.app import KioskWindow, render_offscreen
+from ui.screens.base import Navigation
+from ui.theme import contrast_ratio, text_pairs
+
+from .conftest import distinct_colours  # type: ignore[import-not-found]
+
+
+@pytest.fixture
+def window(qtbot: QtBot, themed: QApplication, kiosk_settings: Settings) -> Iterator[KioskWindow]:
+    win = KioskWindow(kiosk_settings, lang="en", idle_timeout_s=0.8, idle_warning_s=0.4)
+    qtbot.addWidget(win)
+    win.resize(1280, 800)
+    win.show()
+    yield win
+    win.shutdown()
+
+
+def click(qtbot: QtBot, widget: Any) -> None:
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def test_attract_to_language_to_menu_in_chinese(qtbot: QtBot, window: KioskWindow) -> None:
+    assert window.current_state() == "attract"
+    click(qtbot, window.attract)
+    assert window.current_state() == "language"
+    click(qtbot, window.language_screen.buttons["zh_CN"])
+    assert window.current_state() == "menu"
+    assert window.lang == "zh_CN"
+    assert window.menu.buttons["insert_card"].title() == "插入银行卡"
+    click(qtbot, window.menu.findChild(type(window.menu.buttons["help"]), "menu-help"))  # disabled: no effect
+    assert window.current_state() == "menu"
+    window.navigation.back()
+    assert window.current_state() == "language"
+
+
+def test_a_service_without_a_journey_explains_itself_and_a_registered_one_starts(
+    qtbot: QtBot, window: KioskWindow
+) -> None:
+    window.show_state("menu")
+    click(qtbot, window.menu.buttons["open_account"])
+    assert window.current_state() == "message"
+    assert window.message.panel().title() == tr("menu.unavailable.title", "en")
+    click(qtbot, window.message.findChildren(type(window.menu.buttons["help"]))[0])
+    assert window.current_state() == "menu"
+
+    started: list[Mapping[str, Any]] = []
+    window.register_journey("insert_card", lambda win, ctx: started.append(ctx))
+    # A card pushed into the reader while the menu shows starts the card journey too.
+    window.menu.on_device_event(DeviceEvent("card_reader", "card_inserted"))
+    assert started == [{"service": "insert_card", "lang": "en"}]
+
+
+def test_services_whose_devices_are_not_configured_are_greyed_out(
+    qtbot: QtBot, themed: QApplication, tmp_path: Path
+) -> None:
+    settings = load_settings(data_dir=str(tmp_path), devices={"card_reader": "socket://127.0.0.1:9"})
+    win = KioskWindow(settings, lang="en")
+    qtbot.addWidget(win)
+    assert not win.menu.buttons["insert_card"].isEnabled()  # also needs the PIN pad
+    assert win.menu.buttons["insert_card"].hint() == tr("menu.unavailable", "en")
+    win.shutdown()
+
+
+def test_idle_timeout_shows_the_countdown_then_returns_to_attract(qtbot: QtBot, window: KioskWindow) -> None:
+    click(qtbot, window.attract)
+    click(qtbot, window.language_screen.buttons["zh_CN"])
+    assert window.idle.is_active()
+    with qtbot.waitSignal(window.idle.warningShown, timeout=2000):
+        pass
+    assert window.banner.isVisible() and "秒后将返回首页" in window.banner.text()
+    with qtbot.waitSignal(window.sessionEnded, timeout=2000) as ended:
+        pass
+    assert ended.args == ["idle"]
+    assert window.current_state() == "attract" and window.lang == "en"
+    assert not window.banner.isVisible() and not window.idle.is_active()
+    assert window.navigation.history == []
+
+
+def test_a_touch_resets_the_idle_countdown(qtbot: QtBot, window: KioskWindow) -> None:
+    click(qtbot, window.attract)
+    with qtbot.waitSignal(window.idle.warningShown, timeout=2000):
+        pass
+    qtbot.mouseClick(window.language_screen, Qt.MouseButton.LeftButton, pos=QPoint(600, 600))
+    assert not window.banner.isVisible()
+    assert window.current_state() == "language"
+
+
+def test_maintenance_gesture_and_shortcut(qtbot: QtBot, window: KioskWindow) -> None:
+    window.attract.gesture._timer.setInterval(100)
+    with qtbot.waitSignal(window.maintenanceRequested, timeout=2000):
+        qtbot.mousePress(window.attract, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    qtbot.mouseRelease(window.attract, Qt.MouseButton.LeftButton, pos=QPoint(20, 20))
+    assert window.current_state() == "attract"  # the hold did not start a session
+    # A short tap elsewhere starts normally.
+    qtbot.mouseClick(window.attract, Qt.MouseButton.LeftButton, pos=QPoint(640, 400))
+    assert window.current_state() == "language"
+
+
+def test_navigation_is_plain_python() -> None:
+    seen: list[str] = []
+    nav = Navigation({"a": {"next": "b"}, "b": {"next": "c"}}, start="a")
+    nav.subscribe(lambda state, ctx: seen.append(state))
+    assert nav.go("next") == "b" and nav.go("next") == "c"
+    assert nav.go("nowhere") is None and nav.current == "c"
+    assert nav.back() == "b" and nav.history == ["a"]
+    nav.reset()
+    assert nav.current == "a" and nav.history == [] and seen == ["b", "c", "b", "a"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh_CN"])
+def test_every_screen_renders_in_both_languages(window: KioskWindow, tmp_path: Path, lang: str) -> None:
+    window.set_language(lang)
+    contexts = {
+        "message": {"kind": "error", "body_key": "message.error.body"},
+        "out_of_service": {"reason": "database unreachable"},
+    }
+    for name in window.stack.names():
+        window.show_state(name, contexts.get(name, {}))
+        path = render_offscreen(window, tmp_path / f"{name}_{lang}.png", QSize(1280, 800))
+        assert distinct_colours(path) > 8, f"{path.name} looks blank"
+        screen = window.stack.screen(name)
+        texts = [label.text() for label in screen.findChildren(type(window.attract._hint)) if label.text()]
+        assert texts, f"{name} shows no text"
+        assert not [t for t in texts if "." in t and t == t.lower() and " " not in t and "." in t[1:-1]], (
+            f"{name} shows a raw catalogue key"
+        )
+
+
+def test_theme_contrast_is_at_least_4_5_to_1() -> None:
+    low = {name: round(contrast_ratio(*pair), 2) for name, pair in text_pairs().items()}
+    assert all(ratio >= 4.5 for ratio in low.values()), low
+    assert round(contrast_ratio("#FFFFFF", "#000000"), 1) == 21.0  # the formula itself
