@@ -149,6 +149,12 @@ class Journey:
         """Kinds of the effects whose results this journey still waits for."""
         return sorted(self._awaiting.values())
 
+    def is_awaiting(self, effect_id: int) -> bool:
+        """Whether this journey or its running child still waits for that effect's result."""
+        if effect_id in self._awaiting:
+            return True
+        return self.child is not None and self.child.is_awaiting(effect_id)
+
     # -- for subclasses ---------------------------------------------------------------------
     def on_start(self) -> Step:
         raise NotImplementedError
