@@ -167,3 +167,22 @@ ZH_CN: dict[str, str] = {
 }
 
 CATALOG: dict[str, dict[str, str]] = {"en": EN, "zh_CN": ZH_CN}
+
+
+def _merge_area_catalogs() -> None:
+    """Each area keeps its strings in ``kiosk/catalogs/<area>.py`` (``EN`` and ``ZH_CN`` dicts)."""
+    import importlib
+    import pkgutil
+
+    import kiosk.catalogs as package
+
+    for module_info in sorted(pkgutil.iter_modules(package.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"kiosk.catalogs.{module_info.name}")
+        for lang, table in (("en", module.EN), ("zh_CN", module.ZH_CN)):
+            clash = set(table) & set(CATALOG[lang])
+            if clash:
+                raise ValueError(f"{module_info.name} redefines {sorted(clash)[:3]}")
+            CATALOG[lang].update(table)
+
+
+_merge_area_catalogs()
