@@ -314,7 +314,7 @@ class Ledger:
     def _lock_accounts(self, conn: Connection, ids: set[int]) -> _Locked:
         query = select(ACCOUNTS).where(ACCOUNTS.c.id.in_(sorted(ids))).order_by(ACCOUNTS.c.id)
         if self._for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE
         return _Locked({row.id: dict(row._mapping) for row in conn.execute(query)})
 
     def _write_postings(
@@ -380,7 +380,7 @@ class Ledger:
     ) -> TransferOutcome:
         query = select(TRANSFERS).where(TRANSFERS.c.id == transfer_id)
         if self._for_update:
-            query = query.with_for_update()
+            query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE
         row = conn.execute(query).first()
         if row is None:
             raise _Refusal(RefusalReason.NOT_PENDING, f"no transfer {transfer_id}")

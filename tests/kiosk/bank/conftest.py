@@ -62,3 +62,24 @@ def clock() -> FakeClock:
 @pytest.fixture
 def pvv_for() -> object:
     return stand_in_pvv
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> Iterator[str]:
+    """A fresh, migrated database on the session's PostgreSQL server; dropped afterwards."""
+    import uuid
+
+    name = f"bank_{uuid.uuid4().hex[:12]}"
+    admin = make_engine(postgres_url)
+    with admin.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"CREATE DATABASE {name}")
+    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+    engine = make_engine(url)
+    upgrade(engine, "0002_bank")
+    engine.dispose()
+    yield url
+    with admin.connect() as conn:
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+            f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+        )
+    admin.dispose()
