@@ -38,7 +38,8 @@ keys = [f"shared-{i}" for i in range(int(shared))] + [f"w{worker}-{i}" for i in 
 time.sleep(max(0.0, float(start_at) - time.time()))
 outcomes = {}
 for key in keys:
-    result = ledger.transfer(TransferRequest(key, TransferKind.INTERNAL, int(payer), int(payee), int(amount), "CNY"))
+    request = TransferRequest(key, TransferKind.INTERNAL, int(payer), int(payee), int(amount), "CNY")
+    result = ledger.transfer(request)
     if isinstance(result, TransferOutcome):
         outcomes[key] = "replayed" if result.replayed else "posted"
     else:
