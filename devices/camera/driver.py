@@ -25,6 +25,7 @@ import numpy.typing as npt
 
 from devices.base import (
     Completion,
+    DeviceInfo,
     DeviceLinkError,
     DeviceState,
     DeviceStatus,
@@ -33,6 +34,7 @@ from devices.base import (
     Result,
 )
 from devices.camera.interface import CameraFrame, FrameCallback
+from devices.selftest import SelfTestBuilder, SelfTestReport
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +47,7 @@ def _parse_source(source: int | str) -> int | str:
 
 class OpenCvCameraDriver(DriverBase):
     device_class = "camera"
+    model = "OpenCV VideoCapture camera"
     reconnect_interval = 0.3
 
     def __init__(
@@ -143,6 +146,49 @@ class OpenCvCameraDriver(DriverBase):
             and abs(float(actual[key] or 0) - wanted) > 0.5
         ]
         return {"requested": dict(self.requested), "actual": actual, "ignored": ignored}
+
+    def info(self) -> DeviceInfo:
+        return DeviceInfo(
+            self.device_class, self.model, self.url, f"OpenCV {cv2.__version__}", self.settings()
+        )
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        return dict(self.info().capabilities)
+
+    def self_test(self, timeout: float = 2.0) -> Operation[SelfTestReport]:
+        """A new frame arrives within ``timeout`` and the stream delivers what was asked of it.
+
+        Frames are read continuously on the I/O thread, so the test waits for the next one rather than
+        queueing a command behind the read loop.
+        """
+        op: Operation[SelfTestReport] = Operation("self_test")
+
+        def judge(result: Result[CameraFrame]) -> None:
+            test = SelfTestBuilder(self.device_class)
+            test.firmware = f"OpenCV {cv2.__version__}"
+            frame = result.value
+            test.check("new frame", result.ok and frame is not None, "" if result.ok else result.detail)
+            if frame is not None:
+                # streams rarely honour a frame rate; a wrong size would break face detection, so it fails
+                test.facts.update(width=frame.width, height=frame.height, settings=self.settings())
+                wanted = (self.requested["width"], self.requested["height"])
+                size_ok = all(
+                    w is None or abs(w - got) < 1
+                    for w, got in zip(wanted, (frame.width, frame.height), strict=True)
+                )
+                test.check(
+                    "frame size",
+                    size_ok,
+                    "" if size_ok else f"{frame.width}x{frame.height}, asked {wanted[0]}x{wanted[1]}",
+                )
+            if result.code is Completion.OFFLINE:
+                op._finish(Result(Completion.OFFLINE, test.report(), result.detail))
+            else:
+                op._finish(test.result())
+
+        self.capture(timeout).add_done_callback(judge)
+        return op
 
     def status(self) -> DeviceStatus:
         status = super().status()

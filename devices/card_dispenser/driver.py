@@ -14,6 +14,7 @@ from typing import Any, TypeVar
 from devices.base import CancelToken, Completion, DeviceInfo, DeviceLinkError, DeviceState, Operation, Result
 from devices.card_dispenser import protocol as p
 from devices.card_reader.tracks import TrackError, parse_track2
+from devices.selftest import SelfTestBuilder, SelfTestReport
 from devices.serial_link import ExchangeStats, ProtocolError, SerialDriverBase, SerialLink, exchange
 
 log = logging.getLogger(__name__)
@@ -256,6 +257,32 @@ class CardDispenserDriver(SerialDriverBase):
                 return Result(Completion.TIMEOUT, False, f"card not taken within {timeout:g}s")
             if self._pause(token, min(self.poll_interval, max(0.0, deadline - time.monotonic()))):
                 return Result(Completion.CANCELLED, False, "stopped waiting; the card is at the gate")
+
+    def self_test(self) -> Operation[SelfTestReport]:
+        """Reset (firmware), read the status: transport clear, no jam, blank cards in stock."""
+
+        def job(token: CancelToken) -> Result[SelfTestReport]:
+            test = SelfTestBuilder(self.device_class)
+            reset = self._call(p.RESET)
+            if test.check("reset", reset.positive, "" if reset.positive else _error_text(reset)):
+                self._firmware = reset.data.decode("ascii", "replace")
+            test.firmware = self._firmware
+            st = self._call(p.STATUS).status
+            stock = p.STOCK_NAMES[st.stock]
+            position = p.POSITION_NAMES[st.position]
+            test.facts.update(stock=stock, position=position)
+            test.check("no card jam", not st.jammed, "card jam" if st.jammed else "")
+            test.check(
+                "card transport clear", st.position is p.Position.NONE, "" if position == "none" else position
+            )
+            test.check("blank cards in stock", st.stock is not p.Stock.EMPTY, stock)
+            return test.result()
+
+        return self._command("self_test", job)
+
+
+def _error_text(reply: p.Reply) -> str:
+    return p.ERROR_TEXT[reply.error] if reply.error is not None else "refused"
 
 
 def _check_track2(track2: str) -> Result[None] | None:

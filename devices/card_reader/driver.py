@@ -15,6 +15,7 @@ from devices.card_reader import protocol as p
 from devices.card_reader.interface import CardData
 from devices.card_reader.tracks import Track1, Track2, TrackError, parse_track1, parse_track2, parse_track3
 from devices.sankyo_frame import FrameError, Reply, SankyoTransport
+from devices.selftest import SelfTestBuilder, SelfTestReport
 from devices.serial_link import ProtocolError, SerialDriverBase, SerialLink
 
 log = logging.getLogger(__name__)
@@ -270,3 +271,28 @@ class CardReaderDriver(SerialDriverBase):
 
     def capture(self) -> Operation[int]:
         return self._command("capture", lambda token: self._capture())
+
+    def self_test(self) -> Operation[SelfTestReport]:
+        """Initialise, read the status and cycle the shutter; every check is named in the report."""
+
+        def job(token: CancelToken) -> Result[SelfTestReport]:
+            test = SelfTestBuilder(self.device_class)
+            init = self._call(p.INITIALISE)
+            if test.check("initialise", init.positive, "" if init.positive else f"error {init.code}"):
+                self._firmware = init.data.decode("ascii", "replace")
+            test.firmware = self._firmware
+            st = self._read_status()
+            self._apply(st)
+            media = p.MEDIA_NAMES[st.position]
+            test.facts.update(retained=st.retained, bin_capacity=st.capacity, media=media)
+            test.check("no card jam", not st.jammed, "card jam" if st.jammed else "")
+            test.check("retain bin has room", not st.bin_full, f"{st.retained} of {st.capacity} retained")
+            test.check("card path clear", st.position is p.Position.NONE, "" if media == "none" else media)
+            if not st.jammed and st.position is p.Position.NONE:
+                opened = self._call(p.PERMIT_ENTRY)
+                closed = self._call(p.PROHIBIT_ENTRY)
+                ok = opened.positive and closed.positive
+                test.check("shutter opens and closes", ok, "" if ok else "shutter command refused")
+            return test.result()
+
+        return self._command("self_test", job)

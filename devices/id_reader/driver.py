@@ -8,8 +8,18 @@ caller cancels. Between commands the driver polls "find card" to report ``card_p
 from __future__ import annotations
 
 import time
+from typing import Any
 
-from devices.base import CancelToken, Completion, DeviceLinkError, DeviceState, DriverBase, Operation, Result
+from devices.base import (
+    CancelToken,
+    Completion,
+    DeviceInfo,
+    DeviceLinkError,
+    DeviceState,
+    DriverBase,
+    Operation,
+    Result,
+)
 from devices.id_reader.protocol import (
     CMD_FIND,
     CMD_READ,
@@ -24,11 +34,13 @@ from devices.id_reader.protocol import (
     decode_read_data,
     encode_command,
 )
+from devices.selftest import SelfTestBuilder, SelfTestReport
 from devices.serial_link import SerialLink
 
 
 class IdReaderDriver(DriverBase):
     device_class = "id_reader"
+    model = "Resident ID card SAM reader (GA 467 frames)"
 
     def __init__(
         self,
@@ -53,6 +65,36 @@ class IdReaderDriver(DriverBase):
     # -- commands ----------------------------------------------------------------------------
     def read_card(self, timeout: float = 30.0) -> Operation[Identity]:
         return self.submit("read_card", lambda token: self._read_card(timeout, token))
+
+    def info(self) -> DeviceInfo:
+        return DeviceInfo(
+            self.device_class,
+            self.model,
+            self.url,
+            "",
+            {"photo": "jpeg", "text_fields": 8, "check_digit": "GB 11643"},
+        )
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        return dict(self.info().capabilities)
+
+    def self_test(self) -> Operation[SelfTestReport]:
+        """The SAM module answers its status, and "find card" gets a valid answer."""
+
+        def job(token: CancelToken) -> Result[SelfTestReport]:
+            test = SelfTestBuilder(self.device_class)
+            status, _ = self._exchange(CMD_SAM_STATUS)
+            test.check(
+                "SAM module", status == SW_SUCCESS, "" if status == SW_SUCCESS else f"SW {status.hex()}"
+            )
+            status, _ = self._exchange(CMD_FIND)
+            answered = status in (SW_FOUND, SW_NOT_FOUND)
+            test.check("card search", answered, "" if answered else f"SW {status.hex()}")
+            test.facts["card_present"] = status == SW_FOUND
+            return test.result()
+
+        return self.submit("self_test", job)
 
     # -- DriverBase hooks --------------------------------------------------------------------
     def _connect(self) -> None:

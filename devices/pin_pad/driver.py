@@ -14,6 +14,7 @@ from typing import Any
 from devices.base import CancelToken, Completion, DeviceInfo, DeviceLinkError, DeviceState, Operation, Result
 from devices.pin_pad import protocol as p
 from devices.sankyo_frame import FrameError, Reply, SankyoTransport
+from devices.selftest import SelfTestBuilder, SelfTestReport
 from devices.serial_link import ProtocolError, SerialDriverBase, SerialLink
 
 log = logging.getLogger(__name__)
@@ -273,6 +274,27 @@ class PinPadDriver(SerialDriverBase):
                 self._set_state(self.status().state, entry_active=False)
 
         return self._command("get_amount", job)
+
+    def self_test(self) -> Operation[SelfTestReport]:
+        """Read the pad's status: it answers, is not tampered, and holds its PIN keys."""
+
+        def job(token: CancelToken) -> Result[SelfTestReport]:
+            test = SelfTestBuilder(self.device_class)
+            reply = self._call(p.STATUS)
+            refused = "" if reply.positive else p.ERROR_TEXT.get(p.reply_error(reply), reply.code)
+            if not test.check("status", reply.positive, refused):
+                return test.result()
+            info = p.parse_status_data(reply.data)
+            self._firmware = info.firmware
+            test.firmware = info.firmware
+            self._set_state(self.status().state, keys={"tdes": info.tdes_key, "aes": info.aes_key})
+            tampered = bool(p.reply_state(reply).tamper)
+            test.check("not tampered", not tampered, "tamper switch open" if tampered else "")
+            test.check("TDES PIN key loaded", info.tdes_key, "" if info.tdes_key else "no key")
+            test.check("AES PIN key loaded", info.aes_key, "" if info.aes_key else "no key")
+            return test.result()
+
+        return self._command("self_test", job)
 
 
 def parse_amount(text: str, decimals: int = 2) -> Result[int]:

@@ -18,6 +18,7 @@ import serial
 from devices.base import (
     CancelToken,
     Completion,
+    DeviceInfo,
     DeviceLinkError,
     DeviceState,
     DriverBase,
@@ -33,6 +34,7 @@ from devices.printer.escpos import (
 )
 from devices.printer.interface import PrintReport
 from devices.printer.layout import RECEIPT_COLUMNS, ReceiptDocument, encode_receipt
+from devices.selftest import SelfTestBuilder, SelfTestReport
 
 SEND_CHUNK = 4096
 
@@ -147,6 +149,7 @@ class EscPosPrinterDriver(DriverBase):
     """Receipt printer driver. ``url`` is ``tcp://host:port`` or any pyserial URL."""
 
     device_class = "printer"
+    model = "ESC/POS 80 mm receipt printer"
 
     def __init__(
         self,
@@ -319,3 +322,35 @@ class EscPosPrinterDriver(DriverBase):
 
     def describe(self) -> dict[str, Any]:
         return {"url": self.url, "baudrate": self.baudrate, "columns": self.columns, **self.counters()}
+
+    def info(self) -> DeviceInfo:
+        return DeviceInfo(
+            self.device_class,
+            self.model,
+            self.url,
+            "",  # ESC/POS has no portable firmware query; the model is what settings name
+            {"columns": self.columns, "cutter": True, "qr": True, "paper_sensors": ["end", "near_end"]},
+        )
+
+    @property
+    def capabilities(self) -> dict[str, Any]:
+        return dict(self.info().capabilities)
+
+    def self_test(self) -> Operation[SelfTestReport]:
+        """Real-time status (DLE EOT 1..4): online, cover closed, cutter and mechanism fine, paper in."""
+
+        def job(token: CancelToken) -> Result[SelfTestReport]:
+            test = SelfTestBuilder(self.device_class)
+            status = self._refresh_status()
+            test.facts.update(paper=status.paper)
+            # cover open and paper end also set the offline bit: name the cause, not its symptom
+            unexplained = status.offline and not (status.cover_open or status.paper_out or status.has_error)
+            test.check("online", not unexplained, "printer reports offline" if unexplained else "")
+            test.check("cover closed", not status.cover_open, "cover open" if status.cover_open else "")
+            test.check("cutter", not status.cutter_error, "auto-cutter error" if status.cutter_error else "")
+            other = status.mechanical_error or status.unrecoverable_error or status.auto_recoverable_error
+            test.check("mechanism", not other, "printer error" if other else "")
+            test.check("paper", not status.paper_out, status.paper)
+            return test.result()
+
+        return self.submit("self_test", job)
