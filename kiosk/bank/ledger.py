@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Connection, Engine, Row, Table, insert, select, update
+from sqlalchemy import Connection, Engine, Row, Table, bindparam, insert, select, update
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from kiosk.bank.models import (
@@ -52,6 +52,27 @@ POSTINGS = cast(Table, Posting.__table__)
 INTERNAL_SERIALS = {InternalAccount.FUNDING: 1, InternalAccount.CLEARING: 2, InternalAccount.FEES: 3}
 
 T = TypeVar("T")
+
+# Statements built once: building Core constructs per call cost more than the commit itself.
+INSERT_TRANSFER = insert(TRANSFERS)
+INSERT_POSTINGS = insert(POSTINGS)
+LOCK_ACCOUNTS = (
+    select(ACCOUNTS).where(ACCOUNTS.c.id.in_(bindparam("ids", expanding=True))).order_by(ACCOUNTS.c.id)
+)
+# NO KEY UPDATE: the transfer row's foreign keys take KEY SHARE locks on these rows; FOR UPDATE would
+# conflict with them and deadlock two kiosks paying from the same account.
+LOCK_ACCOUNTS_FOR_UPDATE = LOCK_ACCOUNTS.with_for_update(key_share=True)
+UPDATE_ACCOUNT = (
+    update(ACCOUNTS)
+    .where(ACCOUNTS.c.id == bindparam("account_id"))
+    .values(
+        balance_minor=bindparam("new_balance"),
+        pending_debits_minor=bindparam("new_pending"),
+        limit_day=bindparam("new_limit_day"),
+        day_amount_minor=bindparam("new_day_amount"),
+        day_count=bindparam("new_day_count"),
+    )
+)
 
 
 class RefusalReason(enum.StrEnum):
@@ -264,26 +285,27 @@ class Ledger:
         # Insert first: the unique key is the idempotency guard, and on PostgreSQL a concurrent duplicate
         # waits here for the original to commit, then fails and replays it.
         inserted = conn.execute(
-            insert(TRANSFERS).values(
-                idempotency_key=request.idempotency_key,
-                request_fingerprint=fingerprint,
-                kind=request.kind.value,
-                status=status.value,
-                debit_account_id=request.debit_account_id,
-                credit_account_id=request.credit_account_id,
-                amount_minor=request.amount_minor,
-                fee_minor=request.fee_minor,
-                currency=request.currency,
-                payee_bank_code=request.payee_bank_code,
-                payee_account=request.payee_account,
-                payee_name=request.payee_name,
-                description=request.description[:80],
-                channel=request.channel,
-                kiosk_id=request.kiosk_id,
-                bank_day=bank_day,
-                created_at=now,
-                resolved_at=None if pending else now,
-            )
+            INSERT_TRANSFER,
+            {
+                "idempotency_key": request.idempotency_key,
+                "request_fingerprint": fingerprint,
+                "kind": request.kind.value,
+                "status": status.value,
+                "debit_account_id": request.debit_account_id,
+                "credit_account_id": request.credit_account_id,
+                "amount_minor": request.amount_minor,
+                "fee_minor": request.fee_minor,
+                "currency": request.currency,
+                "payee_bank_code": request.payee_bank_code,
+                "payee_account": request.payee_account,
+                "payee_name": request.payee_name,
+                "description": request.description[:80],
+                "channel": request.channel,
+                "kiosk_id": request.kiosk_id,
+                "bank_day": bank_day,
+                "created_at": now,
+                "resolved_at": None if pending else now,
+            },
         ).inserted_primary_key
         assert inserted is not None
         transfer_id: int = inserted[0]
@@ -312,10 +334,8 @@ class Ledger:
         )
 
     def _lock_accounts(self, conn: Connection, ids: set[int]) -> _Locked:
-        query = select(ACCOUNTS).where(ACCOUNTS.c.id.in_(sorted(ids))).order_by(ACCOUNTS.c.id)
-        if self._for_update:
-            query = query.with_for_update(key_share=True)  # FOR NO KEY UPDATE
-        return _Locked({row.id: dict(row._mapping) for row in conn.execute(query)})
+        query = LOCK_ACCOUNTS_FOR_UPDATE if self._for_update else LOCK_ACCOUNTS
+        return _Locked({row.id: dict(row._mapping) for row in conn.execute(query, {"ids": sorted(ids)})})
 
     def _write_postings(
         self,
@@ -349,22 +369,23 @@ class Ledger:
                     "created_at": now,
                 }
             )
-        conn.execute(insert(POSTINGS), rows)
+        conn.execute(INSERT_POSTINGS, rows)
 
     def _write_back(self, conn: Connection, locked: _Locked) -> None:
-        for account_id in sorted(locked.dirty):
-            row = locked.rows[account_id]
-            conn.execute(
-                update(ACCOUNTS)
-                .where(ACCOUNTS.c.id == account_id)
-                .values(
-                    balance_minor=row["balance_minor"],
-                    pending_debits_minor=row["pending_debits_minor"],
-                    limit_day=row["limit_day"],
-                    day_amount_minor=row["day_amount_minor"],
-                    day_count=row["day_count"],
-                )
-            )
+        rows = [
+            {
+                "account_id": account_id,
+                "new_balance": row["balance_minor"],
+                "new_pending": row["pending_debits_minor"],
+                "new_limit_day": row["limit_day"],
+                "new_day_amount": row["day_amount_minor"],
+                "new_day_count": row["day_count"],
+            }
+            for account_id in sorted(locked.dirty)
+            for row in (locked.rows[account_id],)
+        ]
+        if rows:
+            conn.execute(UPDATE_ACCOUNT, rows)
 
     # -- pending → posted | voided -----------------------------------------------------------
     def post_pending(self, transfer_id: int) -> TransferResult:
