@@ -47,14 +47,10 @@ def _raw_commits_per_s(engine: Engine, count: int) -> float:
 
 
 def _transfers_per_s(engine: Engine, count: int) -> float:
+    numbers = {"current": "0001100000010014", "savings": "0001200000010020"}  # Wang Fang's seed accounts
+    query = text("SELECT number, id FROM bank_accounts WHERE number IN (:current, :savings)")
     with engine.connect() as conn:
-        ids = dict(
-            conn.execute(
-                text(
-                    "SELECT number, id FROM bank_accounts WHERE number IN ('0001100000010014', '0001200000010020')"
-                )
-            ).all()
-        )
+        ids = {number: account_id for number, account_id in conn.execute(query, numbers)}
     a, b = ids["0001100000010014"], ids["0001200000010020"]
     ledger = Ledger(engine)
     requests = [

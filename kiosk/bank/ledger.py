@@ -18,6 +18,7 @@ from __future__ import annotations
 import enum
 import hashlib
 import random
+import threading
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -196,6 +197,7 @@ class Ledger:
         self._rng = rng or random.Random()
         self._internal: dict[InternalAccount, int] | None = None
         self._for_update = engine.dialect.name == "postgresql"
+        self._local = threading.local()
 
     # -- internal accounts -------------------------------------------------------------------
     def internal_account_id(self, which: InternalAccount) -> int:
@@ -221,20 +223,41 @@ class Ledger:
         return {InternalAccount(code): account_id for code, account_id in rows}
 
     # -- transaction runner ------------------------------------------------------------------
+    def _connection(self) -> Connection:
+        """This thread's connection, kept between transfers: a pool check-out (and PostgreSQL's pre-ping
+        round trip) per transfer would cost as much as the work itself."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is None or conn.closed or conn.invalidated:
+            if conn is not None:
+                conn.close()
+            conn = self.engine.connect()
+            self._local.conn = conn
+        return conn
+
+    def close(self) -> None:
+        """Give this thread's connection back to the pool."""
+        conn: Connection | None = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None
+
     def _run(self, work: Callable[[Connection], T]) -> T | TransferRefused:
         if self._internal is None:  # outside the transaction: SQLite allows one writer at a time
             self._internal = self._ensure_internal_accounts()
         for attempt in range(MAX_ATTEMPTS):
+            conn = self._connection()
             try:
-                with self.engine.begin() as conn:
+                with conn.begin():
                     return work(conn)
             except _Refusal as refusal:
                 return refusal.refused
             except IntegrityError:
                 raise
             except DBAPIError as exc:
-                if not is_retryable(exc) or attempt == MAX_ATTEMPTS - 1:
-                    if is_retryable(exc):
+                # A dropped connection is safe to retry: a commit that did land replays by its key.
+                retry = is_retryable(exc) or exc.connection_invalidated
+                if not retry or attempt == MAX_ATTEMPTS - 1:
+                    if retry:
                         return TransferRefused(RefusalReason.BUSY, "database contention; nothing was posted")
                     raise
                 time.sleep(self._rng.uniform(0.001, 0.01) * (attempt + 1))
