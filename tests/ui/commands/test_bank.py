@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from ui.cli import main
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    monkeypatch.setenv("SMART_TELLER_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.delenv("SMART_TELLER_DATABASE_URL", raising=False)
+    return tmp_path
+
+
+def test_seed_then_check_then_tamper(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bank", "seed"]) == 0
+    assert "seed created: 5 customers, 10 accounts, 5 cards" in capsys.readouterr().out
+    assert main(["bank", "seed"]) == 0
+    assert "already present" in capsys.readouterr().out
+    assert main(["bank", "check"]) == 0
+    assert capsys.readouterr().out.startswith("ok: trial balance zero")
+    assert main(["bank", "check", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["ok"] and report["counts"]["postings"] == 20
+
+    with sqlite3.connect(data_dir / "smart-teller.db") as db:
+        db.execute(
+            "UPDATE bank_accounts SET balance_minor = balance_minor + 1 WHERE number = '0001100000010014'"
+        )
+    assert main(["bank", "check"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("smart-teller: bank check failed: balance_matches_postings: account")
+    assert len(err.strip().splitlines()) == 1
+
+
+def test_clear_runs_a_cycle(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bank", "clear"]) == 0
+    assert json.loads(capsys.readouterr().out) == {"settled": [], "rejected": [], "waiting": 0}
