@@ -20,17 +20,17 @@ from ui.effects import HANDLERS, EffectContext, load_all
 
 log = logging.getLogger(__name__)
 
-# Hardware actions whose intent is written before and outcome after (design brief, section 6).
-JOURNALED = frozenset(
-    {
-        "card_reader.eject",
-        "card_reader.capture",
-        "card_dispenser.dispense",
-        "card_dispenser.capture",
-        "printer.print",
-        "bank.transfer",
-    }
-)
+# Hardware actions and money movements whose intent is written before and outcome after (design brief,
+# section 6), under the event names crash recovery (kiosk.journal.recovery) resolves.
+JOURNAL_EVENTS: dict[str, str] = {
+    "card_reader.eject": "card_eject",
+    "card_reader.capture": "card_capture",
+    "card_dispenser.dispense": "dispense_card",
+    "card_dispenser.capture": "dispense_card_capture",
+    "printer.print": "print",
+    "bank.transfer": "transfer",
+}
+JOURNALED = frozenset(JOURNAL_EVENTS)
 
 Spawn = Callable[[Callable[[], Any], Callable[[bool, Any], None]], None]
 
@@ -124,7 +124,7 @@ class JourneyRunner(QObject):
             return
         if effect.kind in JOURNALED and self._journal is not None:
             fields = dict(effect.params.get("journal", {}))
-            self._intents[effect.id] = self._journal.intent(effect.kind, **fields)
+            self._intents[effect.id] = self._journal.intent(JOURNAL_EVENTS[effect.kind], **fields)
         self._live[effect.id] = ctx
         try:
             fn(ctx)

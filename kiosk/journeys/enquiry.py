@@ -70,6 +70,8 @@ class Enquiry(SessionJourney):
             return NOTHING
         if not event.ok or not isinstance(event.value, Mapping):
             return self._bank_failed(event)
+        if event.value.get("refused"):
+            return self._ask_range("history.error.order")
         self.result = dict(event.value)
         return self._show_result()
 
