@@ -131,8 +131,11 @@ class OpeningJourney(Journey):
 
     name: ClassVar[str] = "open_account"
 
-    def __init__(self, rules: OpeningRules | None = None, *, today: dt.date, session_id: str = "") -> None:
+    def __init__(
+        self, rules: OpeningRules | None = None, *, today: dt.date, session_id: str = "", lang: str = "en"
+    ) -> None:
         super().__init__()
+        self.lang = lang
         self.rules = rules or OpeningRules()
         self.today = today
         self.session_id = session_id
@@ -511,6 +514,7 @@ class OpeningJourney(Journey):
                     account_kind=self._account_kind,
                     name=data.get("name", ""),
                     pan_masked=data.get("pan_masked", ""),
+                    lang=self.lang,
                     session_id=self.session_id,
                     journal={"receipt": "account_opening"},
                 )
