@@ -112,8 +112,12 @@ class KioskApp(QObject):
         services: Services,
         *,
         spawn: Spawn | None = None,
+        journey_context: Mapping[str, Any] | None = None,
     ) -> None:
+        """``journey_context`` is merged into every journey's start context (tests shorten timeouts
+        with ``{"session_config": {...}}``; the demo does too)."""
         super().__init__(window)
+        self.journey_context = dict(journey_context or {})
         load_registrations()
         self.window = window
         self.devices = devices
@@ -164,7 +168,12 @@ class KioskApp(QObject):
         registration = JOURNEYS[service]
         session_id = self.services.new_session_id()
         start = JourneyStart(
-            service, self.window.lang, session_id, self.services, self.devices, dict(context or {})
+            service,
+            self.window.lang,
+            session_id,
+            self.services,
+            self.devices,
+            {**self.journey_context, **dict(context or {})},
         )
         journey = registration.factory(start)
         self.session_id = session_id

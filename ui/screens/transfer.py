@@ -246,7 +246,7 @@ class TransferConfirmScreen(StepScreen):
 
     def rows(self) -> list[tuple[str, str]]:
         currency = str(self.data("currency", "CNY"))
-        kind = str(self.data("kind", ""))
+        kind = str(self.data("kind", "") or "own")
         rows = [
             (self.t("transfer.detail.kind"), self.t(f"transfer.kind.{kind}")),
             (self.t("transfer.detail.from"), str(self.data("from_account", ""))),

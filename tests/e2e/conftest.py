@@ -1,0 +1,179 @@
+"""End-to-end fixtures: the kiosk window with real drivers against simulators started in-process.
+
+Each test gets fresh simulators (card reader, PIN pad, printer) on ephemeral loopback ports, a fresh data
+dir with a seeded SQLite bank, and a :class:`KioskHarness` that touches the screens like a customer and
+drives the simulators through their control API (``devices.simcontrol``) like the demo does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtWidgets import QApplication
+
+from devices.simcontrol import ControlClient
+from kiosk.settings import Settings, load_settings
+
+# Seed data (kiosk/bank/seed.py): Wang Fang's card uses the design's PIN-block test vector PAN.
+WANG_FANG = {"pan": "43219876543210987", "name": "WANG/FANG", "expiry": "3012"}
+WANG_FANG_PIN = "1234"
+LIU_YANG = {"pan": "6212340000004045", "name": "LIU/YANG", "expiry": "3101"}  # ¥88.00
+LIU_YANG_PIN = "9753"
+ZHANG_MIN = {"pan": "6212340000002023", "name": "ZHANG/MIN", "expiry": "2301"}  # expired card
+LI_NA_ACCOUNT = "0001100000010030"
+
+FAST_SESSION = {
+    "take_card_timeout_s": 2.0,
+    "take_card_warning_s": 1.0,
+    "pin_timeout_s": 8.0,
+    "card_insert_timeout_s": 8.0,
+}
+WAIT_MS = 8000
+
+
+@pytest.fixture
+def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
+    from simulators.card_reader import make_server as card_reader_server
+    from simulators.pin_pad import make_server as pin_pad_server
+    from simulators.printer import make_server as printer_server
+
+    servers = {
+        "card_reader": card_reader_server(seed=0, cards=[WANG_FANG, LIU_YANG, ZHANG_MIN]),
+        "pin_pad": pin_pad_server(seed=0),
+        "printer": printer_server(seed=0, out_dir=tmp_path / "printed", render_png=False),
+    }
+    started = []
+    try:
+        for server in servers.values():
+            server.start()
+            started.append(server)
+        yield {name: server.describe() for name, server in servers.items()}
+    finally:
+        for server in started:
+            server.close()
+
+
+@pytest.fixture
+def e2e_settings(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulators: dict[str, dict[str, Any]]
+) -> Settings:
+    monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    urls = {name: address["url"] for name, address in simulators.items()}
+    return load_settings(
+        data_dir=str(tmp_path / "data"),
+        devices={**urls, "command_timeout_s": 1.0},
+        journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
+    )
+
+
+class KioskHarness:
+    """A customer at the kiosk: touches screen actions and uses the (simulated) devices."""
+
+    # Test modules cannot import conftest (importlib mode): the seed cards travel on the harness.
+    WANG_FANG = WANG_FANG
+    WANG_FANG_PIN = WANG_FANG_PIN
+    LIU_YANG = LIU_YANG
+    LIU_YANG_PIN = LIU_YANG_PIN
+    ZHANG_MIN = ZHANG_MIN
+    LI_NA_ACCOUNT = LI_NA_ACCOUNT
+
+    def __init__(self, qtbot: Any, app: Any, simulators: dict[str, dict[str, Any]]) -> None:
+        self.qtbot = qtbot
+        self.app = app
+        self.window = app.window
+        self.simulators = simulators
+        self.seen: list[str] = []
+        self.window.stack.screenChanged.connect(self.seen.append)
+
+    # -- devices ------------------------------------------------------------------------------
+    def ctl(self, device: str, cmd: str, **args: Any) -> Any:
+        return ControlClient(self.simulators[device]["control"]).call(cmd, **args)
+
+    def insert_card(self, card: dict[str, str]) -> None:
+        self.ctl("card_reader", "insert_card", **card)
+
+    def press(self, keys: str) -> None:
+        self.ctl("pin_pad", "press_keys", keys=keys)
+
+    def take_card(self) -> None:
+        self.ctl("card_reader", "take_card")
+
+    # -- screen -------------------------------------------------------------------------------
+    @property
+    def screen(self) -> str:
+        return self.window.current_state()
+
+    def current(self) -> Any:
+        return self.window.stack.screen(self.screen)
+
+    def wait_screen(self, name: str, timeout: int = WAIT_MS) -> Any:
+        self.qtbot.waitUntil(lambda: self.screen == name, timeout=timeout)
+        return self.current()
+
+    def wait_for(self, predicate: Callable[[], bool], timeout: int = WAIT_MS) -> None:
+        self.qtbot.waitUntil(predicate, timeout=timeout)
+
+    def act(self, action: str, payload: object = None) -> None:
+        """What a touch on the current screen's button does."""
+        self.current().emit_action(action, payload)
+
+    def start_card(self, lang: str = "en") -> None:
+        self.window.navigation.reset("attract")
+        self.window.attract.emit_action("start")
+        self.window.language_screen.emit_action("language", lang)
+        self.window.menu.emit_action("insert_card")
+        self.wait_screen("card_insert")
+
+    def login(self, card: dict[str, str] = WANG_FANG, pin: str = WANG_FANG_PIN, lang: str = "en") -> None:
+        self.start_card(lang)
+        self.insert_card(card)
+        self.wait_screen("pin_entry")
+        self.press(pin + "E")
+        self.wait_screen("services_menu")
+
+    def finish_and_take_card(self) -> None:
+        self.wait_screen("card_take")
+        self.take_card()
+        self.wait_for(lambda: self.screen in ("message", "attract"))
+
+    def outcome(self) -> Any:
+        self.wait_for(lambda: bool(self.app.outcomes))
+        return self.app.outcomes[-1]
+
+    def message_title(self) -> str:
+        return str(self.window.message.panel().title())
+
+
+@pytest.fixture
+def kiosk(
+    qtbot: Any, qapp: QApplication, e2e_settings: Settings, simulators: dict[str, dict[str, Any]]
+) -> Iterator[KioskHarness]:
+    from kiosk.journeys.services import Services
+    from kiosk.runtime import start_runtime
+    from ui.app import KioskWindow
+    from ui.composition import build_devices
+    from ui.kiosk_app import KioskApp
+    from ui.theme import apply_theme
+
+    apply_theme(qapp, "en")
+    runtime = start_runtime(e2e_settings)
+    services = Services.from_runtime(runtime)
+    services.seed_if_empty()
+    devices = build_devices(e2e_settings)
+    devices.start()
+    window = KioskWindow(e2e_settings, idle_timeout_s=60, idle_warning_s=10)
+    app = KioskApp(window, devices, services, journey_context={"session_config": FAST_SESSION})
+    harness = KioskHarness(qtbot, app, simulators)
+    try:
+        yield harness
+    finally:
+        app.shutdown()
+        window.shutdown()
+        window.deleteLater()
+        devices.close()
+        services.close()
+        runtime.close()
