@@ -3,23 +3,35 @@
 Each child imports ``simulators.<device_class>``, calls its ``make_server(seed=..., port=..., **options)``
 (only the options its signature accepts), starts it and sends ``describe()`` back over a pipe. Stopping
 sets a shared event; each child closes its server and exits; the parent joins them all.
+
+A child also stops on its own SIGTERM and when its parent dies (even by SIGKILL), so an interrupted
+supervisor never leaves simulators listening behind it.
 """
 
 from __future__ import annotations
 
 import importlib
 import inspect
+import logging
 import multiprocessing as mp
 import signal
 import tempfile
 import threading
+import time
 from multiprocessing.connection import Connection
 from multiprocessing.synchronize import Event as MpEvent
 from pathlib import Path
 from typing import Any
 
+log = logging.getLogger(__name__)
+
 DEVICE_CLASSES = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer", "camera")
 START_TIMEOUT_S = 30.0
+PARENT_CHECK_S = 0.5
+
+
+class FleetInterrupted(RuntimeError):
+    """SIGINT/SIGTERM arrived while the simulators were still starting."""
 
 
 def default_faces_dir() -> Path:
@@ -27,10 +39,27 @@ def default_faces_dir() -> Path:
     return Path(__file__).resolve().parents[2] / "shared" / "faces"
 
 
+def seed_card_options() -> list[dict[str, Any]] | None:
+    """The bank's seed cards as card-reader wallet entries (PAN, name, expiry; never the test PIN).
+
+    None when the bank's seed module is unavailable: the card reader then keeps its own seeded wallet.
+    """
+    try:
+        from kiosk.bank.seed import SEED_CARDS
+    except ImportError as exc:  # the bank is optional for a simulators-only install
+        log.warning("no seed cards for the card reader: %s", exc)
+        return None
+    return [{"pan": card.pan, "name": card.name, "expiry": card.expiry} for card in SEED_CARDS]
+
+
 def _child(
     device: str, seed: int, port: int, options: dict[str, Any], conn: Connection, stop: MpEvent
 ) -> None:
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # the parent decides when we stop
+    signal.signal(
+        signal.SIGINT, signal.SIG_IGN
+    )  # a terminal's Ctrl-C reaches the whole group; the parent decides
+    terminated = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: terminated.set())
     try:
         module = importlib.import_module(f"simulators.{device}")
         factory = module.make_server
@@ -42,8 +71,11 @@ def _child(
         conn.send({"error": f"{device}: {type(exc).__name__}: {exc}"})
         return
     conn.send(server.describe())
+    parent = mp.parent_process()
     try:
-        stop.wait()
+        while not stop.wait(PARENT_CHECK_S):
+            if terminated.is_set() or (parent is not None and not parent.is_alive()):
+                break
     finally:
         server.close()
 
@@ -57,7 +89,9 @@ class SimulatorFleet:
         faces_dir: str | Path | None = None,
         only: list[str] | None = None,
         base_port: int = 0,
+        cards: list[dict[str, Any]] | None = None,
     ) -> None:
+        """``cards``: the card reader's virtual wallet (default: the bank's seed cards when available)."""
         self.seed = seed
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if out_dir is None:
@@ -66,15 +100,37 @@ class SimulatorFleet:
         self.out_dir = Path(out_dir)
         self.faces_dir = Path(faces_dir) if faces_dir else default_faces_dir()
         self.devices = tuple(only) if only else DEVICE_CLASSES
+        unknown = [d for d in self.devices if d not in DEVICE_CLASSES]
+        if unknown:
+            raise ValueError(f"unknown device class(es): {', '.join(unknown)}")
         self.base_port = base_port
+        self.cards = cards if cards is not None else seed_card_options()
         self._ctx = mp.get_context("spawn")
         self._stop = self._ctx.Event()
-        self._procs: list[mp.process.BaseProcess] = []
-        self._signalled = threading.Event()
+        self._procs: dict[str, mp.process.BaseProcess] = {}
+        self.signalled = threading.Event()
         self.addresses: dict[str, dict[str, Any]] = {}
 
+    # -- signals ---------------------------------------------------------------------------------
+    def install_signal_handlers(self) -> None:
+        """SIGINT/SIGTERM only set :attr:`signalled`; the supervisor's loop then stops the fleet."""
+
+        def handler(signum: int, frame: object) -> None:
+            self.signalled.set()
+
+        signal.signal(signal.SIGINT, handler)
+        signal.signal(signal.SIGTERM, handler)
+
+    # -- lifecycle -------------------------------------------------------------------------------
+    def options(self) -> dict[str, Any]:
+        options: dict[str, Any] = {"out_dir": str(self.out_dir), "faces_dir": str(self.faces_dir)}
+        if self.cards is not None:
+            options["cards"] = self.cards
+        return options
+
     def start(self) -> dict[str, dict[str, Any]]:
-        options = {"out_dir": str(self.out_dir), "faces_dir": str(self.faces_dir)}
+        """Start every child and wait for its address; raises RuntimeError (or FleetInterrupted)."""
+        options = self.options()
         pipes: list[tuple[str, Connection]] = []
         for index, device in enumerate(self.devices):
             parent, child = self._ctx.Pipe(duplex=False)
@@ -87,34 +143,49 @@ class SimulatorFleet:
             )
             proc.start()
             child.close()
-            self._procs.append(proc)
+            self._procs[device] = proc
             pipes.append((device, parent))
+        deadline = time.monotonic() + START_TIMEOUT_S
         for device, conn in pipes:
-            if not conn.poll(START_TIMEOUT_S):
-                raise RuntimeError(f"{device} simulator did not start within {START_TIMEOUT_S:.0f} s")
-            reply = conn.recv()
-            conn.close()
+            try:
+                while not conn.poll(0.1):
+                    if self.signalled.is_set():
+                        raise FleetInterrupted("interrupted while the simulators were starting")
+                    if not self._procs[device].is_alive():
+                        raise RuntimeError(f"{device} simulator exited while starting")
+                    if time.monotonic() > deadline:
+                        raise RuntimeError(f"{device} simulator did not start within {START_TIMEOUT_S:.0f} s")
+                reply = conn.recv()
+            finally:
+                conn.close()
             if "error" in reply:
                 raise RuntimeError(reply["error"])
             self.addresses[device] = reply
         return self.addresses
 
-    def wait_for_signal(self) -> None:
-        def handler(signum: int, frame: object) -> None:
-            self._signalled.set()
+    def dead_children(self) -> list[str]:
+        """Simulators whose process has ended (while the fleet should be running)."""
+        return [f"{d} (exit code {p.exitcode})" for d, p in self._procs.items() if not p.is_alive()]
 
-        signal.signal(signal.SIGINT, handler)
-        signal.signal(signal.SIGTERM, handler)
-        while not self._signalled.wait(0.5):
-            if any(not proc.is_alive() for proc in self._procs):
-                break
+    def wait_for_signal(self, install_handlers: bool = True) -> str | None:
+        """Block until SIGINT/SIGTERM (returns None) or a child dies (returns which)."""
+        if install_handlers:
+            self.install_signal_handlers()
+        while not self.signalled.wait(0.5):
+            dead = self.dead_children()
+            if dead:
+                return f"simulator exited unexpectedly: {', '.join(dead)}"
+        return None
 
     def stop(self) -> None:
         self._stop.set()
-        for proc in self._procs:
+        for proc in self._procs.values():
             proc.join(5)
             if proc.is_alive():
                 proc.terminate()
+                proc.join(2)
+            if proc.is_alive():
+                proc.kill()
                 proc.join(2)
         self._procs.clear()
         if self._tmp is not None:
