@@ -454,7 +454,7 @@ class MaintenanceService:
         """None when ``session`` may do ``action`` now; else the (journaled) refusal."""
         if session.expired():
             self.journal.record(
-                "maintenance_refused", technician=session.username, action=action, reason="expired"
+                "maintenance_refused", technician=session.username, action=action, because="expired"
             )
             return ActionOutcome(action, False, "session_expired", "session_expired")
         if not session.may(permission):
@@ -463,7 +463,7 @@ class MaintenanceService:
                 technician=session.username,
                 role=session.role.value,
                 action=action,
-                reason="role",
+                because="role",
                 **fields,
             )
             return ActionOutcome(action, False, "refused", "role_not_permitted")

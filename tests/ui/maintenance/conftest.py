@@ -1,0 +1,143 @@
+"""A kiosk window with maintenance installed, its drivers talking to real simulators on loopback."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication, QWidget
+from pytestqt.qtbot import QtBot
+
+from devices.base import DeviceState, DriverBase
+from devices.card_dispenser.driver import CardDispenserDriver
+from devices.card_reader.driver import CardReaderDriver
+from devices.printer.driver import EscPosPrinterDriver
+from devices.simcontrol import ControlClient
+from kiosk.db.engine import make_engine, session_factory
+from kiosk.db.migrate import upgrade
+from kiosk.journal import Journal
+from kiosk.runtime import Runtime
+from kiosk.security.vault import Vault
+from kiosk.settings import Settings, load_settings
+from simulators.base import DeviceServer
+from simulators.card_dispenser import make_server as make_dispenser
+from simulators.card_reader import CardReaderSimulator
+from simulators.printer import make_server as make_printer
+from ui.app import KioskWindow
+from ui.composition import DeviceSet
+from ui.maintenance import MaintenanceController, install_maintenance
+
+PASSWORD = "correct-horse-7"
+
+
+@dataclass
+class Rig:
+    """Everything a maintenance test touches; ``ctl[name]`` is the simulator's control client."""
+
+    settings: Settings
+    runtime: Runtime
+    journal: Journal
+    devices: DeviceSet
+    ctl: dict[str, ControlClient]
+    receipts_dir: Path
+    tmp: Path
+    windows: list[KioskWindow] = field(default_factory=list)
+
+    def events(self, name: str | None = None) -> list[dict[str, Any]]:
+        return [
+            {"event": r.event, "kind": r.kind, "session": r.session_id, **r.fields}
+            for r in self.journal.records()
+            if name is None or r.event == name
+        ]
+
+
+def wait_online(driver: DriverBase, timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while driver.status().state is not DeviceState.ONLINE and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert driver.status().state is DeviceState.ONLINE, driver.status()
+
+
+@pytest.fixture
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, themed: QApplication) -> Iterator[Rig]:
+    servers: list[DeviceServer] = [
+        DeviceServer(CardReaderSimulator(retained=3)).start(),
+        make_dispenser().start(),
+        make_printer(out_dir=tmp_path / "receipts", render_png=True).start(),
+    ]
+    reader, dispenser, printer = (s.describe() for s in servers)
+    monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    settings = load_settings(
+        data_dir=str(tmp_path / "data"),
+        devices={"card_reader": reader["url"], "card_dispenser": dispenser["url"], "printer": printer["url"]},
+    )
+    data = settings.data_dir
+    data.mkdir(parents=True)
+    engine = make_engine(settings.effective_database_url)
+    upgrade(engine)
+    log_file = data / "logs" / "smart-teller.log"
+    log_file.parent.mkdir()
+    log_file.write_text(
+        "".join(f'{{"level":"INFO","msg":"line {n}"}}\n' for n in range(500))
+        + '{"level":"ERROR","msg":"card 6217001234567890123 declined"}\n',
+        encoding="utf-8",
+    )
+    runtime = Runtime(settings, engine, session_factory(engine), Vault.open(data / "keys"), log_file)
+    journal = Journal(data / "journal", settings.kiosk_id)
+    devices = DeviceSet(
+        card_reader=CardReaderDriver(reader["url"]),
+        card_dispenser=CardDispenserDriver(dispenser["url"]),
+        printer=EscPosPrinterDriver(printer["url"], status_timeout=0.5, poll_interval=0.3),
+    )
+    devices.start()
+    for _, driver in devices.items():
+        wait_online(driver)
+    ctl = {
+        "card_reader": ControlClient(reader["control"]),
+        "card_dispenser": ControlClient(dispenser["control"]),
+        "printer": ControlClient(printer["control"]),
+    }
+    rig = Rig(settings, runtime, journal, devices, ctl, tmp_path / "receipts", tmp_path)
+    yield rig
+    for window in rig.windows:
+        window.shutdown()
+    devices.close()
+    for server in servers:
+        server.close()
+    journal.close()
+    engine.dispose()
+
+
+def open_kiosk(qtbot: QtBot, rig: Rig, **options: Any) -> tuple[KioskWindow, MaintenanceController]:
+    window = KioskWindow(rig.settings, lang=options.pop("lang", "en"))
+    qtbot.addWidget(window)
+    window.resize(1280, 800)
+    window.show()
+    rig.windows.append(window)
+    options.setdefault("card_take_timeout_s", 0.3)
+    controller = install_maintenance(window, rig.devices, rig.runtime, journal=rig.journal, **options)
+    return window, controller
+
+
+def click(qtbot: QtBot, widget: QWidget) -> None:
+    assert widget.isVisible() and widget.isEnabled(), f"{widget.objectName() or widget} is not clickable"
+    qtbot.mouseClick(widget, Qt.MouseButton.LeftButton)
+
+
+def login(qtbot: QtBot, controller: MaintenanceController, username: str, password: str = PASSWORD) -> None:
+    assert controller.request_entry()
+    screen = controller.login_screen
+    screen.username.setText(username)
+    screen.password.setText(password)
+    click(qtbot, screen.submit_button)
+    qtbot.waitUntil(lambda: controller.window.current_state() == "maintenance", timeout=5000)
+
+
+def add_tech(controller: MaintenanceController, username: str, role: str = "technician") -> None:
+    controller.service.techs.add(username, PASSWORD, role, by="test")

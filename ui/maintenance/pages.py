@@ -1,0 +1,666 @@
+"""The maintenance screen's pages: devices (live status and actions), journal, settings, logs, technician
+accounts and the service state.
+
+Pages render and collect input only. Work goes through the :class:`Runner` (the controller): it runs the
+service call off the GUI thread with the logged-in session and calls back here on the GUI thread.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any, Protocol, TypeVar
+
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QGridLayout,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QListWidget,
+    QPlainTextEdit,
+    QVBoxLayout,
+    QWidget,
+)
+
+from kiosk.i18n import tr
+from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
+from kiosk.security.techs import Action, TechInfo, TechSession
+from ui.maintenance.common import OutcomeLabel, outcome_text, text_field
+from ui.widgets.button import KioskButton
+
+T = TypeVar("T")
+
+DEVICE_ORDER = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer", "camera")
+
+
+class Runner(Protocol):
+    """What pages need from the controller."""
+
+    service: MaintenanceService
+
+    @property
+    def session(self) -> TechSession | None: ...
+
+    def run(self, fn: Callable[[TechSession], T], done: Callable[[T], None], *, label: str = "") -> None: ...
+
+    def describe(self, name: str) -> dict[str, Any]: ...
+
+    def test_receipt(self) -> Any: ...
+
+
+def _plain_text(value: Any) -> str:
+    if isinstance(value, Mapping):
+        return ", ".join(f"{k}={_plain_text(v)}" for k, v in value.items()) or "—"
+    if isinstance(value, list | tuple):
+        return ", ".join(_plain_text(v) for v in value) or "—"
+    return str(value)
+
+
+class Page(QWidget):
+    def __init__(self, runner: Runner, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.runner = runner
+        self.lang = lang
+        self.outcome = OutcomeLabel(self)
+
+    def retranslate(self, lang: str) -> None:
+        self.lang = lang
+
+    def shown(self) -> None:
+        """The technician opened this page."""
+
+    def may(self, action: Action) -> bool:
+        session = self.runner.session
+        return session is not None and session.may(action)
+
+    def show_outcome(self, outcome: ActionOutcome) -> None:
+        self.outcome.show_outcome(outcome.ok, outcome_text(outcome, self.lang))
+
+
+# -- devices ------------------------------------------------------------------------------------
+class DevicesPage(Page):
+    def __init__(self, runner: Runner, names: list[str], lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, parent)
+        self.names = sorted(names, key=lambda n: DEVICE_ORDER.index(n) if n in DEVICE_ORDER else 99)
+        self.selected: str | None = self.names[0] if self.names else None
+        self._bin_seen = 0  # the fullest the retain bin looked since it was last emptied (the count to match)
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        layout.setSpacing(16)
+        column = QVBoxLayout()
+        column.setSpacing(8)
+        self.device_buttons: dict[str, KioskButton] = {}
+        for name in self.names:
+            button = KioskButton(variant="secondary", parent=self)
+            button.setCheckable(True)
+            button.clicked.connect(lambda _=False, n=name: self.select(n))
+            column.addWidget(button)
+            self.device_buttons[name] = button
+        self._none = QLabel(self)
+        self._none.setVisible(not self.names)
+        column.addWidget(self._none)
+        column.addStretch(1)
+        layout.addLayout(column, 2)
+
+        right = QVBoxLayout()
+        right.setSpacing(10)
+        self.heading = QLabel(self)
+        self.heading.setProperty("role", "title")
+        right.addWidget(self.heading)
+        self.details = QLabel(self)
+        self.details.setWordWrap(True)
+        self.details.setTextFormat(self.details.textFormat().RichText)
+        right.addWidget(self.details, 1)
+        grid = QGridLayout()
+        grid.setSpacing(8)
+        self.self_test_button = KioskButton(variant="secondary", parent=self)
+        self.restart_button = KioskButton(variant="secondary", parent=self)
+        self.print_button = KioskButton(variant="secondary", parent=self)
+        self.paper_button = KioskButton(variant="secondary", parent=self)
+        self.clear_button = KioskButton(variant="secondary", parent=self)
+        self.count_label = QLabel(self)
+        self.count_field = text_field(self, name="maint-count")
+        self.count_field.setMaxLength(3)
+        self.bin_button = KioskButton(variant="secondary", parent=self)
+        self.cards_button = KioskButton(variant="secondary", parent=self)
+        grid.addWidget(self.self_test_button, 0, 0)
+        grid.addWidget(self.restart_button, 0, 1)
+        grid.addWidget(self.print_button, 1, 0)
+        grid.addWidget(self.paper_button, 1, 1)
+        grid.addWidget(self.clear_button, 1, 0)
+        count_row = QHBoxLayout()
+        count_row.addWidget(self.count_label)
+        count_row.addWidget(self.count_field, 1)
+        grid.addLayout(count_row, 2, 0)
+        grid.addWidget(self.bin_button, 2, 1)
+        grid.addWidget(self.cards_button, 2, 1)
+        right.addLayout(grid)
+        right.addWidget(self.outcome)
+        layout.addLayout(right, 5)
+
+        self.self_test_button.clicked.connect(lambda: self._device_action("self_test"))
+        self.restart_button.clicked.connect(lambda: self._device_action("restart"))
+        self.print_button.clicked.connect(lambda: self._device_action("print_test"))
+        self.paper_button.clicked.connect(lambda: self._device_action("replenish_paper"))
+        self.clear_button.clicked.connect(lambda: self._device_action("clear_card"))
+        self.bin_button.clicked.connect(lambda: self._device_action("empty_retain_bin"))
+        self.cards_button.clicked.connect(lambda: self._device_action("replenish_cards"))
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self._none.setText(tr("maint.devices.none", lang))
+        self.self_test_button.set_texts(tr("maint.action.self_test", lang))
+        self.restart_button.set_texts(tr("maint.action.restart", lang))
+        self.print_button.set_texts(tr("maint.action.print_test", lang))
+        self.paper_button.set_texts(tr("maint.action.replenish_paper", lang))
+        self.clear_button.set_texts(tr("maint.action.clear_card", lang))
+        self.bin_button.set_texts(tr("maint.action.empty_bin", lang))
+        self.cards_button.set_texts(tr("maint.action.replenish_cards", lang))
+        for name in self.names:
+            self.refresh(name)
+        self._layout_actions()
+
+    def shown(self) -> None:
+        for name in self.names:
+            self.refresh(name)
+        self._layout_actions()
+
+    def select(self, name: str) -> None:
+        if name not in self.names:
+            return
+        if name != self.selected:
+            self.outcome.show_info("")
+            self.count_field.clear()
+        self.selected = name
+        self.refresh(name)
+        self._layout_actions()
+
+    def refresh(self, name: str) -> None:
+        """Re-render one device (called on its adapter's signals and after each action)."""
+        if name not in self.device_buttons:
+            return
+        info = self.runner.describe(name)
+        state = str(info.get("state", "offline"))
+        if name == "card_reader":
+            self._bin_seen = max(self._bin_seen, int(info.get("detail", {}).get("retained", 0) or 0))
+        button = self.device_buttons[name]
+        button.set_texts(tr(f"maint.device.{name}", self.lang), tr(f"maint.state.{state}", self.lang))
+        button.setChecked(name == self.selected)
+        button.setProperty("state", state)
+        if name == self.selected:
+            self.heading.setText(tr(f"maint.device.{name}", self.lang))
+            self.details.setText(self._details_html(info))
+
+    def _details_html(self, info: Mapping[str, Any]) -> str:
+        none = tr("maint.field.none", self.lang)
+        identity = info.get("info", {})
+        state = str(info.get("state", ""))
+        colour = "#0b6e2f" if state == "online" else "#b00020"
+        rows = [
+            ("state", f"<b style='color:{colour}'>{html.escape(tr(f'maint.state.{state}', self.lang))}</b>"),
+            ("model", html.escape(str(identity.get("model") or none))),
+            ("firmware", html.escape(str(identity.get("firmware") or none))),
+            ("url", html.escape(str(identity.get("url") or none))),
+            ("detail", html.escape(_plain_text(info.get("detail", {})))),
+            ("counters", html.escape(_plain_text(info.get("counters", {})))),
+            ("capabilities", html.escape(_plain_text(info.get("capabilities", {})))),
+            ("last_error", html.escape(str(info.get("last_error") or none))),
+        ]
+        cell = "<tr><td style='padding-right:16px'><b>{}</b></td><td>{}</td></tr>"
+        body = "".join(
+            cell.format(html.escape(tr(f"maint.field.{key}", self.lang)), value) for key, value in rows
+        )
+        return f"<table>{body}</table>"
+
+    def _layout_actions(self) -> None:
+        name = self.selected
+        visible = {
+            self.self_test_button: name is not None and self.may(Action.DEVICE_SELFTEST),
+            self.restart_button: name is not None and self.may(Action.DEVICE_RESET),
+            self.print_button: name == "printer" and self.may(Action.PRINT_TEST),
+            self.paper_button: name == "printer" and self.may(Action.REPLENISH_PAPER),
+            self.clear_button: name in ("card_reader", "card_dispenser") and self.may(Action.DEVICE_RESET),
+            self.bin_button: name == "card_reader" and self.may(Action.EMPTY_RETAIN_BIN),
+            self.cards_button: name == "card_dispenser" and self.may(Action.REPLENISH_CARDS),
+        }
+        for button, show in visible.items():
+            button.setVisible(show)
+        counting = visible[self.bin_button] or visible[self.cards_button]
+        self.count_label.setVisible(counting)
+        self.count_field.setVisible(counting)
+        self.count_label.setText(
+            tr("maint.action.count" if name == "card_reader" else "maint.action.added", self.lang)
+        )
+
+    def _count(self) -> int | None:
+        text = self.count_field.text().strip()
+        if not text.isdigit():
+            self.outcome.show_outcome(False, tr("maint.outcome.invalid_count", self.lang))
+            return None
+        return int(text)
+
+    def _device_action(self, what: str) -> None:
+        name = self.selected
+        if name is None:
+            return
+        service = self.runner.service
+        fn: Callable[[TechSession], ActionOutcome]
+        if what == "self_test":
+            fn = lambda s: service.self_test(s, name)  # noqa: E731
+        elif what == "restart":
+            fn = lambda s: service.restart_driver(s, name)  # noqa: E731
+        elif what == "print_test":
+            receipt = self.runner.test_receipt()
+            fn = lambda s: service.print_test(s, receipt)  # noqa: E731
+        elif what == "replenish_paper":
+            fn = service.replenish_paper
+        elif what == "clear_card":
+            fn = lambda s: service.clear_card(s, name)  # noqa: E731
+        elif what == "empty_retain_bin":
+            counted = self._count()
+            if counted is None:
+                return
+            expected = self._bin_seen
+            fn = lambda s: service.empty_retain_bin(s, counted, expected)  # noqa: E731
+        elif what == "replenish_cards":
+            added = self._count()
+            if added is None:
+                return
+            fn = lambda s: service.replenish_cards(s, added)  # noqa: E731
+        else:
+            return
+        self.outcome.show_info(tr("maint.busy", self.lang))
+        self._set_enabled(False)
+        self.runner.run(fn, lambda outcome: self._done(name, what, outcome), label=f"maintenance {what}")
+
+    def _done(self, name: str, what: str, outcome: ActionOutcome) -> None:
+        self._set_enabled(True)
+        if what == "empty_retain_bin" and outcome.code not in ("refused", "session_expired", "invalid_input"):
+            self._bin_seen = 0
+            self.count_field.clear()
+        if what == "replenish_cards" and outcome.ok:
+            self.count_field.clear()
+        self.show_outcome(outcome)
+        self.refresh(name)
+
+    def _set_enabled(self, enabled: bool) -> None:
+        for button in (
+            self.self_test_button,
+            self.restart_button,
+            self.print_button,
+            self.paper_button,
+            self.clear_button,
+            self.bin_button,
+            self.cards_button,
+        ):
+            button.setEnabled(enabled)
+
+
+# -- journal ------------------------------------------------------------------------------------
+def parse_bound(text: str) -> int | datetime | None:
+    """A journal range bound: empty, a sequence number, or an ISO date/time (UTC when no zone)."""
+    text = text.strip()
+    if not text:
+        return None
+    if text.isdigit():
+        return int(text)
+    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))  # ValueError for the caller
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class JournalPage(Page):
+    TAIL = 200
+
+    def __init__(self, runner: Runner, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel(self)
+        self.heading.setProperty("role", "title")
+        layout.addWidget(self.heading)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        layout.addWidget(self.text, 1)
+        row = QHBoxLayout()
+        self.refresh_button = KioskButton(variant="secondary", parent=self)
+        self.verify_button = KioskButton(variant="secondary", parent=self)
+        row.addWidget(self.refresh_button)
+        row.addWidget(self.verify_button)
+        layout.addLayout(row)
+        self.export_row = QWidget(self)
+        export = QHBoxLayout(self.export_row)
+        export.setContentsMargins(0, 0, 0, 0)
+        self.from_field = text_field(self.export_row, name="maint-from")
+        self.to_field = text_field(self.export_row, name="maint-to")
+        self.path_field = text_field(self.export_row, name="maint-path")
+        self.export_button = KioskButton(variant="secondary", parent=self.export_row)
+        export.addWidget(self.from_field, 2)
+        export.addWidget(self.to_field, 2)
+        export.addWidget(self.path_field, 4)
+        export.addWidget(self.export_button, 2)
+        layout.addWidget(self.export_row)
+        layout.addWidget(self.outcome)
+        self.refresh_button.clicked.connect(self.load)
+        self.verify_button.clicked.connect(self.verify)
+        self.export_button.clicked.connect(self.export)
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self.heading.setText(tr("maint.journal.title", lang))
+        self.refresh_button.set_texts(tr("maint.journal.refresh", lang))
+        self.verify_button.set_texts(tr("maint.journal.verify", lang))
+        self.export_button.set_texts(tr("maint.journal.export", lang))
+        self.from_field.setPlaceholderText(tr("maint.journal.from", lang))
+        self.to_field.setPlaceholderText(tr("maint.journal.to", lang))
+        self.path_field.setPlaceholderText(tr("maint.journal.path", lang))
+
+    def shown(self) -> None:
+        self.export_row.setVisible(self.may(Action.EXPORT_JOURNAL))
+        self.load()
+
+    def load(self) -> None:
+        self.runner.run(
+            lambda s: self.runner.service.journal_tail(s, self.TAIL), self._loaded, label="journal"
+        )
+
+    def _loaded(self, outcome: ActionOutcome) -> None:
+        if not outcome.ok:
+            self.show_outcome(outcome)
+            return
+        self.text.setPlainText("\n".join(records_as_text(outcome.data["records"])))
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+    def verify(self) -> None:
+        self.runner.run(self.runner.service.verify_journal, self._verified, label="journal verify")
+
+    def _verified(self, outcome: ActionOutcome) -> None:
+        data = outcome.data
+        if outcome.code in ("success", "journal_broken"):
+            if outcome.ok:
+                text = tr("maint.journal.ok", self.lang, count=data["count"])
+            else:
+                text = tr("maint.journal.broken", self.lang, seq=data["first_bad_seq"], reason=data["reason"])
+            self.outcome.show_outcome(outcome.ok, text)
+        else:
+            self.show_outcome(outcome)
+
+    def export(self) -> None:
+        from pathlib import Path
+
+        try:
+            start, end = parse_bound(self.from_field.text()), parse_bound(self.to_field.text())
+        except ValueError:
+            self.outcome.show_outcome(False, tr("maint.journal.bad_bound", self.lang))
+            return
+        target = Path(self.path_field.text().strip() or ".")
+        self.runner.run(
+            lambda s: self.runner.service.export_journal(s, start, end, target),
+            self._exported,
+            label="export",
+        )
+
+    def _exported(self, outcome: ActionOutcome) -> None:
+        if outcome.ok:
+            text = tr(
+                "maint.journal.exported",
+                self.lang,
+                records=outcome.data["records"],
+                path=outcome.data["path"],
+            )
+            self.outcome.show_outcome(True, text)
+        else:
+            self.show_outcome(outcome)
+
+
+# -- settings and logs ----------------------------------------------------------------------------
+class TextPage(Page):
+    """A read-only text view with a refresh button (settings, logs)."""
+
+    def __init__(self, runner: Runner, lang: str, title_key: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, parent)
+        self.title_key = title_key
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel(self)
+        self.heading.setProperty("role", "title")
+        layout.addWidget(self.heading)
+        self.text = QPlainTextEdit(self)
+        self.text.setReadOnly(True)
+        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
+        layout.addWidget(self.text, 1)
+        self.refresh_button = KioskButton(variant="secondary", parent=self)
+        self.refresh_button.clicked.connect(self.load)
+        layout.addWidget(self.refresh_button)
+        layout.addWidget(self.outcome)
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self.heading.setText(tr(self.title_key, lang))
+        self.refresh_button.set_texts(tr("maint.logs.refresh", lang))
+
+    def shown(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        raise NotImplementedError
+
+    def _show_text(self, outcome: ActionOutcome, text: str) -> None:
+        if not outcome.ok:
+            self.show_outcome(outcome)
+            return
+        self.outcome.show_info("")
+        self.text.setPlainText(text)
+        bar = self.text.verticalScrollBar()
+        bar.setValue(bar.maximum())
+
+
+class SettingsPage(TextPage):
+    def __init__(self, runner: Runner, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, "maint.settings.title", parent)
+
+    def load(self) -> None:
+        self.runner.run(
+            self.runner.service.settings_view,
+            lambda o: self._show_text(
+                o, json.dumps(o.data.get("settings", {}), indent=2, ensure_ascii=False)
+            ),
+            label="settings",
+        )
+
+    def _show_text(self, outcome: ActionOutcome, text: str) -> None:
+        super()._show_text(outcome, text)
+        self.text.verticalScrollBar().setValue(0)  # settings read from the top
+
+
+class LogsPage(TextPage):
+    LINES = 300
+
+    def __init__(self, runner: Runner, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, "maint.logs.title", parent)
+
+    def load(self) -> None:
+        self.runner.run(
+            lambda s: self.runner.service.log_tail(s, self.LINES),
+            lambda o: self._show_text(o, "\n".join(o.data.get("lines", []))),
+            label="logs",
+        )
+
+
+# -- technicians --------------------------------------------------------------------------------
+class TechniciansPage(Page):
+    def __init__(self, runner: Runner, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, parent)
+        self.accounts: list[TechInfo] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel(self)
+        self.heading.setProperty("role", "title")
+        layout.addWidget(self.heading)
+        self.list = QListWidget(self)
+        layout.addWidget(self.list, 1)
+        form = QHBoxLayout()
+        self.username = text_field(self, name="maint-new-username")
+        self.password = text_field(self, password=True, name="maint-new-password")
+        self.supervisor = QCheckBox(self)
+        self.supervisor.setMinimumHeight(44)
+        form.addWidget(self.username, 3)
+        form.addWidget(self.password, 3)
+        form.addWidget(self.supervisor, 2)
+        layout.addLayout(form)
+        buttons = QHBoxLayout()
+        self.add_button = KioskButton(variant="secondary", parent=self)
+        self.unlock_button = KioskButton(variant="secondary", parent=self)
+        self.remove_button = KioskButton(variant="danger", parent=self)
+        for button in (self.add_button, self.unlock_button, self.remove_button):
+            buttons.addWidget(button)
+        layout.addLayout(buttons)
+        layout.addWidget(self.outcome)
+        self.add_button.clicked.connect(self.add)
+        self.unlock_button.clicked.connect(lambda: self._on_selected("unlock"))
+        self.remove_button.clicked.connect(lambda: self._on_selected("remove"))
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self.heading.setText(tr("maint.techs.title", lang))
+        self.username.setPlaceholderText(tr("maint.techs.username", lang))
+        self.password.setPlaceholderText(tr("maint.techs.password", lang))
+        self.supervisor.setText(tr("maint.techs.role", lang))
+        self.add_button.set_texts(tr("maint.techs.add", lang))
+        self.unlock_button.set_texts(tr("maint.techs.unlock", lang))
+        self.remove_button.set_texts(tr("maint.techs.remove", lang))
+        self._render()
+
+    def shown(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        self.runner.run(self.runner.service.list_technicians, self._loaded, label="technicians")
+
+    def _loaded(self, result: ActionOutcome | list[TechInfo]) -> None:
+        if isinstance(result, ActionOutcome):
+            self.show_outcome(result)
+            return
+        self.accounts = result
+        self._render()
+
+    def _render(self) -> None:
+        self.list.clear()
+        for account in self.accounts:
+            locked = account.locked_until is not None and account.locked_until > datetime.now(UTC)
+            last = account.last_login.strftime("%Y-%m-%d %H:%M") if account.last_login else None
+            self.list.addItem(
+                tr(
+                    "maint.techs.row",
+                    self.lang,
+                    username=account.username,
+                    role=tr(f"maint.role.{account.role.value}", self.lang),
+                    last=last or tr("maint.techs.never", self.lang),
+                    locked=f"· {tr('maint.techs.locked', self.lang)}" if locked else "",
+                ).strip()
+            )
+
+    def selected_username(self) -> str | None:
+        row = self.list.currentRow()
+        return self.accounts[row].username if 0 <= row < len(self.accounts) else None
+
+    def add(self) -> None:
+        username, password = self.username.text().strip(), self.password.text()
+        role = "supervisor" if self.supervisor.isChecked() else "technician"
+        self.password.clear()
+        self.runner.run(
+            lambda s: self.runner.service.add_technician(s, username, password, role),
+            self._changed,
+            label="add",
+        )
+
+    def _on_selected(self, what: str) -> None:
+        username = self.selected_username()
+        if username is None:
+            return
+        service = self.runner.service
+        if what == "unlock":
+            self.runner.run(lambda s: service.unlock_technician(s, username), self._changed, label="unlock")
+        else:
+            self.runner.run(lambda s: service.remove_technician(s, username), self._changed, label="remove")
+
+    def _changed(self, outcome: ActionOutcome) -> None:
+        self.show_outcome(outcome)
+        if outcome.ok:
+            self.username.clear()
+            self.load()
+
+
+# -- service state ------------------------------------------------------------------------------
+class ServicePage(Page):
+    changed_callback: Callable[[], None] | None = None
+
+    def __init__(self, runner: Runner, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, parent)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel(self)
+        self.heading.setProperty("role", "title")
+        layout.addWidget(self.heading)
+        self.state_label = QLabel(self)
+        self.state_label.setWordWrap(True)
+        layout.addWidget(self.state_label)
+        self.reason_label = QLabel(self)
+        layout.addWidget(self.reason_label)
+        self.reason: QLineEdit = text_field(self, name="maint-reason")
+        self.reason.setMaxLength(200)
+        layout.addWidget(self.reason)
+        row = QHBoxLayout()
+        self.take_out_button = KioskButton(variant="danger", parent=self)
+        self.return_button = KioskButton(variant="primary", parent=self)
+        row.addWidget(self.take_out_button)
+        row.addWidget(self.return_button)
+        layout.addLayout(row)
+        layout.addWidget(self.outcome)
+        layout.addStretch(1)
+        self.take_out_button.clicked.connect(lambda: self._set(True))
+        self.return_button.clicked.connect(lambda: self._set(False))
+        self.retranslate(lang)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self.heading.setText(tr("maint.service.title", lang))
+        self.reason_label.setText(tr("maint.service.reason", lang))
+        self.take_out_button.set_texts(tr("maint.service.take_out", lang))
+        self.return_button.set_texts(tr("maint.service.return", lang))
+        self._render()
+
+    def shown(self) -> None:
+        self._render()
+
+    def _render(self) -> None:
+        state = self.runner.service.out_of_service()
+        if state.active:
+            text = tr("maint.service.out", self.lang, since=state.since, by=state.by, reason=state.reason)
+        else:
+            text = tr("maint.service.in_service", self.lang)
+        self.state_label.setText(text)
+        self.take_out_button.setVisible(not state.active)
+        self.return_button.setVisible(state.active)
+
+    def _set(self, active: bool) -> None:
+        reason = self.reason.text()
+        self.runner.run(
+            lambda s: self.runner.service.set_out_of_service(s, active, reason), self._done, label="service"
+        )
+
+    def _done(self, outcome: ActionOutcome) -> None:
+        self.show_outcome(outcome)
+        if outcome.ok:
+            self.reason.clear()
+        self._render()
+        if self.changed_callback is not None:
+            self.changed_callback()

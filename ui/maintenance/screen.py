@@ -1,0 +1,167 @@
+"""The maintenance screen: who is logged in, the pages the role may open, and the idle-logout countdown."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+
+from kiosk.i18n import tr
+from kiosk.security.techs import Action
+from ui.maintenance.common import FAIL_COLOUR, KeyboardFollower
+from ui.maintenance.pages import (
+    DevicesPage,
+    JournalPage,
+    LogsPage,
+    Page,
+    Runner,
+    ServicePage,
+    SettingsPage,
+    TechniciansPage,
+)
+from ui.screens.base import Screen
+from ui.widgets.button import KioskButton
+from ui.widgets.countdown import CountdownBanner
+from ui.widgets.keyboard import OnScreenKeyboard
+
+# page name → (catalogue key, the permission that shows it)
+NAV: dict[str, tuple[str, Action]] = {
+    "devices": ("maint.nav.devices", Action.DEVICE_STATUS),
+    "journal": ("maint.nav.journal", Action.VIEW_JOURNAL),
+    "settings": ("maint.nav.settings", Action.DEVICE_STATUS),
+    "logs": ("maint.nav.logs", Action.DEVICE_STATUS),
+    "techs": ("maint.nav.techs", Action.TECH_MANAGEMENT),
+    "service": ("maint.nav.service", Action.OUT_OF_SERVICE),
+}
+
+
+class MaintenanceScreen(Screen):
+    name = "maintenance"
+    title_key = "maint.title"
+    idle_exempt = True  # technicians have their own idle logout (TechSession), with its own countdown
+
+    def __init__(
+        self, runner: Runner, device_names: list[str], lang: str = "en", parent: QWidget | None = None
+    ) -> None:
+        super().__init__(lang, parent)
+        self.runner = runner
+        outer = QVBoxLayout(self)
+        outer.setContentsMargins(0, 0, 0, 0)
+        outer.setSpacing(0)
+        top = QWidget(self)
+        bar = QHBoxLayout(top)
+        bar.setContentsMargins(24, 12, 24, 8)
+        self._title = QLabel(top)
+        self._title.setProperty("role", "title")
+        self.user_label = QLabel(top)
+        self.user_label.setProperty("role", "subtitle")
+        self.logout_button = KioskButton(variant="secondary", parent=top)
+        self.logout_button.setMaximumWidth(240)
+        self.logout_button.clicked.connect(lambda: self.emit_action("logout"))
+        bar.addWidget(self._title)
+        bar.addStretch(1)
+        bar.addWidget(self.user_label)
+        bar.addWidget(self.logout_button)
+        outer.addWidget(top)
+        self.oos_label = QLabel(self)
+        self.oos_label.setStyleSheet(
+            f"background: {FAIL_COLOUR}; color: white; font-weight: 700; padding: 8px 24px;"
+        )
+        self.oos_label.setWordWrap(True)
+        outer.addWidget(self.oos_label)
+
+        middle = QWidget(self)
+        row = QHBoxLayout(middle)
+        row.setContentsMargins(24, 8, 24, 8)
+        row.setSpacing(16)
+        nav = QVBoxLayout()
+        nav.setSpacing(8)
+        self.nav_buttons: dict[str, KioskButton] = {}
+        for page in NAV:
+            button = KioskButton(variant="secondary", parent=middle)
+            button.setCheckable(True)
+            button.setMaximumWidth(220)
+            button.clicked.connect(lambda _=False, p=page: self.open_page(p))
+            nav.addWidget(button)
+            self.nav_buttons[page] = button
+        nav.addStretch(1)
+        row.addLayout(nav)
+        self.pages_stack = QStackedWidget(middle)
+        self.pages: dict[str, Page] = {
+            "devices": DevicesPage(runner, device_names, lang),
+            "journal": JournalPage(runner, lang),
+            "settings": SettingsPage(runner, lang),
+            "logs": LogsPage(runner, lang),
+            "techs": TechniciansPage(runner, lang),
+            "service": ServicePage(runner, lang),
+        }
+        for widget in self.pages.values():
+            self.pages_stack.addWidget(widget)
+        row.addWidget(self.pages_stack, 1)
+        outer.addWidget(middle, 1)
+        self.idle_banner = CountdownBanner(lang, self)
+        outer.addWidget(self.idle_banner)
+        self.keyboard = OnScreenKeyboard(lang, parent=self)
+        outer.addWidget(self.keyboard)
+        self._follower = KeyboardFollower(self, self.keyboard)
+        self.current_page = "devices"
+
+    @property
+    def devices_page(self) -> DevicesPage:
+        page = self.pages["devices"]
+        assert isinstance(page, DevicesPage)
+        return page
+
+    def on_enter(self, context: Mapping[str, Any]) -> None:
+        super().on_enter(context)
+        self.keyboard.hide()
+        self.retranslate(self.lang)
+        self.open_page("devices")
+
+    def on_leave(self) -> None:
+        self.idle_banner.stop()
+        self.keyboard.set_target(None)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self._title.setText(tr("maint.title", lang))
+        self.logout_button.set_texts(tr("maint.logout", lang))
+        session = self.runner.session
+        if session is not None:
+            role = tr(f"maint.role.{session.role.value}", lang)
+            self.user_label.setText(tr("maint.user", lang, username=session.username, role=role))
+        for page, (key, permission) in NAV.items():
+            button = self.nav_buttons[page]
+            button.set_texts(tr(key, lang))
+            # a page the role may not use is not offered at all (the service refuses it anyway)
+            button.setVisible(session is not None and session.may(permission))
+        for widget in self.pages.values():
+            widget.retranslate(lang)
+        self.idle_banner.retranslate(lang)
+        self.keyboard.retranslate(lang)
+        self.update_service_state()
+
+    def open_page(self, page: str) -> bool:
+        session = self.runner.session
+        if page not in self.pages or session is None or not session.may(NAV[page][1]):
+            return False
+        self.current_page = page
+        for name, button in self.nav_buttons.items():
+            button.setChecked(name == page)
+        self.pages_stack.setCurrentWidget(self.pages[page])
+        self.pages[page].shown()
+        return True
+
+    def update_service_state(self) -> None:
+        state = self.runner.service.out_of_service()
+        self.oos_label.setVisible(state.active)
+        if state.active:
+            self.oos_label.setText(tr("maint.oos_banner", self.lang, reason=state.reason))
+
+    def keyPressEvent(self, event: Any) -> None:
+        if event.key() == Qt.Key.Key_Escape:
+            self.keyboard.hide()
+            return
+        super().keyPressEvent(event)
