@@ -100,6 +100,8 @@ class KioskHarness:
         self.ctl("pin_pad", "press_keys", keys=keys)
 
     def take_card(self) -> None:
+        """Take the card once the reader has pushed it to the gate."""
+        self.wait_for(lambda: self.ctl("card_reader", "state")["media"] == "at_gate")
         self.ctl("card_reader", "take_card")
 
     # -- screen -------------------------------------------------------------------------------

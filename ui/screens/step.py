@@ -100,7 +100,7 @@ class StepScreen(Screen):
         self._error.setVisible(bool(text))
 
     def error_text(self) -> str:
-        return self._error.text() if self._error.isVisible() else ""
+        return self._error.text() if not self._error.isHidden() else ""
 
     def title_text(self) -> str:
         return self._title.text()
