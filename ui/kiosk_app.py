@@ -253,3 +253,87 @@ class KioskApp(QObject):
     def shutdown(self) -> None:
         if self.runner is not None and self.runner.running:
             self.runner.abort("shutdown")
+
+
+# -- the running kiosk ---------------------------------------------------------------------------------
+class ReaderRecoveryPort:
+    """The card reader as crash recovery needs it, over the driver (waits briefly for the link)."""
+
+    def __init__(self, reader: Any, connect_wait_s: float = 3.0) -> None:
+        self._reader = reader
+        self._connect_wait_s = connect_wait_s
+
+    def card_present(self) -> bool:
+        import time
+
+        deadline = time.monotonic() + self._connect_wait_s
+        while time.monotonic() < deadline:
+            status = self._reader.status()
+            if str(status.state) != "offline":
+                return status.detail.get("media") in ("inside", "at_gate")
+            time.sleep(0.05)
+        return False
+
+    def capture_card(self) -> bool:
+        return bool(self._reader.capture().result(timeout=10.0).ok)
+
+
+def recover_at_start(services: Services, devices: Any) -> Any:
+    """Resolve the intents a crash left open (cards in the reader, transfers in flight, receipts)."""
+    from kiosk.journal.recovery import default_resolvers, describe, recover
+
+    reader = devices.get("card_reader")
+    resolvers = default_resolvers(
+        settle_transfer=services.settle_transfer,
+        card_reader=ReaderRecoveryPort(reader) if reader is not None else None,
+    )
+    report = recover(services.journal, resolvers)
+    for line in describe(report.suspects):
+        log.warning("recovered after a crash: %s", line)
+    return report
+
+
+def run_kiosk(
+    settings: Any,
+    runtime: Any,
+    *,
+    windowed: bool = False,
+    lang: str | None = None,
+    quit_after_s: float | None = None,
+    seed_bank: bool = False,
+) -> int:
+    """The touchscreen with its journeys: drivers, services, crash recovery, then the window."""
+    from PySide6.QtCore import QTimer
+
+    from ui.app import create_application
+    from ui.composition import build_devices
+    from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH
+
+    language = lang or settings.language
+    qt_app = create_application(language)
+    services = Services.from_runtime(runtime)
+    devices = build_devices(settings)
+    window: KioskWindow | None = None
+    kiosk: KioskApp | None = None
+    try:
+        if seed_bank and services.seed_if_empty():
+            log.info("simulated build: seed customers and test cards created")
+        devices.start()
+        recover_at_start(services, devices)
+        window = KioskWindow(settings, lang=language)
+        kiosk = KioskApp(window, devices, services)
+        if windowed:
+            window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
+            window.show()
+        else:
+            window.showFullScreen()
+        if quit_after_s is not None:
+            QTimer.singleShot(int(quit_after_s * 1000), window.close)
+        return int(qt_app.exec())
+    finally:
+        if kiosk is not None:
+            kiosk.shutdown()
+        if window is not None:
+            window.shutdown()
+        devices.close()
+        services.close()

@@ -47,9 +47,16 @@ def run(
         settings = load_settings(**overrides)
         runtime = start_runtime(settings)
         try:
-            from ui.app import main
+            from ui.kiosk_app import run_kiosk
 
-            code = main(settings, windowed=windowed, lang=lang or None, quit_after_s=quit_after or None)
+            code = run_kiosk(
+                settings,
+                runtime,
+                windowed=windowed,
+                lang=lang or None,
+                quit_after_s=quit_after or None,
+                seed_bank=simulated,  # the simulated build seeds its test customers on first start
+            )
         finally:
             runtime.close()
     finally:
