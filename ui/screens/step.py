@@ -30,6 +30,8 @@ def clear_layout(layout: QLayout) -> None:
         item = layout.takeAt(0)
         widget = item.widget() if item is not None else None
         if widget is not None:
+            widget.hide()  # gone now, not at the next event-loop turn (a grab may come first)
+            widget.setParent(None)
             widget.deleteLater()
         elif item is not None:
             inner = item.layout()

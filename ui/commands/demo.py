@@ -1,0 +1,168 @@
+"""``smart-teller demo JOURNEY --out DIR``: a whole journey offscreen against the simulators.
+
+Starts the simulators it needs (``python -m simulators --json`` in a subprocess: the app never imports
+them), a fresh data dir (or ``--data-dir``) with the seed bank, the kiosk window offscreen, then the
+journey's script (``ui/demo/<journey>.py``). Writes a PNG per screen, the receipt(s) as text (and the
+printer simulator's PNG renders), the journal excerpt, and ``summary.json``. Exit 0 only when the journey
+ended the way its script expects; otherwise 1 with a one-line reason on stderr.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import typer
+
+app = typer.Typer(name="demo", help="Run a journey offscreen against the simulators; a PNG per screen.")
+SINGLE_COMMAND = True
+
+DEMO_SESSION = {"take_card_timeout_s": 15.0, "take_card_warning_s": 5.0}
+
+
+@app.command("demo")
+def demo(
+    journey: str = typer.Argument(..., help="enquiry, transfer, wrong-pin (and any ui/demo/ script)"),
+    out: Path = typer.Option(..., "--out", help="Folder for the PNGs, receipts, journal excerpt."),
+    data_dir: Path | None = typer.Option(None, "--data-dir", help="Data dir (default: a fresh one in OUT)."),
+    lang: str = typer.Option("en", "--lang", help="Customer language: en or zh_CN."),
+) -> None:
+    """Drive JOURNEY like a customer and save what the customer saw."""
+    os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+    from kiosk.i18n import LANGUAGES
+    from ui.demo import DemoFailed, load
+
+    if lang not in LANGUAGES:
+        _fail(f"--lang must be one of {', '.join(LANGUAGES)}, not {lang!r}", 2)
+    try:
+        script = load(journey)
+    except DemoFailed as exc:
+        _fail(str(exc), 2)
+    out.mkdir(parents=True, exist_ok=True)
+    data = data_dir or out / "data"
+    if data_dir is None and data.exists():
+        shutil.rmtree(data)  # a fresh bank every run, so the pictures are the same every run
+    printed = out / "printer"
+    process, addresses = _start_simulators(tuple(script.DEVICES), printed)
+    try:
+        summary = _run(journey, script, out, data, lang, addresses)
+    except DemoFailed as exc:
+        _fail(f"demo {journey} failed: {exc}", 1)
+    finally:
+        _stop(process)
+    _collect_receipts(printed, data, out)
+    (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    typer.echo(json.dumps(summary, ensure_ascii=False))
+    if not summary["completed"]:
+        _fail(f"demo {journey} ended {summary['outcome']!r}, expected one of {summary['expected']}", 1)
+
+
+def _run(
+    journey: str, script: Any, out: Path, data: Path, lang: str, addresses: dict[str, Any]
+) -> dict[str, Any]:
+    from kiosk.journeys.services import Services
+    from kiosk.runtime import start_runtime
+    from kiosk.settings import load_settings
+    from ui.app import KioskWindow, create_application
+    from ui.composition import build_devices
+    from ui.demo import Demo
+    from ui.kiosk_app import KioskApp
+    from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH
+
+    urls = {name: address["url"] for name, address in addresses.items() if "url" in address}
+    controls = {name: address["control"] for name, address in addresses.items() if "control" in address}
+    settings = load_settings(data_dir=str(data), devices=urls, language=lang)
+    runtime = start_runtime(settings)
+    qt_app = create_application(lang)
+    services = Services.from_runtime(runtime)
+    devices = build_devices(settings)
+    window = KioskWindow(settings, lang=lang)
+    kiosk = None
+    try:
+        services.seed_if_empty()
+        devices.start()
+        kiosk = KioskApp(window, devices, services, journey_context={"session_config": DEMO_SESSION})
+        window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
+        from PySide6.QtCore import Qt
+
+        window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
+        window.show()
+        qt_app.processEvents()
+        demo = Demo(kiosk, out, controls, lang=lang)
+        demo.snap()
+        script.run(demo)
+        outcome = demo.outcome()
+        demo.pump(0.3)
+        demo.snap("end")
+        journal = [json.loads(line) for line in services.journal.export()]
+        session = kiosk.session_id
+        excerpt = [r for r in journal if r.get("session_id") == session or r.get("event") == "session_ended"]
+        (out / "journal.jsonl").write_text(
+            "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in excerpt), encoding="utf-8"
+        )
+        return {
+            "journey": journey,
+            "outcome": outcome.status,
+            "expected": sorted(script.EXPECTED),
+            "completed": outcome.status in script.EXPECTED,
+            "screens": demo.screens,
+            "pngs": [p.name for p in demo.shots],
+            "journal_records": len(excerpt),
+        }
+    finally:
+        if kiosk is not None:
+            kiosk.shutdown()
+        window.shutdown()
+        window.close()
+        devices.close()
+        services.close()
+        runtime.close()
+
+
+def _start_simulators(
+    devices: tuple[str, ...], printed: Path
+) -> tuple[subprocess.Popen[str], dict[str, Any]]:
+    from ui.commands.run import _read_line
+
+    errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed below)
+    command = [sys.executable, "-m", "simulators", "--json", "--out", str(printed)]
+    for device in devices:
+        command += ["--only", device]
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+    line = _read_line(process, 30.0)
+    try:
+        addresses = json.loads(line)
+        if not isinstance(addresses, dict):
+            raise ValueError("not an object")
+    except ValueError:
+        errors.seek(0)
+        tail = [text for text in errors.read().splitlines() if text.strip()][-1:] or [f"line {line!r}"]
+        errors.close()
+        _stop(process)
+        _fail(f"the simulators did not start: {tail[0]}", 1)
+    errors.close()
+    return process, addresses
+
+
+def _stop(process: subprocess.Popen[str]) -> None:
+    from ui.commands.run import stop_simulators
+
+    stop_simulators(process)
+
+
+def _collect_receipts(printed: Path, data: Path, out: Path) -> None:
+    target = out / "receipts"
+    target.mkdir(exist_ok=True)
+    for source in sorted((data / "receipts").glob("*.txt")) + sorted(printed.glob("**/*.png")):
+        shutil.copy2(source, target / source.name)
+
+
+def _fail(message: str, code: int) -> None:
+    typer.echo(f"smart-teller: {message}", err=True)
+    raise typer.Exit(code)

@@ -1,0 +1,39 @@
+"""Card + PIN, transfer ¥6,000.00 to another customer (PIN re-entry above the threshold), receipt."""
+
+from __future__ import annotations
+
+from ui.demo import Demo, DemoFailed
+from ui.demo.enquiry import finish, login
+
+DEVICES = ("card_reader", "pin_pad", "printer")
+EXPECTED = frozenset({"completed"})
+
+
+def run(demo: Demo) -> None:
+    login(demo)
+    demo.act("transfer")
+    demo.wait_screen("transfer_kind")
+    demo.act("kind", {"value": "customer"})
+    payee = demo.wait_screen("transfer_payee")
+    payee.fields["account"].setText("0001100000010030")
+    payee.fields["name"].setText("李娜")
+    demo.snap("filled")
+    payee.submit()
+    amount = demo.wait_screen("transfer_amount")
+    for key in "6000":
+        amount.keypad.press(key)
+    demo.snap("typed")
+    amount.keypad.submitted.emit(amount.keypad.text())
+    demo.wait_screen("transfer_confirm")
+    demo.act("confirm")
+    pin_screen = demo.wait_screen("pin_entry")
+    demo.ctl("pin_pad", "press_keys", keys="1234")
+    demo.wait_until(lambda: pin_screen.dots().count("*") == 4, "the PIN dots")
+    demo.ctl("pin_pad", "press_keys", keys="E")
+    result = demo.wait_screen("transfer_result")
+    if not result.reference().startswith("TR"):
+        raise DemoFailed("the transfer result shows no reference")
+    demo.act("print")
+    demo.wait_screen("anything_else")
+    demo.act("no")
+    finish(demo)
