@@ -104,7 +104,7 @@ class SimulatorFleet:
         if unknown:
             raise ValueError(f"unknown device class(es): {', '.join(unknown)}")
         self.base_port = base_port
-        self.cards = cards if cards is not None else seed_card_options()
+        self._cards = cards  # None: the bank's seed cards, looked up in start() (imports the bank)
         self._ctx = mp.get_context("spawn")
         self._stop = self._ctx.Event()
         self._procs: dict[str, mp.process.BaseProcess] = {}
@@ -124,8 +124,11 @@ class SimulatorFleet:
     # -- lifecycle -------------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"out_dir": str(self.out_dir), "faces_dir": str(self.faces_dir)}
-        if self.cards is not None:
-            options["cards"] = self.cards
+        if "card_reader" not in self.devices:
+            return options
+        cards = self._cards if self._cards is not None else seed_card_options()
+        if cards is not None:
+            options["cards"] = cards
         return options
 
     def start(self) -> dict[str, dict[str, Any]]:
