@@ -3,6 +3,7 @@ renders receipts; its interpreter survives arbitrary bytes."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -24,6 +25,16 @@ def sim(tmp_path: Path) -> Iterator[PrinterServer]:
     server.close()
 
 
+def _wait_for_receipts(ctl: ControlClient, count: int, timeout: float = 5.0) -> list[dict[str, str]]:
+    """python-escpos returns once its bytes are in the socket; the simulator renders a moment later."""
+    deadline = time.monotonic() + timeout
+    receipts: list[dict[str, str]] = ctl.call("receipts")
+    while len(receipts) < count and time.monotonic() < deadline:
+        time.sleep(0.05)
+        receipts = ctl.call("receipts")
+    return receipts
+
+
 def _network(sim: PrinterServer) -> Network:
     printer = Network("127.0.0.1", port=sim.port, timeout=5)
     printer.open()
@@ -43,7 +54,7 @@ def test_python_escpos_network_receipt_is_rendered(sim: PrinterServer) -> None:
         printer.cut()
     finally:
         printer.close()
-    receipts = ControlClient(sim.describe()["control"]).call("receipts")
+    receipts = _wait_for_receipts(ControlClient(sim.describe()["control"]), 1)
     assert len(receipts) == 1
     text = receipts[0]["text"]
     assert "Smart Bank" in text and "CNY 50.00" in text and "[QR: REF-123]" in text
