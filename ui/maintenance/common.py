@@ -10,11 +10,12 @@ from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 
 from kiosk.i18n import tr
 from kiosk.maintenance.service import ActionOutcome
-from ui.theme import MIN_TOUCH_PX
+from ui.theme import MIN_TOUCH_PX, PALETTE
 from ui.widgets.keyboard import OnScreenKeyboard
 
-OK_COLOUR = "#0b6e2f"
-FAIL_COLOUR = "#b00020"
+OK_COLOUR = PALETTE.success  # on the navy background
+FAIL_TEXT_COLOUR = "#FF8A80"  # a light red that stays readable on navy (WCAG AA)
+FAIL_COLOUR = PALETTE.danger_bg  # as a background, under white text
 
 # Outcome codes/details that have their own sentence (the rest use the generic "failed" line).
 _DETAIL_KEYS = {
@@ -71,7 +72,12 @@ class OutcomeLabel(QLabel):
 
     def show_outcome(self, ok: bool, text: str) -> None:
         self.ok = ok
-        self.setStyleSheet(f"color: {OK_COLOUR if ok else FAIL_COLOUR}; font-weight: 700;")
+        if ok:
+            self.setStyleSheet(f"color: {OK_COLOUR}; font-weight: 700;")
+        else:
+            self.setStyleSheet(
+                f"background: {FAIL_COLOUR}; color: {PALETTE.on_danger}; font-weight: 700; padding: 6px 10px;"
+            )
         self.setText(text)
 
     def show_info(self, text: str) -> None:

@@ -295,6 +295,7 @@ def install_maintenance(
     runtime: Runtime,
     *,
     journal: Journal | None = None,
+    techs: TechnicianService | None = None,
     idle_timeout_s: float | None = None,
     idle_warning_s: float = 60.0,
     command_timeout_s: float = 20.0,
@@ -303,13 +304,15 @@ def install_maintenance(
     """Connect maintenance mode to ``window``; returns the controller (tests and the demo drive it).
 
     ``journal`` defaults to the terminal's journal in the data dir (opened here and closed with the
-    window). ``idle_timeout_s`` overrides the settings' technician idle minutes (tests, demos).
+    window); ``techs`` to a technician service on the runtime's database journaling there.
+    ``idle_timeout_s`` overrides the settings' technician idle minutes (tests, demos).
     """
     settings = runtime.settings
     owned = None
     if journal is None:
         journal = owned = Journal(settings.data_dir / "journal", settings.kiosk_id)
-    techs = TechnicianService(runtime.sessions, settings.security, journal=journal)
+    if techs is None:
+        techs = TechnicianService(runtime.sessions, settings.security, journal=journal)
     store = MaintenanceStore(settings.data_dir / "maintenance")
     service = MaintenanceService(
         journal,

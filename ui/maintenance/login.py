@@ -38,8 +38,8 @@ class MaintenanceLoginScreen(Screen):
         outer.setSpacing(0)
         body = QWidget(self)
         form = QVBoxLayout(body)
-        form.setContentsMargins(160, 40, 160, 16)
-        form.setSpacing(12)
+        form.setContentsMargins(160, 24, 160, 12)
+        form.setSpacing(6)
         self._title = QLabel(body)
         self._title.setProperty("role", "title")
         self._body = QLabel(body)
@@ -67,6 +67,8 @@ class MaintenanceLoginScreen(Screen):
         buttons = QHBoxLayout()
         self.cancel_button = KioskButton(variant="secondary", parent=body)
         self.submit_button = KioskButton(variant="primary", parent=body)
+        for button in (self.cancel_button, self.submit_button):
+            button.setMinimumHeight(64)  # the keyboard needs the room; still well above 44 px
         buttons.addWidget(self.cancel_button)
         buttons.addWidget(self.submit_button)
         form.addLayout(buttons)

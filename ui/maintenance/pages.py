@@ -13,6 +13,7 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any, Protocol, TypeVar
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QCheckBox,
     QGridLayout,
@@ -21,6 +22,7 @@ from PySide6.QtWidgets import (
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
+    QScrollArea,
     QVBoxLayout,
     QWidget,
 )
@@ -28,7 +30,7 @@ from PySide6.QtWidgets import (
 from kiosk.i18n import tr
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
 from kiosk.security.techs import Action, TechInfo, TechSession
-from ui.maintenance.common import OutcomeLabel, outcome_text, text_field
+from ui.maintenance.common import FAIL_TEXT_COLOUR, OK_COLOUR, OutcomeLabel, outcome_text, text_field
 from ui.widgets.button import KioskButton
 
 T = TypeVar("T")
@@ -103,7 +105,10 @@ class DevicesPage(Page):
         self._none.setVisible(not self.names)
         column.addWidget(self._none)
         column.addStretch(1)
-        layout.addLayout(column, 2)
+        column_host = QWidget(self)
+        column_host.setLayout(column)
+        column_host.setFixedWidth(300)  # "Card dispenser" on one line at the button font
+        layout.addWidget(column_host)
 
         right = QVBoxLayout()
         right.setSpacing(10)
@@ -112,8 +117,13 @@ class DevicesPage(Page):
         right.addWidget(self.heading)
         self.details = QLabel(self)
         self.details.setWordWrap(True)
-        self.details.setTextFormat(self.details.textFormat().RichText)
-        right.addWidget(self.details, 1)
+        self.details.setTextFormat(Qt.TextFormat.RichText)
+        self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.details)
+        right.addWidget(scroll, 1)
         grid = QGridLayout()
         grid.setSpacing(8)
         self.self_test_button = KioskButton(variant="secondary", parent=self)
@@ -139,7 +149,7 @@ class DevicesPage(Page):
         grid.addWidget(self.cards_button, 2, 1)
         right.addLayout(grid)
         right.addWidget(self.outcome)
-        layout.addLayout(right, 5)
+        layout.addLayout(right, 1)
 
         self.self_test_button.clicked.connect(lambda: self._device_action("self_test"))
         self.restart_button.clicked.connect(lambda: self._device_action("restart"))
@@ -199,7 +209,7 @@ class DevicesPage(Page):
         none = tr("maint.field.none", self.lang)
         identity = info.get("info", {})
         state = str(info.get("state", ""))
-        colour = "#0b6e2f" if state == "online" else "#b00020"
+        colour = OK_COLOUR if state == "online" else FAIL_TEXT_COLOUR
         rows = [
             ("state", f"<b style='color:{colour}'>{html.escape(tr(f'maint.state.{state}', self.lang))}</b>"),
             ("model", html.escape(str(identity.get("model") or none))),
@@ -339,9 +349,9 @@ class JournalPage(Page):
         self.to_field = text_field(self.export_row, name="maint-to")
         self.path_field = text_field(self.export_row, name="maint-path")
         self.export_button = KioskButton(variant="secondary", parent=self.export_row)
-        export.addWidget(self.from_field, 2)
-        export.addWidget(self.to_field, 2)
-        export.addWidget(self.path_field, 4)
+        export.addWidget(self.from_field, 3)
+        export.addWidget(self.to_field, 3)
+        export.addWidget(self.path_field, 3)
         export.addWidget(self.export_button, 2)
         layout.addWidget(self.export_row)
         layout.addWidget(self.outcome)

@@ -26,6 +26,8 @@ from ui.widgets.button import KioskButton
 from ui.widgets.countdown import CountdownBanner
 from ui.widgets.keyboard import OnScreenKeyboard
 
+TECH_BUTTON_HEIGHT_PX = 64
+
 # page name → (catalogue key, the permission that shows it)
 NAV: dict[str, tuple[str, Action]] = {
     "devices": ("maint.nav.devices", Action.DEVICE_STATUS),
@@ -82,7 +84,7 @@ class MaintenanceScreen(Screen):
         for page in NAV:
             button = KioskButton(variant="secondary", parent=middle)
             button.setCheckable(True)
-            button.setMaximumWidth(220)
+            button.setFixedWidth(200)
             button.clicked.connect(lambda _=False, p=page: self.open_page(p))
             nav.addWidget(button)
             self.nav_buttons[page] = button
@@ -107,6 +109,13 @@ class MaintenanceScreen(Screen):
         outer.addWidget(self.keyboard)
         self._follower = KeyboardFollower(self, self.keyboard)
         self.current_page = "devices"
+        # a technician's console, not the customer's: denser text, still >= 44 px touch targets
+        self.setStyleSheet(
+            'QLabel[role="button-title"] { font-size: 22px; } QLabel[role="button-hint"] { font-size: 18px; }'
+            " QScrollArea QLabel { font-size: 20px; } QPlainTextEdit { font-size: 16px; }"
+        )
+        for button in self.findChildren(KioskButton):
+            button.setMinimumHeight(TECH_BUTTON_HEIGHT_PX)
 
     @property
     def devices_page(self) -> DevicesPage:

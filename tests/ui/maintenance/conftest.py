@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -9,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from argon2 import PasswordHasher
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
@@ -22,6 +25,7 @@ from kiosk.db.engine import make_engine, session_factory
 from kiosk.db.migrate import upgrade
 from kiosk.journal import Journal
 from kiosk.runtime import Runtime
+from kiosk.security.techs import TechnicianService
 from kiosk.security.vault import Vault
 from kiosk.settings import Settings, load_settings
 from simulators.base import DeviceServer
@@ -46,6 +50,7 @@ class Rig:
     ctl: dict[str, ControlClient]
     receipts_dir: Path
     tmp: Path
+    techs: TechnicianService
     windows: list[KioskWindow] = field(default_factory=list)
 
     def events(self, name: str | None = None) -> list[dict[str, Any]]:
@@ -63,8 +68,20 @@ def wait_online(driver: DriverBase, timeout: float = 5.0) -> None:
     assert driver.status().state is DeviceState.ONLINE, driver.status()
 
 
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One migrated SQLite file per run; each test gets a copy (migrating per test costs ~0.5 s)."""
+    path = tmp_path_factory.mktemp("template") / "smart-teller.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade(engine)
+    engine.dispose()
+    return path
+
+
 @pytest.fixture
-def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, themed: QApplication) -> Iterator[Rig]:
+def rig(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, themed: QApplication, migrated_db: Path
+) -> Iterator[Rig]:
     servers: list[DeviceServer] = [
         DeviceServer(CardReaderSimulator(retained=3)).start(),
         make_dispenser().start(),
@@ -79,8 +96,8 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, themed: QApplication) -
     )
     data = settings.data_dir
     data.mkdir(parents=True)
+    shutil.copyfile(migrated_db, data / "smart-teller.db")
     engine = make_engine(settings.effective_database_url)
-    upgrade(engine)
     log_file = data / "logs" / "smart-teller.log"
     log_file.parent.mkdir()
     log_file.write_text(
@@ -103,13 +120,24 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, themed: QApplication) -
         "card_dispenser": ControlClient(dispenser["control"]),
         "printer": ControlClient(printer["control"]),
     }
-    rig = Rig(settings, runtime, journal, devices, ctl, tmp_path / "receipts", tmp_path)
+    # argon2 with small parameters: these tests are about maintenance, not about hashing cost
+    techs = TechnicianService(
+        runtime.sessions,
+        settings.security,
+        journal=journal,
+        hasher=PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1),
+    )
+    rig = Rig(settings, runtime, journal, devices, ctl, tmp_path / "receipts", tmp_path, techs)
     yield rig
     for window in rig.windows:
         window.shutdown()
-    devices.close()
-    for server in servers:
-        server.close()
+    # each close joins an I/O thread that wakes on its own poll interval: close them side by side
+    closers = [threading.Thread(target=d.close) for _, d in devices.items()]
+    closers += [threading.Thread(target=s.close) for s in servers]
+    for thread in closers:
+        thread.start()
+    for thread in closers:
+        thread.join(10)
     journal.close()
     engine.dispose()
 
@@ -121,7 +149,9 @@ def open_kiosk(qtbot: QtBot, rig: Rig, **options: Any) -> tuple[KioskWindow, Mai
     window.show()
     rig.windows.append(window)
     options.setdefault("card_take_timeout_s", 0.3)
-    controller = install_maintenance(window, rig.devices, rig.runtime, journal=rig.journal, **options)
+    controller = install_maintenance(
+        window, rig.devices, rig.runtime, journal=rig.journal, techs=rig.techs, **options
+    )
     return window, controller
 
 
