@@ -1,4 +1,5 @@
-"""``smart-teller bank check|seed|clear``: ledger invariants, seed data, one clearing-house cycle."""
+"""``smart-teller bank check|seed|clear|simulate``: ledger invariants, seed data, one clearing-house cycle,
+and the seeded randomised simulation of the bank (on a throw-away database, never the configured one)."""
 
 from __future__ import annotations
 
@@ -86,6 +87,40 @@ def clear() -> None:
     typer.echo(
         json.dumps({"settled": report.settled, "rejected": report.rejected, "waiting": report.waiting})
     )
+
+
+@app.command()
+def simulate(
+    seed: int | None = typer.Option(None, help="The run's seed (random if omitted; printed either way)."),
+    ops: int = typer.Option(10_000, min=1, help="Operations to run."),
+    db: str = typer.Option("sqlite", help="sqlite (a temporary file) or postgresql (a throw-away server)."),
+    kiosks: int = typer.Option(4, min=1, help="Simulated kiosks, each with its own connection."),
+    check_every: int = typer.Option(1_000, min=1, help="Run the invariant check every N operations."),
+) -> None:
+    """Seeded randomised simulation (VOPR-style): transfers, retries, crashes, clearing; JSON report.
+
+    Exit 1 on the first violation, naming the seed and operation that reproduce it.
+    """
+    import random
+
+    from kiosk.bank.simulation import run_simulation
+
+    if db not in ("sqlite", "postgresql"):
+        raise _fail(f"--db must be sqlite or postgresql, not {db!r}")
+    seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
+    try:
+        report = run_simulation(seed, ops, db=db, kiosks=kiosks, check_every=check_every)
+    except Exception as exc:  # no PostgreSQL binaries, a server that would not start, ...
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise _fail(f"simulation could not run: {reason}") from None
+    typer.echo(json.dumps(report.as_dict(), indent=2))
+    if report.failure:
+        typer.echo(
+            f"smart-teller: simulation failed: {report.failure}; reproduce with: smart-teller bank simulate"
+            f" --seed {seed} --ops {ops} --db {db} --kiosks {kiosks} --check-every {check_every}",
+            err=True,
+        )
+        raise typer.Exit(1)
 
 
 def _hsm_pvv_for(settings: Settings) -> Callable[[str, str], str]:
