@@ -2,19 +2,13 @@
 
 from __future__ import annotations
 
-import importlib
-
 from alembic import context
 
 from kiosk.db.base import Base
+from kiosk.db.registry import import_all_models
 
-# Import every module that declares tables so autogenerate and `alembic check` see one metadata.
-for module in ("kiosk.db.models", "kiosk.bank.models", "kiosk.security.models"):
-    try:
-        importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        if exc.name is None or not module.startswith(exc.name):
-            raise
+# Every module that declares tables, so autogenerate and `alembic check` see one metadata.
+import_all_models()
 
 engine = context.config.attributes["engine"]
 with engine.connect() as connection:

@@ -1,4 +1,3 @@
-import contextlib
 from pathlib import Path
 
 import pytest
@@ -36,10 +35,9 @@ def test_migrated_schema_matches_the_models(tmp_path: Path) -> None:
     from alembic.runtime.migration import MigrationContext
 
     from kiosk.db.base import Base
+    from kiosk.db.registry import import_all_models
 
-    for module in ("kiosk.db.models", "kiosk.bank.models", "kiosk.security.models"):
-        with contextlib.suppress(ModuleNotFoundError):
-            __import__(module)
+    assert {"kiosk.db.models", "kiosk.bank.models", "kiosk.security.models"} <= set(import_all_models())
     engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
     upgrade(engine)
     with engine.connect() as conn:
