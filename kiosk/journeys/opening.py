@@ -392,7 +392,7 @@ class OpeningJourney(Journey):
         )
 
     def on_pin(self, event: Event) -> Step:
-        if event.kind == "pin_pad.key_pressed" and event.data.get("mode", "pin") == "pin":
+        if event.kind == "opening.pin_key":
             return self.stay(
                 count=_count_after(
                     int(self.view.data.get("count", 0)) if self.view else 0, str(event.data.get("key", ""))

@@ -102,12 +102,21 @@ def set_new_pin(ctx: EffectContext) -> None:
     current: list[Any] = []
     ctx._cancel_hooks.append(lambda: [op.cancel() for op in current])
 
+    def on_key(event: Any) -> None:
+        # Relayed here (not from the app's device forwarding) so dots and the stage change stay in order.
+        if event.kind == "key_pressed" and event.data.get("mode") == "pin" and not ctx.finished:
+            ctx.progress("opening.pin_key", key=str(event.data.get("key", "")))
+
+    unsubscribe = pad.subscribe(on_key)
+    ctx._cancel_hooks.append(unsubscribe)
+
     def entry(then: Any) -> None:
         op = pad.get_pin(low, high, timeout, pan)
         current[:] = [op]
         op.add_done_callback(then)
 
     def fail(result: Result[Any]) -> None:
+        unsubscribe()
         ctx.done(False, code=str(result.code), detail=result.detail)
 
     def after_first(first: Result[bytes]) -> None:
@@ -124,19 +133,21 @@ def set_new_pin(ctx: EffectContext) -> None:
                 return
             first_block, second_block = first.value, second.value
             assert first_block is not None and second_block is not None
-
-            def to_hsm() -> SetPin:
-                return services.pins.set_pin(pan, first_block, second_block, session_id=p.get("session_id"))
-
-            def finished(ok: bool, outcome: Any) -> None:
-                if not ok:
-                    ctx.done(False, code="error", detail=str(outcome))
-                elif outcome is SetPin.OK:
-                    ctx.done(True, "ok")
-                else:
-                    ctx.done(False, str(outcome.value), code=str(outcome.value))
-
-            ctx.spawn(to_hsm, finished)
+            # On the pad's I/O thread, which has nothing else to do now: the HSM and one row update take
+            # milliseconds, and Qt's pool may only be used from the GUI thread.
+            try:
+                outcome = services.pins.set_pin(
+                    pan, first_block, second_block, session_id=p.get("session_id")
+                )
+            except Exception as exc:
+                log.exception("setting the new PIN failed")
+                ctx.done(False, code="error", detail=type(exc).__name__)
+                return
+            unsubscribe()
+            if outcome is SetPin.OK:
+                ctx.done(True, "ok")
+            else:
+                ctx.done(False, str(outcome.value), code=str(outcome.value))
 
         entry(after_second)
 

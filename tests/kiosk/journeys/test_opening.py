@@ -139,7 +139,7 @@ def test_the_happy_path_opens_an_account_and_shows_its_number() -> None:
     assert pin.params["pan"] == OPENED["pan"] and "journal" not in pin.params
     # The pad's masked keys move the dots; the stage switch resets them.
     for key in ("*", "*", "*", "BACKSPACE", "*"):
-        d.journey.handle(Event("pin_pad.key_pressed", {"key": key, "mode": "pin"}))
+        d.journey.handle(Event("opening.pin_key", {"key": key}))
     assert d.journey.view is not None and d.journey.view.data["count"] == 3
     d.journey.handle(Event("opening.pin_stage", {"stage": "confirm"}))
     assert d.journey.view.data["stage"] == "confirm" and d.journey.view.data["count"] == 0
