@@ -42,6 +42,7 @@ from kiosk.bank.models import (
     utcnow,
 )
 from kiosk.bank.numbers import make_account_number
+from kiosk.chaos import crash_point
 
 # Bank days (daily limits, statements) are China Standard Time, which has no daylight saving.
 BANK_TIMEZONE = timezone(timedelta(hours=8), "CST")
@@ -555,7 +556,9 @@ class Ledger:
         raise AssertionError("unreachable")
 
     def _commit(self, tx: _Tx) -> None:
+        crash_point("ledger.before_commit")
         tx.commit()
+        crash_point("ledger.after_commit")
 
     def _rollback(self, conn: Connection, tx: _Tx) -> None:
         try:

@@ -37,6 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from kiosk.chaos import crash_point
 from kiosk.redaction import mask_pan, redact
 
 log = logging.getLogger(__name__)
@@ -213,7 +214,10 @@ class Journal:
 
     def intent(self, event: str, *, session_id: str | None = None, **fields: Any) -> int:
         """Journal the intent to do a hardware action *before* doing it; returns the intent id (its seq)."""
-        return self._append(event, KIND_INTENT, None, session_id, fields)
+        crash_point("journal.intent.before")
+        seq = self._append(event, KIND_INTENT, None, session_id, fields)
+        crash_point("journal.intent.after")
+        return seq
 
     def outcome(
         self,
@@ -232,7 +236,10 @@ class Journal:
                 raise JournalError(f"intent {intent_id} is unknown or already has an outcome")
             name = event or f"{intent.event}_outcome"
             sid = session_id if session_id is not None else intent.session_id
-            return self._append_locked(name, KIND_OUTCOME, intent_id, sid, {"result": result, **fields})
+            crash_point("journal.outcome.before")
+            seq = self._append_locked(name, KIND_OUTCOME, intent_id, sid, {"result": result, **fields})
+        crash_point("journal.outcome.after")
+        return seq
 
     def for_session(self, session_id: str) -> SessionJournal:
         return SessionJournal(self, session_id)
