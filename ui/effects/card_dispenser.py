@@ -10,6 +10,7 @@ from typing import Any
 
 from devices.base import Completion, DeviceEvent, DeviceState
 from devices.card_reader.tracks import TrackError, encode_track2
+from kiosk.chaos import crash_point
 from ui.effects import EffectContext, handler
 
 SERVICE_CODE = "101"  # international, normal authorisation, no restrictions (magstripe debit card)
@@ -53,11 +54,17 @@ def dispense(ctx: EffectContext) -> None:
 
     def on_event(event: DeviceEvent) -> None:
         if event.kind == "card_presented" and not ctx.finished:
+            crash_point("dispense.presented")  # encoded and at the gate, not yet taken
             ctx.progress("card_dispenser.presented")  # the take-card countdown starts now
 
+    def ended(_result: Any) -> None:
+        unsubscribe()
+        crash_point("dispense.after")  # taken (or captured); the outcome is not journaled yet
+
     unsubscribe = dispenser.subscribe(on_event)
+    crash_point("dispense.before")
     op = dispenser.dispense(track2, take_timeout=float(ctx.params.get("take_timeout", 30.0)))
-    op.add_done_callback(lambda _result: unsubscribe())
+    op.add_done_callback(ended)
     ctx.watch(op)
 
 

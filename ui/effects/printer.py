@@ -13,6 +13,7 @@ from typing import Any
 
 from devices.base import Completion, Result
 from devices.printer.layout import ReceiptDocument, ReceiptLine
+from kiosk.chaos import crash_point
 from kiosk.journeys.receipts import Receipt, build_receipt
 from ui.effects import EffectContext, handler
 
@@ -86,8 +87,10 @@ def print_receipt(ctx: EffectContext) -> None:
     _keep_copy(services, receipt)
 
     def convert(result: Result[Any]) -> dict[str, Any]:
+        crash_point("print.after")  # printed (or not); the outcome is not journaled yet
         return {"reference": reference, "text": receipt.as_text()}
 
+    crash_point("print.before")
     ctx.watch(printer.print_receipt(document), convert)
 
 
