@@ -142,6 +142,8 @@ class ServicesMenu(SessionJourney):
         if event.kind == "printer.status.done" and event.effect_id in self._awaiting:
             self._awaiting.pop(event.effect_id)
             self.session.printer_ok = printer_ok_from(event)
+            if self.child is None and self.state == "services_menu":
+                return self._remember(self.stay(printer_ok=self.session.printer_ok))
             return NOTHING
         return super().handle(event)
 

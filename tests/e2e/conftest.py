@@ -151,8 +151,18 @@ class KioskHarness:
 
 
 @pytest.fixture
+def idle_timeout_s() -> float:
+    """Override with ``@pytest.mark.parametrize("idle_timeout_s", [3.0])`` to test the idle timeout."""
+    return 60.0
+
+
+@pytest.fixture
 def kiosk(
-    qtbot: Any, qapp: QApplication, e2e_settings: Settings, simulators: dict[str, dict[str, Any]]
+    idle_timeout_s: float,
+    qtbot: Any,
+    qapp: QApplication,
+    e2e_settings: Settings,
+    simulators: dict[str, dict[str, Any]],
 ) -> Iterator[KioskHarness]:
     from kiosk.journeys.services import Services
     from kiosk.runtime import start_runtime
@@ -167,7 +177,9 @@ def kiosk(
     services.seed_if_empty()
     devices = build_devices(e2e_settings)
     devices.start()
-    window = KioskWindow(e2e_settings, idle_timeout_s=60, idle_warning_s=10)
+    window = KioskWindow(
+        e2e_settings, idle_timeout_s=idle_timeout_s, idle_warning_s=min(10.0, idle_timeout_s / 2)
+    )
     app = KioskApp(window, devices, services, journey_context={"session_config": FAST_SESSION})
     harness = KioskHarness(qtbot, app, simulators)
     try:
