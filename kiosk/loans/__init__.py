@@ -1,0 +1,1 @@
+"""Consumer-loan pre-qualification: a transparent scorecard, hard rules, a supervisor review queue."""
