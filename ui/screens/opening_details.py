@@ -13,6 +13,8 @@ from ui.widgets.button import KioskButton
 from ui.widgets.keyboard import Layer, OnScreenKeyboard
 
 OCCUPATION_COLUMNS = 6
+UNCHOSEN = "font-size: 18px; padding: 2px 4px;"
+CHOSEN = UNCHOSEN + " background: #FFC72C; color: #0B1F3A;"
 
 
 class OpeningDetailsScreen(StepScreen):
@@ -40,7 +42,10 @@ class OpeningDetailsScreen(StepScreen):
         grid.addWidget(self.phone, 0, 1)
         grid.addWidget(self.address_label, 1, 0)
         grid.addWidget(self.address, 1, 1)
-        grid.setColumnStretch(1, 1)
+        grid.setColumnStretch(1, 3)
+        grid.setColumnStretch(0, 1)
+        for label in (self.phone_label, self.address_label):
+            label.setWordWrap(True)
         self.content.addLayout(grid)
         self.content.addWidget(self.occupation_label)
         choices = QGridLayout()
@@ -70,6 +75,7 @@ class OpeningDetailsScreen(StepScreen):
             button.setProperty("variant", "key")
             button.setCheckable(True)
             button.setMinimumHeight(48)
+            button.setStyleSheet(UNCHOSEN)
             button.clicked.connect(lambda _=False, o=occupation: self.choose_occupation(o))
             self._choices.addWidget(button, index // OCCUPATION_COLUMNS, index % OCCUPATION_COLUMNS)
             self.occupation_buttons[occupation] = button
@@ -78,7 +84,7 @@ class OpeningDetailsScreen(StepScreen):
         self._chosen = occupation
         for name, button in self.occupation_buttons.items():
             button.setChecked(name == occupation)
-            button.setStyleSheet("background: #FFC72C; color: #0B1F3A;" if name == occupation else "")
+            button.setStyleSheet(CHOSEN if name == occupation else UNCHOSEN)
 
     def eventFilter(self, watched: QObject, event: QEvent) -> bool:
         if event.type() == QEvent.Type.FocusIn and isinstance(watched, QLineEdit):

@@ -1,0 +1,55 @@
+"""Face login: a customer opened earlier (enrolled here directly, with the template of the face the virtual
+person shows) types their phone number, passes face + liveness, and lands in the services menu."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kiosk.bank.models import AccountKind, CardStatus
+from kiosk.bank.opening import AccountOpened, OpeningRequest, open_account
+from kiosk.biometrics.verify import template_to_bytes
+from ui.demo import Demo, DemoFailed
+from ui.demo.open_account import PERSON_PHOTO, act_on_challenges
+
+DEVICES = ("camera", "pin_pad", "printer")
+EXPECTED = frozenset({"completed"})
+PHONE = "13712345678"
+FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"
+
+
+def enrol(demo: Demo) -> AccountOpened:
+    services = demo.app.services
+    analysis = services.face_worker().analyse(FACES / PERSON_PHOTO, encoding=True)
+    encoding = getattr(analysis, "encoding", None)
+    if encoding is None:
+        raise DemoFailed(f"no face found in {PERSON_PHOTO}")
+    request = OpeningRequest(
+        name="赵建国",
+        id_number="440305197811051533",
+        id_expiry=None,
+        phone=PHONE,
+        address="广东省深圳市南山区科技园南路18号",
+        face_template=template_to_bytes(encoding),
+        account_kind=AccountKind.SAVINGS,
+    )
+    opened = open_account(services.engine, services.vault, request, today=services.today())
+    if not isinstance(opened, AccountOpened):
+        raise DemoFailed(f"enrolment refused: {opened.reason}")
+    services.bank.set_card_status(opened.card_id, CardStatus.ACTIVE)
+    return opened
+
+
+def run(demo: Demo) -> None:
+    demo.ctl("camera", "source", name="virtual_person", photo=PERSON_PHOTO, seed=3)
+    enrol(demo)
+    demo.start_service("face_login")
+    identify = demo.wait_screen("face_login_identify")
+    for key in PHONE:
+        identify.keypads["phone"].press(key)
+    demo.pump(0.1)
+    demo.snap("typed")
+    identify.on_primary()
+    demo.wait_screen("face_check", timeout=20)
+    act_on_challenges(demo)
+    demo.wait_screen("services_menu", timeout=30)
+    demo.act("finish")
