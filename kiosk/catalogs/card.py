@@ -30,7 +30,7 @@ EN: dict[str, str] = {
     "pin.body": "Press ENTER on the PIN pad when you are done.",
     "pin.reentry.title": "Please enter your PIN again",
     "pin.reentry.body": "Large transfers need your PIN once more. Press ENTER on the PIN pad when done.",
-    "pin.wrong": "Wrong PIN. {tries} tries left.",
+    "pin.wrong": "Wrong PIN. Tries left: {tries}.",
     "pin.tries_left": "Tries left: {tries}",
     "retain.pin": "PIN entered wrongly too many times",
     "retain.pin_reentry": "PIN entered wrongly too many times during a transfer",

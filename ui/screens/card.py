@@ -6,11 +6,51 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import Qt
+from PySide6.QtGui import QColor, QPainter, QPaintEvent, QPen
 from PySide6.QtWidgets import QApplication, QLabel, QWidget
 
 from ui.screens.step import StepScreen, clear_layout
+from ui.theme import PALETTE
 from ui.widgets.countdown import CountdownBanner
 from ui.widgets.message_panel import MessagePanel
+
+
+def _round_pen(colour: str, width: int) -> QPen:
+    pen = QPen(QColor(colour), width)
+    pen.setCapStyle(Qt.PenCapStyle.RoundCap)
+    return pen
+
+
+class CardArt(QWidget):
+    """A bank card and an arrow into (``inward``) or out of the slot, drawn (no font glyph needed)."""
+
+    def __init__(self, inward: bool, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.inward = inward
+        self.setMinimumHeight(200)
+
+    def paintEvent(self, event: QPaintEvent) -> None:
+        painter = QPainter(self)
+        painter.setRenderHint(QPainter.RenderHint.Antialiasing)
+        w, h = 220, 140
+        x, y = (self.width() - w) // 2 - 80, (self.height() - h) // 2
+        painter.setPen(QPen(QColor(PALETTE.text), 4))
+        painter.setBrush(QColor(PALETTE.surface))
+        painter.drawRoundedRect(x, y, w, h, 14, 14)
+        painter.fillRect(x + 2, y + 26, w - 4, 26, QColor(PALETTE.text_muted))
+        painter.setBrush(QColor(PALETTE.accent))
+        painter.drawRoundedRect(x + 24, y + 72, 44, 34, 6, 6)
+        slot_x = x + w + 90
+        painter.setPen(_round_pen(PALETTE.accent, 10))
+        painter.drawLine(slot_x, y - 10, slot_x, y + h + 10)
+        arrow_from, arrow_to = (x + w + 16, slot_x - 20) if self.inward else (slot_x - 20, x + w + 16)
+        mid = y + h // 2
+        painter.setPen(_round_pen(PALETTE.text, 8))
+        painter.drawLine(arrow_from, mid, arrow_to, mid)
+        head = 16 if arrow_to > arrow_from else -16
+        painter.drawLine(arrow_to, mid, arrow_to - head, mid - 14)
+        painter.drawLine(arrow_to, mid, arrow_to - head, mid + 14)
+        painter.end()
 
 
 class CardInsertScreen(StepScreen):
@@ -19,10 +59,7 @@ class CardInsertScreen(StepScreen):
 
     def __init__(self, lang: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(lang, parent)
-        self._art = QLabel("▭  ➜  ▯", self)
-        self._art.setProperty("role", "hero")
-        self._art.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.body.addWidget(self._art, 1)
+        self.body.addWidget(CardArt(True, self), 1)
         self._hint = self.value_label("subtitle")
         self._hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.body.addWidget(self._hint)
@@ -86,7 +123,9 @@ class PinEntryScreen(StepScreen):
         count, length = int(self.data("digits", 0)), int(self.data("max_digits", 6))
         self._dots.setText(" ".join(["*"] * count + ["_"] * max(0, length - count)))
         tries = int(self.data("tries_left", 3))
-        self._tries.setText(self.t("pin.tries_left", tries=tries) if tries < 3 else "")
+        self._tries.setText(
+            self.t("pin.tries_left", tries=tries) if tries < 3 and not self.error_text() else ""
+        )
         self._safety.setText(self.t("attract.hint.safety"))
 
 
@@ -99,10 +138,7 @@ class CardTakeScreen(StepScreen):
 
     def __init__(self, lang: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(lang, parent)
-        self._art = QLabel("▯  ➜", self)
-        self._art.setProperty("role", "hero")
-        self._art.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.body.addWidget(self._art, 1)
+        self.body.addWidget(CardArt(False, self), 1)
         self.countdown = CountdownBanner(lang, self)
         self.countdown.tick.connect(self._on_tick)
         self.body.addWidget(self.countdown)
