@@ -23,6 +23,7 @@ import json
 import random
 import sys
 import tempfile
+import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -59,6 +60,21 @@ from kiosk.security.vault import Vault, install_vault
 START = datetime(2026, 3, 9, 16, 0, tzinfo=UTC)  # midnight in Beijing: the first bank day starts
 SETTLE_AFTER = timedelta(minutes=30)  # the clearing house answers transfers at least this old
 CLEARING_RULES = ClearingRules(settle_after=SETTLE_AFTER)
+
+
+# What a request may be refused with when other kiosks move money at the same moment.
+RACE_REFUSALS = frozenset(
+    {
+        "insufficient_funds",
+        "daily_limit",
+        "daily_count_limit",
+        "account_frozen",
+        "payee_account_frozen",
+        "payee_name_mismatch",
+        "not_own_account",
+        "idempotency_key_reused",
+    }
+)
 
 
 class SimulatedCrash(BaseException):
@@ -274,6 +290,7 @@ class SimulationReport:
     ops: int
     kiosks: int
     database: str
+    mode: str = "deterministic"
     seconds: float = 0.0
     checks: int = 0
     violations: int = 0
@@ -288,6 +305,7 @@ class SimulationReport:
             "ops": self.ops,
             "kiosks": self.kiosks,
             "database": self.database,
+            "mode": self.mode,
             "seconds": round(self.seconds, 2),
             "ops_per_s": round(self.ops / self.seconds, 1) if self.seconds else None,
             "invariant_checks": self.checks,
@@ -379,6 +397,181 @@ class Simulation:
                 kiosk.close()
             self.clearing.ledger.close()
         return self.report
+
+    # -- concurrent mode ---------------------------------------------------------------------------
+    def run_concurrent(self, ops: int, *, phase_ops: int = 200) -> SimulationReport:
+        """The kiosks as threads, each on its own connection, racing over the same accounts.
+
+        The work is cut into phases of ``phase_ops`` operations, each on its own bank day. The seed draws
+        every phase's plan (including requests sent by two kiosks at once with the same key, and crashes);
+        the threads run their plans at the same time, so the order of commits is the database's, not the
+        seed's. Answers cannot all be predicted then, so between phases the model takes what was stored
+        (each key at most once: two "posted" answers for one key is a failure), checks that every replay
+        names the original transfer and every refusal is one the request could get, then compares
+        balances, holds and limit counters and runs the invariant check. Clearing runs and freezes happen
+        between phases.
+        """
+        started = time.perf_counter()
+        done = 0
+        try:
+            while done < ops:
+                size = min(phase_ops, ops - done)
+                self.op_index = done
+                self._between_phases()
+                results = self._race(self._plan_phase(size))
+                self._settle_phase(results)
+                done += size
+                self.op_index = done - 1
+                if done % self.check_every < size or done == ops:
+                    self.check()
+            self.op_index = ops
+        except SimulationFailure as failure:
+            self.report.violations += 1
+            self.report.failure = str(failure)
+        finally:
+            self.report.ops = self.op_index
+            self.report.seconds = time.perf_counter() - started
+            for kiosk in self.kiosks:
+                kiosk.close()
+            self.clearing.ledger.close()
+        return self.report
+
+    def _between_phases(self) -> None:
+        # A new bank day (limits start again), some hours later.
+        self.clock.now += timedelta(hours=24, seconds=self.rng.randint(0, 3600))
+        for _ in range(self.rng.randint(1, 2)):
+            self._clearing_run()
+        for _ in range(self.rng.randint(0, 2)):
+            self._freeze_or_unfreeze()
+
+    def _plan_phase(self, size: int) -> list[list[tuple[Call, str, str | None]]]:
+        plans: list[list[tuple[Call, str, str | None]]] = [[] for _ in self.kiosks]
+        for _ in range(size):
+            kiosk = self.rng.randrange(len(self.kiosks))
+            roll = self.rng.random()
+            crash: str | None = None
+            if roll < 0.25:
+                call, kind = self._own_transfer(), "own"
+            elif roll < 0.50:
+                call, kind = self._customer_transfer(), "customer"
+            elif roll < 0.65:
+                call, kind = self._other_bank_transfer(), "other_bank"
+            elif roll < 0.75:
+                call, kind = self._deposit(), "deposit"
+            elif roll < 0.85 and self.issued:
+                call, kind = self.rng.choice(self.issued[-200:])
+                kind = f"retry_{kind}"
+            elif roll < 0.93:
+                # The same request from two kiosks at once (a retry racing the original).
+                call, kind = self._customer_transfer(), "shared_key"
+                twin = (kiosk + 1 + self.rng.randrange(len(self.kiosks) - 1)) % len(self.kiosks)
+                if twin != kiosk:
+                    plans[twin].append((call, kind, None))
+            else:
+                call, kind = self._own_transfer(), "crash"
+                crash = self.rng.choice(("mid_transaction", "after_commit", "connection_lost"))
+            plans[kiosk].append((call, kind, crash))
+        return plans
+
+    def _race(self, plans: list[list[tuple[Call, str, str | None]]]) -> list[tuple[Call, str, Any]]:
+        results: list[list[tuple[Call, str, Any]]] = [[] for _ in plans]
+        start = threading.Barrier(len(plans))
+
+        def work(
+            kiosk: Kiosk, plan: list[tuple[Call, str, str | None]], out: list[tuple[Call, str, Any]]
+        ) -> None:
+            start.wait()
+            try:
+                for call, kind, crash in plan:
+                    kiosk.ledger.crash_at = crash
+                    try:
+                        result: Any = call.run(kiosk.service)
+                    except SimulatedCrash:
+                        kiosk.restart()
+                        out.append((call, kind, "crashed"))
+                        kind = f"retry_after_crash_{crash}"
+                        try:
+                            result = call.run(kiosk.service)
+                        except Exception as exc:
+                            result = exc
+                    except Exception as exc:  # reported as a failure by the main thread
+                        result = exc
+                    kiosk.ledger.crash_at = None
+                    out.append((call, kind, result))
+            finally:
+                kiosk.service.ledger.close()  # this thread's connection
+
+        threads = [
+            threading.Thread(target=work, args=(kiosk, plan, out), name=kiosk.name)
+            for kiosk, plan, out in zip(self.kiosks, plans, results, strict=True)
+        ]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        return [entry for out in results for entry in out]
+
+    def _settle_phase(self, results: list[tuple[Call, str, Any]]) -> None:
+        fresh: dict[str, tuple[Call, TransferOutcome]] = {}
+        kind_of: dict[str, str] = {}
+        replays: list[tuple[Call, TransferOutcome]] = []
+        for call, kind, result in results:
+            self.report.operations[kind] += 1
+            if result == "crashed":
+                self.report.outcomes["crashed"] += 1
+                continue
+            if isinstance(result, Exception):
+                raise self.fail(f"{kind}: the service raised {type(result).__name__}: {result}")
+            self.report.outcomes[_describe(result).split(":")[0]] += 1
+            if isinstance(result, TransferRefused):
+                if call.request is None and result.reason.value != call.expected:
+                    raise self.fail(
+                        f"{kind}: expected {call.expected}, the bank answered {result.reason.value}"
+                    )
+                if result.reason.value not in RACE_REFUSALS:
+                    raise self.fail(f"{kind}: refused {result.reason.value}, which no race explains")
+                if call.request is not None:
+                    self._check_status_rule(call.request, kind, result.reason.value)
+                continue
+            assert call.request is not None
+            key = call.request.idempotency_key
+            if not result.replayed:
+                self._check_status_rule(call.request, kind, None)
+                if key in fresh or key in self.model.transfers:
+                    raise self.fail(f"{kind}: key {key} posted twice")
+                fresh[key] = (call, result)
+                kind_of[key] = kind.removeprefix("retry_")
+            else:
+                replays.append((call, result))
+        for call, outcome in sorted(fresh.values(), key=lambda item: item[1].transfer_id):
+            assert call.request is not None
+            self.model.apply(call.request, call.pending, outcome, outcome.created_at)
+            self.issued.append((call, kind_of.get(call.request.idempotency_key, "race")))
+        for call, outcome in replays:
+            assert call.request is not None
+            stored = self.model.transfers.get(call.request.idempotency_key)
+            if stored is None:  # the original's answer was lost in a crash after its commit
+                self.model.apply(call.request, call.pending, outcome, outcome.created_at)
+            elif stored.transfer_id != outcome.transfer_id:
+                raise self.fail(f"replay answered transfer {outcome.transfer_id}, not {stored.transfer_id}")
+
+    def _check_status_rule(self, request: TransferRequest, kind: str, refusal: str | None) -> None:
+        """Account statuses only change between phases, so within one they decide answers: a frozen payer
+        is refused ``account_frozen``; an active payer with a frozen payee ``payee_account_frozen`` (or
+        ``insufficient_funds``, which the payer's side is checked for first); nothing else is refused for
+        status, and nothing is stored."""
+        payer = self.model.accounts[request.debit_account_id].status
+        payee = self.model.accounts[request.credit_account_id].status
+        if payer == "frozen":
+            allowed: tuple[str | None, ...] = ("account_frozen",)
+        elif payee == "frozen":
+            allowed = ("payee_account_frozen", "insufficient_funds")
+        else:
+            allowed = tuple(reason for reason in (None, *RACE_REFUSALS) if "frozen" not in (reason or ""))
+        if refusal not in allowed:
+            raise self.fail(
+                f"{kind}: payer {payer}, payee {payee}, but the bank answered {refusal or 'stored'}"
+            )
 
     def fail(self, message: str) -> SimulationFailure:
         return SimulationFailure(self.seed, self.op_index, message)
@@ -689,8 +882,10 @@ def run_simulation(
     url: str | None = None,
     kiosks: int = 4,
     check_every: int = 1000,
+    threads: bool = False,
 ) -> SimulationReport:
-    """Run ``ops`` operations from ``seed`` on a fresh database (or the empty, migratable one at ``url``)."""
+    """Run ``ops`` operations from ``seed`` on a fresh database (or the empty, migratable one at ``url``);
+    ``threads`` runs the kiosks concurrently (see ``Simulation.run_concurrent``)."""
     vault = Vault.ephemeral()
     install_vault(vault)
     with _database(db, url) as database_url:
@@ -698,7 +893,9 @@ def run_simulation(
         try:
             upgrade(engine, "0002_bank")
             simulation = Simulation(engine, vault, seed=seed, kiosks=kiosks, check_every=check_every)
-            return simulation.run(ops)
+            report = simulation.run_concurrent(ops) if threads else simulation.run(ops)
+            report.mode = "threads" if threads else "deterministic"
+            return report
         finally:
             engine.dispose()
 
@@ -713,16 +910,26 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--url", default=None, help="an empty database to use instead of a fresh one")
     parser.add_argument("--kiosks", type=int, default=4)
     parser.add_argument("--check-every", type=int, default=1000)
+    parser.add_argument(
+        "--threads", action="store_true", help="kiosks as concurrent threads (commit order is the database's)"
+    )
     args = parser.parse_args(argv)
     seed = args.seed if args.seed is not None else random.SystemRandom().randrange(2**32)
     report = run_simulation(
-        seed, args.ops, db=args.db, url=args.url, kiosks=args.kiosks, check_every=args.check_every
+        seed,
+        args.ops,
+        db=args.db,
+        url=args.url,
+        kiosks=args.kiosks,
+        check_every=args.check_every,
+        threads=args.threads,
     )
     print(json.dumps(report.as_dict(), indent=2))
     if report.failure:
         print(
             f"simulation failed: {report.failure}; reproduce with: python -m kiosk.bank.simulation "
-            f"--seed {seed} --ops {args.ops} --db {args.db} --kiosks {args.kiosks}",
+            f"--seed {seed} --ops {args.ops} --db {args.db} --kiosks {args.kiosks}"
+            + (" --threads" if args.threads else ""),
             file=sys.stderr,
         )
         return 1

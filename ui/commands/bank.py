@@ -96,6 +96,9 @@ def simulate(
     db: str = typer.Option("sqlite", help="sqlite (a temporary file) or postgresql (a throw-away server)."),
     kiosks: int = typer.Option(4, min=1, help="Simulated kiosks, each with its own connection."),
     check_every: int = typer.Option(1_000, min=1, help="Run the invariant check every N operations."),
+    threads: bool = typer.Option(
+        False, "--threads", help="Kiosks as concurrent threads (the database orders)."
+    ),
 ) -> None:
     """Seeded randomised simulation (VOPR-style): transfers, retries, crashes, clearing; JSON report.
 
@@ -109,7 +112,7 @@ def simulate(
         raise _fail(f"--db must be sqlite or postgresql, not {db!r}")
     seed = seed if seed is not None else random.SystemRandom().randrange(2**32)
     try:
-        report = run_simulation(seed, ops, db=db, kiosks=kiosks, check_every=check_every)
+        report = run_simulation(seed, ops, db=db, kiosks=kiosks, check_every=check_every, threads=threads)
     except Exception as exc:  # no PostgreSQL binaries, a server that would not start, ...
         reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
         raise _fail(f"simulation could not run: {reason}") from None
@@ -117,7 +120,8 @@ def simulate(
     if report.failure:
         typer.echo(
             f"smart-teller: simulation failed: {report.failure}; reproduce with: smart-teller bank simulate"
-            f" --seed {seed} --ops {ops} --db {db} --kiosks {kiosks} --check-every {check_every}",
+            f" --seed {seed} --ops {ops} --db {db} --kiosks {kiosks} --check-every {check_every}"
+            + (" --threads" if threads else ""),
             err=True,
         )
         raise typer.Exit(1)

@@ -70,9 +70,9 @@ def test_two_thousand_operations_on_postgresql(pg_database: str) -> None:
 
 
 def test_a_seed_replays_the_same_history() -> None:
-    first = run_simulation(7, 600, db="sqlite", check_every=300)
-    second = run_simulation(7, 600, db="sqlite", check_every=300)
-    other = run_simulation(8, 600, db="sqlite", check_every=300)
+    first = run_simulation(7, 400, db="sqlite", check_every=200)
+    second = run_simulation(7, 400, db="sqlite", check_every=200)
+    other = run_simulation(8, 400, db="sqlite", check_every=200)
     assert first.failure is None and second.failure is None
     assert (first.operations, first.outcomes, first.ledger) == (
         second.operations,
@@ -112,6 +112,33 @@ def test_a_drifting_balance_is_caught_by_the_periodic_check(monkeypatch: pytest.
     assert (report.ops + 1) % 100 == 0  # found by the check after operation 99, not by a wrong answer
 
 
+# Kiosks as threads: the database decides the order of commits; shared keys race, crashes happen mid-race.
+THREAD_OPERATIONS = {"own", "customer", "other_bank", "deposit", "shared_key", "crash", "clearing"}
+
+
+def assert_clean_race(report: SimulationReport, ops: int) -> None:
+    assert report.failure is None, report.failure
+    assert report.mode == "threads" and report.ops == ops and report.checks >= 1
+    assert set(report.operations) >= THREAD_OPERATIONS, THREAD_OPERATIONS - set(report.operations)
+    assert {"posted", "pending", "replayed", "crashed", "settled"} <= set(report.outcomes)
+
+
+def test_kiosks_racing_as_threads_on_sqlite() -> None:
+    assert_clean_race(run_simulation(31, 1_000, db="sqlite", threads=True), 1_000)
+
+
+@pytest.mark.postgres
+def test_kiosks_racing_as_threads_on_postgresql(pg_database: str) -> None:
+    assert_clean_race(run_simulation(32, 1_000, url=pg_database, threads=True), 1_000)
+
+
+def test_a_planted_bug_is_caught_in_a_race(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(ledger_module, "_check_can_receive", lambda account, request: None)
+    report = run_simulation(5, 1_000, db="sqlite", threads=True)
+    assert report.failure is not None and report.failure.startswith("seed 5, operation ")
+    assert "payee frozen, but the bank answered stored" in report.failure
+
+
 @pytest.mark.soak
 def test_a_hundred_thousand_operations_on_sqlite() -> None:
     report = run_simulation(100_000, 100_000, db="sqlite", check_every=5_000)
@@ -123,3 +150,15 @@ def test_a_hundred_thousand_operations_on_sqlite() -> None:
 def test_a_hundred_thousand_operations_on_postgresql(pg_database: str) -> None:
     report = run_simulation(100_001, 100_000, url=pg_database, check_every=5_000)
     assert_clean(report, 100_000)
+
+
+@pytest.mark.soak
+def test_a_hundred_thousand_racing_operations_on_sqlite() -> None:
+    assert_clean_race(run_simulation(100_002, 100_000, db="sqlite", threads=True, check_every=5_000), 100_000)
+
+
+@pytest.mark.soak
+@pytest.mark.postgres
+def test_a_hundred_thousand_racing_operations_on_postgresql(pg_database: str) -> None:
+    report = run_simulation(100_003, 100_000, url=pg_database, threads=True, check_every=5_000)
+    assert_clean_race(report, 100_000)
