@@ -220,7 +220,7 @@ class WealthAdvice(SessionJourney):
         if verdict.refused:
             if item.code not in self.refused:
                 self.refused.append(item.code)
-            step = self._product(item.code, error=verdict.reason_key, refused=True)
+            step = self._product(item.code, refusal=verdict.reason_key)
             return step.then(
                 self.run(
                     "advice.refuse", record_id=self.record_id, product=item.code, reason=verdict.reason_key
