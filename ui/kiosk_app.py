@@ -34,6 +34,7 @@ from ui.app import KioskWindow
 from ui.journey_runner import JourneyRunner, Spawn
 from ui.ops import run_in_background
 from ui.screens.base import Screen
+from ui.startup_recovery import recover_at_start
 
 log = logging.getLogger(__name__)
 
@@ -256,43 +257,6 @@ class KioskApp(QObject):
 
 
 # -- the running kiosk ---------------------------------------------------------------------------------
-class ReaderRecoveryPort:
-    """The card reader as crash recovery needs it, over the driver (waits briefly for the link)."""
-
-    def __init__(self, reader: Any, connect_wait_s: float = 3.0) -> None:
-        self._reader = reader
-        self._connect_wait_s = connect_wait_s
-
-    def card_present(self) -> bool:
-        import time
-
-        deadline = time.monotonic() + self._connect_wait_s
-        while time.monotonic() < deadline:
-            status = self._reader.status()
-            if str(status.state) != "offline":
-                return status.detail.get("media") in ("inside", "at_gate")
-            time.sleep(0.05)
-        return False
-
-    def capture_card(self) -> bool:
-        return bool(self._reader.capture().result(timeout=10.0).ok)
-
-
-def recover_at_start(services: Services, devices: Any) -> Any:
-    """Resolve the intents a crash left open (cards in the reader, transfers in flight, receipts)."""
-    from kiosk.journal.recovery import default_resolvers, describe, recover
-
-    reader = devices.get("card_reader")
-    resolvers = default_resolvers(
-        settle_transfer=services.settle_transfer,
-        card_reader=ReaderRecoveryPort(reader) if reader is not None else None,
-    )
-    report = recover(services.journal, resolvers)
-    for line in describe(report.suspects):
-        log.warning("recovered after a crash: %s", line)
-    return report
-
-
 def run_kiosk(
     settings: Any,
     runtime: Any,

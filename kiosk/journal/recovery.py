@@ -176,6 +176,31 @@ def recover(journal: Journal, resolvers: Mapping[str, SuspectResolver]) -> Recov
     return report
 
 
+SWEEP_EVENT = "card_found_at_start"
+
+
+def sweep_cards(journal: Journal, devices: Mapping[str, CardReaderPort]) -> dict[str, str]:
+    """Capture a card still held by a device after the suspects are resolved, and journal it.
+
+    A crash *between* two journaled steps leaves a card with no open intent: one waiting for its PIN in
+    the reader, one whose eject timed out just before the capture was journaled, a new card the dispenser
+    held when the kiosk died. Nobody is in front of the kiosk to take it after a restart, so every card
+    found at start goes to the retain bin and is counted, as an ATM does on power-up.
+    """
+    results: dict[str, str] = {}
+    for name, port in devices.items():
+        try:
+            if not port.card_present():
+                continue
+            result = "card_captured" if port.capture_card() else "capture_failed"
+        except Exception as exc:  # one device's failure must not stop the others or the start
+            log.exception("sweeping the %s at start failed", name)
+            result = f"sweep_failed: {type(exc).__name__}"
+        results[name] = result
+        journal.record(SWEEP_EVENT, device=name, result=result)
+    return results
+
+
 def _summary(suspect: Suspect) -> dict[str, Any]:
     return {"intent": suspect.intent_seq, "event": suspect.event, "ts": suspect.ts}
 

@@ -73,6 +73,7 @@ def _run(
     from ui.composition import build_devices
     from ui.demo import Demo
     from ui.kiosk_app import KioskApp
+    from ui.startup_recovery import recover_at_start
     from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH
 
     urls = {name: address["url"] for name, address in addresses.items() if "url" in address}
@@ -87,6 +88,7 @@ def _run(
     try:
         services.seed_if_empty()
         devices.start()
+        recover_at_start(services, devices)  # a demo killed mid-run left a session half-done
         kiosk = KioskApp(window, devices, services, journey_context={"session_config": DEMO_SESSION})
         window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
         from PySide6.QtCore import Qt
