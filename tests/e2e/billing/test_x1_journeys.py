@@ -1,0 +1,276 @@
+"""Bill payment and loan pre-qualification on the kiosk, against the simulators and a seeded bank.
+
+Until the services menu offers registered logged-in services, each test starts the journey the way the
+menu will: as the child of a logged-in session (Wang Fang's, Li Na's or Liu Yang's card), through a
+test-only top-level service registered here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from kiosk.bank.models import Account
+from kiosk.billing.service import BillingService
+from kiosk.journeys.bill_payment import BillPayment
+from kiosk.journeys.core import Journey, Outcome, Step
+from kiosk.journeys.loan import LoanApplicationJourney
+from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney
+from kiosk.loans.service import LoanService
+from ui.kiosk_app import JourneyStart, register_journey_factory
+
+ELEC_DUE = "1234567913"  # a known electricity customer with a bill every month (Luhn-valid)
+PHONE = "13912345678"
+LI_NA = {"pan": "6212340000001017", "pin": "2468"}
+
+
+class LoggedIn(SessionJourney):
+    """Stands in for the services menu: runs one logged-in service and ends the way it ends."""
+
+    name = "x1_logged_in"
+
+    def __init__(self, child: Journey) -> None:
+        super().__init__()
+        self._child = child
+
+    def on_start(self) -> Step:
+        return self.start_child(self._child)
+
+    def on_child_done(self, child: Journey, outcome: Outcome) -> Step:
+        return self.finish(outcome.status, **outcome.data)
+
+
+def _session(start: JourneyStart) -> tuple[CustomerSession, SessionConfig]:
+    pan = str(start.context["pan"])
+    card = start.services.bank.card_by_pan(pan)
+    assert card is not None and card.customer_id is not None
+    account = start.services.bank.account(card.account_id)
+    session = CustomerSession(
+        start.session_id,
+        card.customer_id,
+        card.account_id,
+        account.masked_number if account else "",
+        lang=start.lang,
+        pan=pan,
+        pan_masked=card.pan_masked,
+    )
+    config = SessionConfig.from_settings(start.settings, **dict(start.context.get("session_config", {})))
+    return session, config
+
+
+def bill_factory(start: JourneyStart) -> Journey:
+    return LoggedIn(BillPayment(*_session(start)))
+
+
+def loan_factory(start: JourneyStart) -> Journey:
+    return LoggedIn(LoanApplicationJourney(*_session(start)))
+
+
+register_journey_factory("x1_bill_payment", bill_factory)
+register_journey_factory("x1_loan", loan_factory)
+
+
+def start(kiosk: Any, service: str, pan: str, lang: str = "en", **config: Any) -> None:
+    kiosk.window.set_language(lang)
+    session_config = {**kiosk.app.journey_context.get("session_config", {}), **config}
+    kiosk.app.start_journey(service, {"pan": pan, "session_config": session_config})
+
+
+def services(kiosk: Any) -> Any:
+    return kiosk.app.services
+
+
+def balance(kiosk: Any, number: str) -> int:
+    with Session(services(kiosk).engine) as session:
+        row = session.scalar(select(Account).where(Account.number == number))
+        assert row is not None
+        return int(row.balance_minor)
+
+
+def billing(kiosk: Any) -> BillingService:
+    s = services(kiosk)
+    return BillingService(s.engine, s.vault, ledger=s.bank.ledger, clock=s.clock)
+
+
+def journal_events(kiosk: Any) -> list[Any]:
+    return list(services(kiosk).journal.records())
+
+
+def test_pay_an_electricity_bill_with_a_receipt_then_schedule_it_monthly(kiosk: Any) -> None:
+    due = billing(kiosk).lookup("ELEC", ELEC_DUE)
+    assert not hasattr(due, "reason")
+    before = balance(kiosk, "0001100000010014")
+    start(kiosk, "x1_bill_payment", kiosk.WANG_FANG["pan"])
+    biller = kiosk.wait_screen("billing_biller")
+    assert set(biller.biller_buttons) == {"ELEC", "WATER", "GAS", "PHONE"}
+    biller.biller_buttons["ELEC"].click()
+    number = kiosk.wait_screen("billing_account")
+    for digit in "1234567914":  # a typo in the check digit first
+        number.keypad.press(digit)
+    number.keypad.submitted.emit(number.keypad.text())
+    number = kiosk.wait_screen("billing_account")
+    kiosk.wait_for(lambda: "not valid" in number.error_text())
+    number.keypad.clear()
+    for digit in ELEC_DUE:
+        number.keypad.press(digit)
+    number.keypad.submitted.emit(number.keypad.text())
+    bill = kiosk.wait_screen("billing_bill")
+    assert bill.buttons["pay"].isEnabled()
+    assert "******7913" in [value for _, value in bill.rows()]
+    kiosk.act("pay")
+    confirm = kiosk.wait_screen("billing_confirm")
+    assert not confirm.data("pin_required")
+    kiosk.act("confirm")
+    result = kiosk.wait_screen("billing_result")
+    reference = result.reference()
+    assert reference.startswith("BP")
+    assert balance(kiosk, "0001100000010014") == before - due.due_minor  # type: ignore[union-attr]
+    kiosk.wait_for(lambda: result.buttons["print"].isEnabled())
+    # Monthly schedule on the 28th, then the receipt.
+    kiosk.act("schedule")
+    day = kiosk.wait_screen("billing_schedule_day")
+    day.keypad.clear()
+    for digit in "28":
+        day.keypad.press(digit)
+    day.keypad.submitted.emit(day.keypad.text())
+    result = kiosk.wait_screen("billing_result")
+    kiosk.wait_for(lambda: result.buttons["schedule"].isHidden())
+    kiosk.act("print")
+    outcome = kiosk.outcome()
+    assert outcome.status == "completed" and outcome.data["printed"]
+    customer = services(kiosk).bank.card_by_pan(kiosk.WANG_FANG["pan"]).customer_id
+    [schedule] = billing(kiosk).schedules(customer)
+    assert (schedule.biller_code, schedule.day_of_month, schedule.amount_minor) == ("ELEC", 28, None)
+    records = journal_events(kiosk)
+    intents = [r for r in records if r.event == "transfer" and r.fields.get("kind") == "bill_payment"]
+    assert len(intents) == 1 and intents[0].fields["to"] == "******7913"
+    outcomes = [r for r in records if r.ref == intents[0].seq]
+    assert outcomes and outcomes[0].fields["result"] == "success"
+    assert any(r.event == "bill_schedule_created" for r in records)
+    assert ELEC_DUE not in services(kiosk).journal.path.read_text(encoding="utf-8")
+    receipts = list(services(kiosk).receipts_dir.glob(f"bill_payment-{reference}.txt"))
+    assert receipts and "BILL PAYMENT" in receipts[0].read_text(encoding="utf-8")
+
+
+def test_phone_top_up_above_the_threshold_asks_for_the_pin_again_in_chinese(kiosk: Any) -> None:
+    before = balance(kiosk, "0001100000010014")
+    start(kiosk, "x1_bill_payment", kiosk.WANG_FANG["pan"], lang="zh_CN", pin_reentry_threshold_minor=5_000)
+    kiosk.wait_screen("billing_biller").biller_buttons["PHONE"].click()
+    number = kiosk.wait_screen("billing_account")
+    assert "手机号码" in number._label.text()
+    for digit in PHONE:
+        number.keypad.press(digit)
+    number.keypad.submitted.emit(number.keypad.text())
+    topup = kiosk.wait_screen("billing_topup")
+    assert sorted(topup.amount_buttons) == [2_000, 5_000, 10_000, 20_000]
+    topup.amount_buttons[10_000].click()
+    confirm = kiosk.wait_screen("billing_confirm")
+    assert confirm.data("pin_required") and confirm.title_text() == "请核对并确认"
+    kiosk.act("confirm")
+    kiosk.wait_screen("pin_entry")
+    kiosk.press(kiosk.WANG_FANG_PIN + "E")
+    result = kiosk.wait_screen("billing_result")
+    assert result.panel.title() == "缴费成功" and "100.00" in result.panel.body()
+    kiosk.act("done")
+    assert kiosk.outcome().status == "completed"
+    assert balance(kiosk, "0001100000010014") == before - 10_000
+
+
+def test_insufficient_funds_is_a_clear_refusal_and_nothing_moves(kiosk: Any) -> None:
+    before = balance(kiosk, "0001100000010097")  # Liu Yang, ¥88.00
+    start(kiosk, "x1_bill_payment", kiosk.LIU_YANG["pan"])
+    kiosk.wait_screen("billing_biller").biller_buttons["ELEC"].click()
+    number = kiosk.wait_screen("billing_account")
+    for digit in ELEC_DUE:
+        number.keypad.press(digit)
+    number.keypad.submitted.emit(number.keypad.text())
+    kiosk.wait_screen("billing_bill")
+    kiosk.act("pay")
+    kiosk.wait_screen("billing_confirm")
+    kiosk.act("confirm")
+    notice = kiosk.wait_screen("notice")
+    assert notice.data("body_key") == "billing.refused.insufficient_funds"
+    kiosk.act("ok")
+    assert kiosk.outcome().status == "cancelled"
+    assert balance(kiosk, "0001100000010097") == before
+
+
+def test_scheduled_payments_are_listed_and_cancelled(kiosk: Any) -> None:
+    card = services(kiosk).bank.card_by_pan(kiosk.WANG_FANG["pan"])
+    created = billing(kiosk).create_schedule(
+        customer_id=card.customer_id,
+        from_account_id=card.account_id,
+        biller_code="PHONE",
+        number=PHONE,
+        day_of_month=5,
+        amount_minor=5_000,
+    )
+    start(kiosk, "x1_bill_payment", kiosk.WANG_FANG["pan"])
+    kiosk.wait_screen("billing_biller")
+    kiosk.act("scheduled")
+    listing = kiosk.wait_screen("billing_schedules")
+    assert listing.row_texts() == ["Mobile phone top-up · *******5678 · ¥50.00 · day 5"]
+    listing.cancel_buttons[created.schedule_id].click()  # type: ignore[union-attr]
+    listing = kiosk.wait_screen("billing_schedules")
+    kiosk.wait_for(lambda: listing.row_texts() == [] and listing.data("cancelled") == created.schedule_id)  # type: ignore[union-attr]
+    kiosk.act("done")
+    assert kiosk.outcome().status == "completed"
+    assert billing(kiosk).schedules(card.customer_id) == []
+    assert any(r.event == "bill_schedule_cancelled" for r in journal_events(kiosk))
+
+
+def apply_for_loan(kiosk: Any, amount: str, income: str, debt: str, term: int, purpose: str) -> Any:
+    form = kiosk.wait_screen("loan_form")
+    for name, value in (("amount", amount), ("income", income), ("debt", debt)):
+        form.focus_field(name)
+        form.keypad.clear()
+        for key in value:
+            form.keypad.press(key)
+    form.term_buttons[term].click()
+    form.purpose_buttons[purpose].click()
+    form.submit()
+    return kiosk.wait_screen("loan_confirm")
+
+
+def test_loan_approved_with_the_instalment_shown(kiosk: Any) -> None:
+    start(kiosk, "x1_loan", LI_NA["pan"])
+    form = kiosk.wait_screen("loan_form")
+    form.submit()  # nothing filled in
+    kiosk.wait_for(lambda: kiosk.current().error_text() != "")
+    confirm = apply_for_loan(kiosk, "10000", "15000", "0", 12, "car")
+    assert ("Monthly repayment", "¥866.19") in confirm.rows()
+    kiosk.act("confirm")
+    result = kiosk.wait_screen("loan_result")
+    assert result.outcome() == "approve"
+    kiosk.act("done")
+    assert kiosk.outcome().status == "completed"
+    [record] = [r for r in journal_events(kiosk) if r.event == "loan_decision"]
+    assert record.fields["outcome"] == "approve" and record.fields["factors"][0][0] == "income"
+
+
+def test_loan_declined_for_age_with_the_reason_in_plain_words_in_chinese(kiosk: Any) -> None:
+    start(kiosk, "x1_loan", kiosk.WANG_FANG["pan"], lang="zh_CN")  # born 1949
+    apply_for_loan(kiosk, "5000", "8000", "0", 6, "travel")
+    kiosk.act("confirm")
+    result = kiosk.wait_screen("loan_result")
+    assert result.outcome() == "decline"
+    assert result.reason_lines() == ["自助终端个人贷款仅面向18至65岁客户。"]
+    kiosk.act("done")
+    assert kiosk.outcome().status == "completed"
+
+
+def test_a_big_loan_is_referred_to_the_review_queue(kiosk: Any) -> None:
+    start(kiosk, "x1_loan", LI_NA["pan"])
+    apply_for_loan(kiosk, "60000", "20000", "0", 60, "home")
+    kiosk.act("confirm")
+    result = kiosk.wait_screen("loan_result")
+    assert result.outcome() == "refer"
+    assert result.panel.title() == "A staff member will contact you"
+    assert result.reason_lines() == ["Loans of this size are always reviewed by our staff."]
+    reference = result.data("reference")
+    kiosk.act("done")
+    s = services(kiosk)
+    pending = LoanService(s.engine, s.vault).pending_reviews()
+    assert [p.reference for p in pending] == [reference]
