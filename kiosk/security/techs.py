@@ -56,6 +56,7 @@ class Action(enum.StrEnum):
     LOAN_REVIEW = "loan_review"
     EXPORT_JOURNAL = "export_journal"
     TECH_MANAGEMENT = "tech_management"
+    SECURITY_MONITOR = "security_monitor"  # the security events feed and its alerts
 
 
 _DEVICE_WORK = frozenset(
@@ -68,6 +69,7 @@ _DEVICE_WORK = frozenset(
         Action.REPLENISH_PAPER,
         Action.EMPTY_RETAIN_BIN,
         Action.VIEW_JOURNAL,
+        Action.SECURITY_MONITOR,
     }
 )
 PERMISSIONS: dict[Role, frozenset[Action]] = {

@@ -89,6 +89,8 @@ class MaintenanceScreen(Screen):
             nav.addWidget(button)
             self.nav_buttons[page] = button
         nav.addStretch(1)
+        self._nav = nav
+        self.nav: dict[str, tuple[str, Action]] = dict(NAV)  # NAV plus pages added by other areas
         row.addLayout(nav)
         self.pages_stack = QStackedWidget(middle)
         self.pages: dict[str, Page] = {
@@ -141,7 +143,7 @@ class MaintenanceScreen(Screen):
         if session is not None:
             role = tr(f"maint.role.{session.role.value}", lang)
             self.user_label.setText(tr("maint.user", lang, username=session.username, role=role))
-        for page, (key, permission) in NAV.items():
+        for page, (key, permission) in self.nav.items():
             button = self.nav_buttons[page]
             button.set_texts(tr(key, lang))
             # a page the role may not use is not offered at all (the service refuses it anyway)
@@ -154,7 +156,7 @@ class MaintenanceScreen(Screen):
 
     def open_page(self, page: str) -> bool:
         session = self.runner.session
-        if page not in self.pages or session is None or not session.may(NAV[page][1]):
+        if page not in self.pages or session is None or not session.may(self.nav[page][1]):
             return False
         self.current_page = page
         for name, button in self.nav_buttons.items():
@@ -162,6 +164,22 @@ class MaintenanceScreen(Screen):
         self.pages_stack.setCurrentWidget(self.pages[page])
         self.pages[page].shown()
         return True
+
+    def add_page(self, name: str, title_key: str, permission: Action, page: Page) -> None:
+        """A page from another area (loan reviews, security), offered to roles with ``permission``."""
+        if name in self.pages:
+            raise ValueError(f"a maintenance page named {name!r} exists")
+        button = KioskButton(variant="secondary", parent=self)
+        button.setCheckable(True)
+        button.setFixedWidth(200)
+        button.setMinimumHeight(TECH_BUTTON_HEIGHT_PX)
+        button.clicked.connect(lambda _=False, p=name: self.open_page(p))
+        self._nav.insertWidget(self._nav.count() - 1, button)  # above the stretch
+        self.nav_buttons[name] = button
+        self.nav[name] = (title_key, permission)
+        self.pages[name] = page
+        self.pages_stack.addWidget(page)
+        self.retranslate(self.lang)
 
     def update_service_state(self) -> None:
         state = self.runner.service.out_of_service()

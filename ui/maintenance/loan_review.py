@@ -1,0 +1,183 @@
+"""Maintenance page: the loan review queue a supervisor works (referred applications, explained).
+
+``install_loan_review(controller, loans)`` adds the page to the maintenance screen; it is shown only to
+roles with ``Action.LOAN_REVIEW`` and the service checks the role again on every decision.
+"""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
+
+from kiosk.i18n import tr
+from kiosk.loans.service import ApplicationView, LoanRefused, LoanService
+from kiosk.money import Money
+from kiosk.security.techs import Action, TechSession
+from ui.maintenance.common import text_field
+from ui.maintenance.pages import Page, Runner
+from ui.widgets.button import KioskButton
+
+
+def _money(minor: int, lang: str) -> str:
+    return Money(minor, "CNY").format("zh_CN" if lang == "zh_CN" else "en")
+
+
+def _factor_value(name: str, value: object, lang: str) -> str:
+    if name in ("income", "average_balance"):
+        return _money(int(str(value)), lang)
+    if name == "existing_debt":
+        return f"{value}%"
+    return str(value)
+
+
+class LoanReviewPage(Page):
+    def __init__(self, runner: Runner, loans: LoanService, lang: str, parent: QWidget | None = None) -> None:
+        super().__init__(runner, lang, parent)
+        self.loans = loans
+        self.applications: list[ApplicationView] = []
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(0, 0, 0, 0)
+        self.heading = QLabel(self)
+        self.heading.setProperty("role", "title")
+        layout.addWidget(self.heading)
+        row = QHBoxLayout()
+        self.queue = QListWidget(self)
+        self.queue.setObjectName("loan-queue")
+        self.queue.setMaximumWidth(420)
+        self.queue.setWordWrap(True)
+        self.queue.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.queue.currentRowChanged.connect(lambda _row: self._render_detail())
+        row.addWidget(self.queue)
+        self.detail = QLabel(self)
+        self.detail.setWordWrap(True)
+        self.detail.setTextFormat(Qt.TextFormat.RichText)
+        self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
+        scroll = QScrollArea(self)
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        scroll.setWidget(self.detail)
+        row.addWidget(scroll, 1)
+        layout.addLayout(row, 1)
+        actions = QHBoxLayout()
+        self.note_label = QLabel(self)
+        self.note = text_field(self, name="loan-note")
+        self.note.setMaxLength(200)
+        self.approve_button = KioskButton(variant="primary", parent=self)
+        self.decline_button = KioskButton(variant="danger", parent=self)
+        self.approve_button.clicked.connect(lambda: self.decide(True))
+        self.decline_button.clicked.connect(lambda: self.decide(False))
+        actions.addWidget(self.note_label)
+        actions.addWidget(self.note, 1)
+        actions.addWidget(self.approve_button)
+        actions.addWidget(self.decline_button)
+        layout.addLayout(actions)
+        layout.addWidget(self.outcome)
+
+    def retranslate(self, lang: str) -> None:
+        super().retranslate(lang)
+        self.heading.setText(tr("maint.loans.title", lang))
+        self.note_label.setText(tr("maint.loans.note", lang))
+        self.approve_button.set_texts(tr("maint.loans.approve", lang))
+        self.decline_button.set_texts(tr("maint.loans.decline", lang))
+        self._render_queue()
+
+    def shown(self) -> None:
+        self.load()
+
+    def load(self) -> None:
+        self.runner.run(lambda _session: self.loans.pending_reviews(), self._loaded, label="loan queue")
+
+    def _loaded(self, applications: list[ApplicationView]) -> None:
+        self.applications = applications
+        self._render_queue()
+
+    def _render_queue(self) -> None:
+        self.queue.blockSignals(True)
+        self.queue.clear()
+        for app in self.applications:
+            self.queue.addItem(
+                tr(
+                    "maint.loans.row",
+                    self.lang,
+                    reference=app.reference,
+                    amount=_money(app.amount_minor, self.lang),
+                    months=app.term_months,
+                    score=app.score,
+                )
+            )
+        self.queue.blockSignals(False)
+        if self.applications:
+            self.queue.setCurrentRow(0)
+        self._render_detail()
+
+    def selected(self) -> ApplicationView | None:
+        row = self.queue.currentRow()
+        return self.applications[row] if 0 <= row < len(self.applications) else None
+
+    def _render_detail(self) -> None:
+        app = self.selected()
+        enabled = app is not None and self.may(Action.LOAN_REVIEW)
+        self.approve_button.setEnabled(enabled)
+        self.decline_button.setEnabled(enabled)
+        if app is None:
+            self.detail.setText(html.escape(tr("maint.loans.none", self.lang)))
+            return
+        lang = self.lang
+        summary = tr(
+            "maint.loans.summary",
+            lang,
+            customer=app.customer_id,
+            purpose=tr(f"loan.purpose.{app.purpose}", lang),
+            income=_money(app.monthly_income_minor, lang),
+            debt=_money(app.monthly_debt_minor, lang),
+            instalment=_money(app.instalment_minor, lang),
+        )
+        factors = "".join(
+            f"<tr><td>{html.escape(str(name))}</td>"
+            f"<td align='right'>{html.escape(_factor_value(name, value, lang))}</td>"
+            f"<td align='right'><b>{int(points):+d}</b></td></tr>"
+            for name, value, points in app.factors
+        )
+        rules = "".join(
+            f"<li>{html.escape(str(rule))}: {html.escape(str(d))}</li>" for rule, d in app.rule_hits
+        )
+        reasons = "".join(f"<li>{html.escape(tr(str(key), lang))}</li>" for key in app.reasons)
+        self.detail.setText(
+            f"<p><b>{html.escape(app.reference)}</b> · score <b>{app.score}</b></p>"
+            f"<p>{html.escape(summary)}</p>"
+            f"<p><b>{html.escape(tr('maint.loans.factors', lang))}</b></p>"
+            f"<table cellspacing='6'>{factors}</table>"
+            f"<p><b>{html.escape(tr('maint.loans.rules', lang))}</b></p><ul>{rules or '<li>—</li>'}</ul>"
+            f"<p><b>{html.escape(tr('maint.loans.reasons', lang))}</b></p><ul>{reasons}</ul>"
+        )
+
+    def decide(self, approve: bool) -> None:
+        app = self.selected()
+        if app is None:
+            return
+        note = self.note.text()
+
+        def work(session: TechSession) -> ApplicationView | LoanRefused:
+            return self.loans.review(session, app.application_id, approve=approve, note=note)
+
+        self.runner.run(work, self._decided, label="loan review")
+
+    def _decided(self, result: Any) -> None:
+        if isinstance(result, LoanRefused):
+            self.outcome.show_outcome(False, tr("maint.loans.refused", self.lang, reason=result.reason.value))
+        else:
+            self.outcome.show_outcome(
+                True, tr("maint.loans.reviewed", self.lang, reference=result.reference, result=result.status)
+            )
+            self.note.clear()
+        self.load()
+
+
+def install_loan_review(controller: Any, loans: LoanService) -> LoanReviewPage:
+    """Add the loan review page to a :class:`~ui.maintenance.controller.MaintenanceController`'s screen."""
+    page = LoanReviewPage(controller, loans, controller.window.lang)
+    controller.screen.add_page("loans", "maint.nav.loans", Action.LOAN_REVIEW, page)
+    return page
