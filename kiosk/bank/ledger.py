@@ -339,17 +339,20 @@ class _Statements:
 class _Tx:
     """One transaction on this thread's DBAPI connection, in the statements the ledger needs."""
 
-    def __init__(self, sql: _Statements, dbapi_conn: Any, dbapi_error: type[Exception]) -> None:
+    def __init__(self, sql: _Statements, pooled: Any, dbapi_error: type[Exception]) -> None:
         self.sql = sql
-        self.dbapi_conn = dbapi_conn
+        # The pool's handle on the connection: while this object lives the connection stays checked out, so
+        # pipeline mode is always left (close / __del__) before the pool can hand the connection to anyone.
+        self._pooled = pooled
+        self.dbapi_conn: Any = pooled.driver_connection
         self.dbapi_error = dbapi_error
-        self.cursor = dbapi_conn.cursor()
+        self.cursor = self.dbapi_conn.cursor()
         self._staged_postings: list[Any] = []  # PostgreSQL: sent with the account writes, one round trip
         self._pipeline: Any = None
         if sql.postgresql:
             # Pipeline mode: BEGIN travels with the first statement and COMMIT with the last, so a transfer
             # is two round trips (insert + lock; postings + balances + commit) instead of four.
-            self._pipeline = dbapi_conn.pipeline()
+            self._pipeline = self.dbapi_conn.pipeline()
             self._pipeline.__enter__()
 
     def close(self) -> None:
@@ -359,6 +362,10 @@ class _Tx:
             pipeline, self._pipeline = self._pipeline, None
             with contextlib.suppress(self.dbapi_error):
                 pipeline.__exit__(None, None, None)
+
+    def __del__(self) -> None:
+        # A Ledger dropped without close(): leave pipeline mode while the connection is still ours.
+        self.close()
 
     def begin(self) -> None:
         if not self.sql.postgresql:
@@ -507,7 +514,7 @@ class Ledger:
             self.close()
             conn = self.engine.connect()
             self._local.conn = conn
-            self._local.tx = _Tx(self._sql, conn.connection.driver_connection, self._dbapi_error)
+            self._local.tx = _Tx(self._sql, conn.connection, self._dbapi_error)
         return conn
 
     def _transaction(self) -> tuple[Connection, _Tx]:
