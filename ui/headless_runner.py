@@ -161,7 +161,8 @@ class HeadlessRunner:
         self._live.pop(event.effect_id, None)
         intent = self._intents.pop(event.effect_id, None)
         if intent is not None and self._journal is not None:
-            result = "success" if event.ok else (event.code or "failed")
+            # An effect that ended ok may still say how (a transfer "posted", "pending" or "refused").
+            result = event.code or ("success" if event.ok else "failed")
             self._journal.outcome(intent, result, detail=str(event.data.get("detail", ""))[:200])
 
     def _cancel_abandoned(self) -> None:
@@ -276,6 +277,7 @@ LI_NA = CardHolder("6212340000001017", "LI/NA", "3106", "2468")
 CHEN_JIE = CardHolder("6212340000003039", "CHEN/JIE", "3009", "8642")  # frozen current account
 LI_NA_ACCOUNT = "0001100000010030"
 WANG_FANG_ACCOUNT = "0001100000010014"
+CHEN_JIE_ACCOUNT = "0001100000010071"
 
 
 @dataclass(frozen=True)
@@ -286,6 +288,7 @@ class Errand:
     print_receipt: bool = False
     transfer_kind: str = ""  # own, customer, other_bank
     amount: str = "1.00"
+    payee: tuple[str, str] = ()  # (account, name) for a customer transfer; default: Li Na or Wang Fang
 
 
 @dataclass(frozen=True)
@@ -313,6 +316,12 @@ VISITS: dict[str, Visit] = {
         Visit("transfer_other_bank", LI_NA, (Errand("transfer", True, "other_bank", "5.00"),)),
         Visit("transfer_pin_reentry", LI_NA, (Errand("transfer", False, "own", "20.00"),)),
         Visit("wrong_pin_retained", CHEN_JIE, (), pins=("1111", "2222", "3333")),
+        # Chen Jie's current account is frozen: the bank refuses after the customer confirmed.
+        Visit(
+            "transfer_refused",
+            WANG_FANG,
+            (Errand("transfer", False, "customer", "2.00", payee=(CHEN_JIE_ACCOUNT, "陈杰")),),
+        ),
         Visit("card_not_taken", LI_NA, (Errand("balance"),), take_card=False),
     )
 }
@@ -397,6 +406,8 @@ class Customer:
         elif screen == "transfer_payee":
             if data.get("kind") == "other_bank":
                 self._ui("payee", account="6222020200112233445", name="ZHAO LEI", bank_code="102")
+            elif errand is not None and errand.payee:
+                self._ui("payee", account=errand.payee[0], name=errand.payee[1])
             elif visit.card == LI_NA:
                 self._ui("payee", account=WANG_FANG_ACCOUNT, name="王芳")
             else:

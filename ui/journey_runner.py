@@ -137,7 +137,8 @@ class JourneyRunner(QObject):
         self._live.pop(event.effect_id, None)
         intent = self._intents.pop(event.effect_id, None)
         if intent is not None and self._journal is not None:
-            result = "success" if event.ok else (event.code or "failed")
+            # An effect that ended ok may still say how (a transfer "posted", "pending" or "refused").
+            result = event.code or ("success" if event.ok else "failed")
             self._journal.outcome(intent, result, detail=str(event.data.get("detail", ""))[:200])
 
     def _cancel_abandoned(self) -> None:

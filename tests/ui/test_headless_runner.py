@@ -110,8 +110,9 @@ def test_a_transfer_visit_posts_once_with_its_intent_and_outcome_journaled(rig: 
     assert [r["event"] for r in intents] == ["transfer", "print", "card_eject"]
     key = intents[0]["fields"]["idempotency_key"]
     assert services.bank.ledger.replay(key) is not None
-    outcomes = {r["ref"]: r["fields"]["result"] for r in records if r["kind"] == "outcome"}
-    assert all(outcomes[i["seq"]] == "success" for i in intents)
+    outcomes = {r["ref"]: r["fields"] for r in records if r["kind"] == "outcome"}
+    assert all(outcomes[i["seq"]]["result"] == "success" for i in intents)
+    assert outcomes[intents[0]["seq"]]["detail"].startswith("TR")  # the reference the customer saw
     assert [r["event"] for r in records if r["event"].startswith("session_")] == [
         "session_started",
         "session_ended",
@@ -142,3 +143,14 @@ def test_start_up_recovery_captures_cards_left_with_no_open_intent(rig: dict[str
         {"device": "card_reader", "result": "card_captured"},
         {"device": "card_dispenser", "result": "card_captured"},
     ]
+
+
+def test_a_refused_transfer_is_journaled_as_refused_not_as_success(rig: dict[str, Any]) -> None:
+    services: Services = rig["services"]
+    outcome = rig["customer"].visit(VISITS["transfer_refused"])
+    assert outcome.status == "completed"  # the customer read the refusal and went on
+    records = journal(services)
+    [intent] = [r for r in records if r["event"] == "transfer" and r["kind"] == "intent"]
+    [result] = [r["fields"] for r in records if r["kind"] == "outcome" and r["ref"] == intent["seq"]]
+    assert result["result"] == "refused" and result["detail"]
+    assert services.bank.ledger.replay(intent["fields"]["idempotency_key"]) is None

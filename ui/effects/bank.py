@@ -196,8 +196,16 @@ def transfer(ctx: EffectContext) -> None:
         }
 
     def finished(ok: bool, payload: Any) -> None:
+        # The code and detail are what the journal's transfer outcome says: the dispute team must tell a
+        # posted transfer (with its reference) from a refused one without opening the ledger.
         if ok and isinstance(payload, dict) and payload.get("posted") is False:
             ctx.done(False, payload, "not_posted", str(payload.get("error", "")))
+        elif ok and isinstance(payload, dict) and payload.get("refused"):
+            ctx.done(True, payload, "refused", str(payload["refused"]))
+        elif ok and isinstance(payload, dict):
+            ctx.done(
+                True, payload, detail=f"{payload.get('reference', '')} {payload.get('status', '')}".strip()
+            )
         elif ok:
             ctx.done(True, payload)
         else:
