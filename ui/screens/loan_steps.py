@@ -6,14 +6,29 @@ from collections.abc import Mapping
 from typing import Any
 
 from PySide6.QtCore import QEvent, QObject
-from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPushButton, QWidget
 
 from ui.screens.step import StepScreen, clear_layout, detail_grid, money_text
-from ui.widgets.button import KioskButton
+from ui.theme import PALETTE
 from ui.widgets.keypad import NumericKeypad
 from ui.widgets.message_panel import MessagePanel
 
 FIELDS = ("amount", "income", "debt")
+
+
+def choice_button(text: str, name: str, parent: QWidget) -> QPushButton:
+    """A compact checkable choice (term, purpose): amber when chosen, >= 52 px tall."""
+    button = QPushButton(text, parent)
+    button.setObjectName(name)
+    button.setProperty("variant", "key")
+    button.setCheckable(True)
+    button.setMinimumHeight(52)
+    button.setStyleSheet(
+        "QPushButton { font-size: 20px; padding: 0 4px; }"
+        f" QPushButton:checked {{ background: {PALETTE.accent}; color: {PALETTE.on_accent};"
+        f" border-color: {PALETTE.accent}; }}"
+    )
+    return button
 
 
 class LoanFormScreen(StepScreen):
@@ -26,11 +41,9 @@ class LoanFormScreen(StepScreen):
         super().__init__(lang, parent)
         row = QHBoxLayout()
         row.setSpacing(28)
-        left = QVBoxLayout()
-        left.setSpacing(8)
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
-        grid.setVerticalSpacing(6)
+        grid.setVerticalSpacing(12)
         self.labels: dict[str, QLabel] = {}
         self.fields: dict[str, QLineEdit] = {}
         for index, name in enumerate(FIELDS):
@@ -39,32 +52,30 @@ class LoanFormScreen(StepScreen):
             edit.setObjectName(f"loan-{name}")
             edit.setReadOnly(True)
             edit.setMinimumHeight(56)
-            edit.setStyleSheet("font-size: 26px; font-weight: 700;")
             edit.installEventFilter(self)
+            label.setMaximumWidth(300)
             self.labels[name], self.fields[name] = label, edit
             grid.addWidget(label, index, 0)
             grid.addWidget(edit, index, 1)
-        left.addLayout(grid)
-        self._limits = self.value_label("muted")
-        left.addWidget(self._limits)
         self._term_label = self.value_label("subtitle")
-        left.addWidget(self._term_label)
-        self._terms = QHBoxLayout()
+        self._terms = QGridLayout()
         self._terms.setSpacing(8)
-        left.addLayout(self._terms)
+        grid.addWidget(self._term_label, 3, 0)
+        grid.addLayout(self._terms, 3, 1)
         self._purpose_label = self.value_label("subtitle")
-        left.addWidget(self._purpose_label)
         self._purposes = QGridLayout()
         self._purposes.setSpacing(8)
-        left.addLayout(self._purposes)
-        left.addStretch(1)
+        grid.addWidget(self._purpose_label, 4, 0)
+        grid.addLayout(self._purposes, 4, 1)
+        grid.setColumnStretch(1, 1)
+        grid.setRowStretch(5, 1)
         self.keypad = NumericKeypad("amount", lang, max_length=10, parent=self)
         self.keypad.submitted.connect(lambda _text: self._next_field())
-        row.addLayout(left, 3)
-        row.addWidget(self.keypad, 2)
+        row.addLayout(grid, 2)
+        row.addWidget(self.keypad, 1)
         self.body.addLayout(row, 1)
-        self.term_buttons: dict[int, KioskButton] = {}
-        self.purpose_buttons: dict[str, KioskButton] = {}
+        self.term_buttons: dict[int, QPushButton] = {}
+        self.purpose_buttons: dict[str, QPushButton] = {}
         self.term = 0
         self.purpose = ""
         self.add_button("cancel", "common.cancel")
@@ -82,10 +93,9 @@ class LoanFormScreen(StepScreen):
         self.target = name
         self.keypad.set_target(self.fields[name])
         for field_name, edit in self.fields.items():
-            edit.setProperty("active", field_name == name)
             edit.setStyleSheet(
                 "font-size: 26px; font-weight: 700;"
-                + (" border: 3px solid #FFD54F;" if field_name == name else "")
+                + (f" border: 4px solid {PALETTE.accent};" if field_name == name else "")
             )
 
     def _next_field(self) -> None:
@@ -116,38 +126,29 @@ class LoanFormScreen(StepScreen):
         self.focus_field("amount")
 
     def refresh_view(self) -> None:
+        currency = str(self.data("currency", "CNY"))
+        limits = self.t(
+            "loan.form.limits",
+            min=money_text(int(self.data("min_minor", 0)), currency, self.lang),
+            max=money_text(int(self.data("max_minor", 0)), currency, self.lang),
+        )
         self.set_header(self.t("loan.form.title"), self.t("loan.form.body"))
+        self.fields["amount"].setPlaceholderText(limits)
         for name in FIELDS:
             self.labels[name].setText(self.t(f"loan.form.{name}"))
-        currency = str(self.data("currency", "CNY"))
-        self._limits.setText(
-            self.t(
-                "loan.form.limits",
-                min=money_text(int(self.data("min_minor", 0)), currency, self.lang),
-                max=money_text(int(self.data("max_minor", 0)), currency, self.lang),
-            )
-        )
         self._term_label.setText(self.t("loan.form.term"))
         self._purpose_label.setText(self.t("loan.form.purpose"))
         clear_layout(self._terms)
         self.term_buttons = {}
-        for months in self.data("terms", []):
-            button = KioskButton(
-                self.t("loan.form.term_months", months=months), variant="secondary", parent=self
-            )
-            button.setObjectName(f"loan-term-{months}")
-            button.setCheckable(True)
-            button.setMinimumHeight(56)
+        for index, months in enumerate(self.data("terms", [])):
+            button = choice_button(self.t("loan.form.term_short", months=months), f"loan-term-{months}", self)
             button.clicked.connect(lambda _=False, m=int(months): self.choose_term(m))
             self.term_buttons[int(months)] = button
-            self._terms.addWidget(button)
+            self._terms.addWidget(button, index // 3, index % 3)
         clear_layout(self._purposes)
         self.purpose_buttons = {}
         for index, purpose in enumerate(self.data("purposes", [])):
-            button = KioskButton(self.t(f"loan.purpose.{purpose}"), variant="secondary", parent=self)
-            button.setObjectName(f"loan-purpose-{purpose}")
-            button.setCheckable(True)
-            button.setMinimumHeight(56)
+            button = choice_button(self.t(f"loan.purpose.{purpose}"), f"loan-purpose-{purpose}", self)
             button.clicked.connect(lambda _=False, p=str(purpose): self.choose_purpose(p))
             self.purpose_buttons[str(purpose)] = button
             self._purposes.addWidget(button, index // 3, index % 3)
