@@ -3,9 +3,10 @@
 Several simulated kiosks, each with its own ``BankService`` (its own ledger connection, its own session),
 take turns — in an order drawn from the seed — at a mix of operations: own-account, other-customer and
 other-bank transfers, retries with the same idempotency key, a key reused for a different request, crashes
-(the connection dropped mid-transaction, or the reply lost after the commit landed: the kiosk "restarts"
-and retries), clearing-house runs that settle or reject, deposits, accounts frozen and unfrozen, and a
-clock that moves on so bank days (and daily limits) roll over.
+(the connection dropped mid-transaction, the reply lost after the commit landed, or a real kiosk process
+SIGKILLed inside its transaction: the kiosk "restarts" and retries), clearing-house runs that settle or
+reject, deposits, accounts frozen and unfrozen, and a clock that moves on so bank days (and daily limits)
+roll over.
 
 An independent model of the bank predicts every answer (posted, pending, replayed, or which refusal) and
 every balance, hold and limit counter. The simulation stops at the first disagreement, and every
@@ -21,6 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import subprocess
 import sys
 import tempfile
 import threading
@@ -75,6 +77,29 @@ RACE_REFUSALS = frozenset(
         "idempotency_key_reused",
     }
 )
+
+
+# A kiosk process that writes a whole transfer, says so, and waits inside the open transaction to be killed
+# (SIGKILL: no rollback, no goodbye; the database must notice the connection vanish and discard the work).
+KILLED_KIOSK = r"""
+import sys, time
+from kiosk.bank.ledger import Ledger, TransferRequest
+from kiosk.bank.models import TransferKind
+from kiosk.db.engine import make_engine
+
+class DoomedLedger(Ledger):
+    def _write_back(self, tx, locked):
+        super()._write_back(tx, locked)
+        tx.cursor.execute("SELECT 1")  # make sure everything queued has reached the database
+        tx.cursor.fetchall()
+        print("in-transaction", flush=True)
+        time.sleep(120)
+
+url, key, kind, debit, credit, amount = sys.argv[1:7]
+request = TransferRequest(key, TransferKind(kind), int(debit), int(credit), int(amount), "CNY")
+DoomedLedger(make_engine(url)).transfer(request)
+"""
+REPO = Path(__file__).resolve().parents[2]
 
 
 class SimulatedCrash(BaseException):
@@ -319,9 +344,17 @@ class SimulationReport:
 
 class Simulation:
     def __init__(
-        self, engine: Engine, vault: Vault, *, seed: int, kiosks: int = 4, check_every: int = 1000
+        self,
+        engine: Engine,
+        vault: Vault,
+        *,
+        seed: int,
+        kiosks: int = 4,
+        check_every: int = 1000,
+        kill_rate: float = 0.001,
     ) -> None:
         self.engine, self.vault, self.seed = engine, vault, seed
+        self.kill_rate = kill_rate  # share of operations that kill a real kiosk process mid-transaction
         self.rng = random.Random(seed)
         self.clock = SimClock()
         self.check_every = check_every
@@ -579,6 +612,9 @@ class Simulation:
     def _step(self) -> None:
         rng = self.rng
         kiosk = rng.choice(self.kiosks)
+        if rng.random() < self.kill_rate:
+            self._process_killed(kiosk)
+            return
         roll = rng.random()
         if roll < 0.20:
             self._transfer(kiosk, self._own_transfer(), "own")
@@ -788,6 +824,41 @@ class Simulation:
             self.issued.append((call, "crash"))
         self._transfer(kiosk, self._again(call), f"retry_after_crash_{where}")
 
+    def _process_killed(self, kiosk: Kiosk) -> None:
+        """A real kiosk process writes the transfer and is SIGKILLed before it commits; this kiosk then
+        retries the same request with the same key: it must post exactly once, as if the first never was."""
+        call = self._own_transfer()
+        if call.request is None or call.expected != "posted":
+            self._transfer(kiosk, call, "own")  # refused before anything is written: nothing to kill
+            return
+        self.report.operations["process_killed"] += 1
+        request = call.request
+        argv = [
+            sys.executable,
+            "-c",
+            KILLED_KIOSK,
+            self.engine.url.render_as_string(hide_password=False),
+            request.idempotency_key,
+            request.kind.value,
+            str(request.debit_account_id),
+            str(request.credit_account_id),
+            str(request.amount_minor),
+        ]
+        with subprocess.Popen(
+            argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+        ) as child:
+            assert child.stdout is not None and child.stderr is not None
+            said = child.stdout.readline().strip()
+            child.kill()
+            child.wait(timeout=60)
+            if said != "in-transaction":
+                lines = child.stderr.read().strip().splitlines()
+                raise self.fail(
+                    f"the doomed kiosk never reached its transaction: {lines[-1] if lines else said}"
+                )
+        self.report.outcomes["killed"] += 1
+        self._transfer(kiosk, self._again(call), "retry_after_process_killed")
+
     def _stored_transfer(self, key: str) -> TransferOutcome | None:
         replay = Ledger(self.engine).replay(key)
         return replay if isinstance(replay, TransferOutcome) else None
@@ -883,6 +954,7 @@ def run_simulation(
     kiosks: int = 4,
     check_every: int = 1000,
     threads: bool = False,
+    kill_rate: float = 0.001,
 ) -> SimulationReport:
     """Run ``ops`` operations from ``seed`` on a fresh database (or the empty, migratable one at ``url``);
     ``threads`` runs the kiosks concurrently (see ``Simulation.run_concurrent``)."""
@@ -892,7 +964,9 @@ def run_simulation(
         engine = make_engine(database_url)
         try:
             upgrade(engine, "0002_bank")
-            simulation = Simulation(engine, vault, seed=seed, kiosks=kiosks, check_every=check_every)
+            simulation = Simulation(
+                engine, vault, seed=seed, kiosks=kiosks, check_every=check_every, kill_rate=kill_rate
+            )
             report = simulation.run_concurrent(ops) if threads else simulation.run(ops)
             report.mode = "threads" if threads else "deterministic"
             return report

@@ -28,12 +28,15 @@ OPERATIONS = {
     "crash_connection_lost",
     "retry_after_crash_mid_transaction",
     "retry_after_crash_after_commit",
+    "process_killed",
+    "retry_after_process_killed",
 }
 OUTCOMES = {
     "posted",
     "pending",
     "replayed",
     "crashed",
+    "killed",
     "settled",
     "rejected_by_clearing",
     "insufficient_funds",
