@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from kiosk.i18n import tr
 from kiosk.journeys.receipts import Receipt
@@ -11,7 +11,7 @@ from kiosk.money import Money
 
 
 def bill_receipt(lang: str, now: datetime, reference: str, pan_masked: str, data: dict[str, Any]) -> Receipt:
-    money_locale = "zh_CN" if lang == "zh_CN" else "en"
+    money_locale: Literal["en", "zh_CN"] = "zh_CN" if lang == "zh_CN" else "en"
     currency = str(data.get("currency", "CNY"))
     lines = [
         (tr("billing.detail.biller", lang), tr(f"billing.biller.{data['biller']}", lang)),
