@@ -158,8 +158,8 @@ def test_cancel_in_enquiries_goes_back_to_the_menu(kiosk: Any, step: str) -> Non
 @pytest.mark.parametrize("idle_timeout_s", [2.0])
 def test_idle_timeout_in_the_menu_returns_the_card_and_says_why(kiosk: Any) -> None:
     kiosk.login(lang="zh_CN")
-    kiosk.wait_for(lambda: kiosk.window.idle.warning_visible(), timeout=4000)
-    kiosk.wait_screen("card_take", timeout=4000)
+    kiosk.wait_for(lambda: kiosk.window.idle.warning_visible(), timeout=10000)
+    kiosk.wait_screen("card_take", timeout=10000)
     kiosk.take_card()
     kiosk.wait_screen("message")
     assert kiosk.outcome().status == "timeout"
@@ -169,5 +169,5 @@ def test_idle_timeout_in_the_menu_returns_the_card_and_says_why(kiosk: Any) -> N
 @pytest.mark.parametrize("idle_timeout_s", [2.0])
 def test_idle_timeout_on_the_insert_card_screen_goes_back_to_attract(kiosk: Any) -> None:
     kiosk.start_card()
-    kiosk.wait_for(lambda: kiosk.screen == "attract", timeout=5000)
+    kiosk.wait_for(lambda: kiosk.screen == "attract", timeout=10000)
     assert kiosk.outcome().status == "timeout"

@@ -180,9 +180,9 @@ def test_transfer_to_another_bank_amount_on_the_pin_pad(kiosk: Any) -> None:
     amount = kiosk.wait_screen("transfer_amount")
     kiosk.act("use_pin_pad")
     kiosk.wait_for(lambda: amount.keypad.isEnabled() is False)
-    kiosk.press("250")
+    kiosk.press("250", mode="clear")
     kiosk.wait_for(lambda: amount.amount_field.text() == "250")
-    kiosk.press("E")
+    kiosk.press("E", mode="clear")
     confirm = kiosk.wait_screen("transfer_confirm")
     text = grid_text(confirm)
     # The pad's clear-text entry is in whole yuan: "250" is ¥250.00; plus the ¥2.00 other-bank fee.
@@ -242,8 +242,8 @@ def test_card_not_taken_is_captured_after_the_countdown(kiosk: Any) -> None:
     kiosk.act("finish")
     take = kiosk.wait_screen("card_take")
     assert take.countdown.is_running()
-    kiosk.wait_for(lambda: take.beeps == 1, timeout=4000)
-    kiosk.wait_screen("message", timeout=8000)
+    kiosk.wait_for(lambda: take.beeps == 1)
+    kiosk.wait_screen("message")
     assert kiosk.outcome().status == "card_not_taken"
     assert kiosk.message_title() == "Your card has been retained"
     assert kiosk.ctl("card_reader", "state")["retained"] == 1

@@ -90,6 +90,11 @@ class Demo:
     def current(self) -> Any:
         return self.window.stack.screen(self.screen)
 
+    def press_keys(self, keys: str, mode: str = "pin") -> None:
+        """Keys on the PIN pad once it is in ``mode`` entry (an idle pad does not enter them)."""
+        self.wait_until(lambda: self.ctl("pin_pad", "state")["mode"] == mode, f"the PIN pad in {mode} entry")
+        self.ctl("pin_pad", "press_keys", keys=keys)
+
     def act(self, action: str, payload: object = None) -> None:
         """A touch on the current screen's ``action`` button."""
         self.current().emit_action(action, payload)

@@ -14,10 +14,10 @@ def login(demo: Demo, card: dict[str, str] = CARD, pin: str = "1234") -> None:
     demo.wait_screen("card_insert")
     demo.ctl("card_reader", "insert_card", **card)
     pin_screen = demo.wait_screen("pin_entry")
-    demo.ctl("pin_pad", "press_keys", keys=pin)
+    demo.press_keys(pin)
     demo.wait_until(lambda: pin_screen.dots().count("*") == len(pin), "the PIN dots")
     demo.snap("digits")
-    demo.ctl("pin_pad", "press_keys", keys="E")
+    demo.press_keys("E")
     demo.wait_screen("services_menu")
 
 

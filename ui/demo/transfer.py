@@ -27,9 +27,9 @@ def run(demo: Demo) -> None:
     demo.wait_screen("transfer_confirm")
     demo.act("confirm")
     pin_screen = demo.wait_screen("pin_entry")
-    demo.ctl("pin_pad", "press_keys", keys="1234")
+    demo.press_keys("1234")
     demo.wait_until(lambda: pin_screen.dots().count("*") == 4, "the PIN dots")
-    demo.ctl("pin_pad", "press_keys", keys="E")
+    demo.press_keys("E")
     result = demo.wait_screen("transfer_result")
     if not result.reference().startswith("TR"):
         raise DemoFailed("the transfer result shows no reference")

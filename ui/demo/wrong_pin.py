@@ -15,7 +15,7 @@ def run(demo: Demo) -> None:
     demo.ctl("card_reader", "insert_card", **CARD)
     pin_screen = demo.wait_screen("pin_entry")
     for attempt, wrong in enumerate(("1111", "2222", "3333"), start=1):
-        demo.ctl("pin_pad", "press_keys", keys=wrong + "E")
+        demo.press_keys(wrong + "E")
         if attempt < 3:
             left = 3 - attempt
             demo.wait_until(lambda left=left: f"{left}" in pin_screen.error_text(), f"{left} tries left")
