@@ -4,6 +4,7 @@ from __future__ import annotations
 
 EN: dict[str, str] = {
     "billing.menu": "Pay bills / top up",
+    "billing.menu.hint": "Electricity, water, gas, phone",
     "billing.biller.title": "Pay a bill or top up a phone",
     "billing.biller.body": "Choose who you want to pay.",
     "billing.biller.ELEC": "Electricity",
@@ -77,6 +78,7 @@ EN: dict[str, str] = {
 
 ZH_CN: dict[str, str] = {
     "billing.menu": "生活缴费 / 话费充值",
+    "billing.menu.hint": "电费、水费、燃气费、话费",
     "billing.biller.title": "生活缴费或手机充值",
     "billing.biller.body": "请选择缴费单位。",
     "billing.biller.ELEC": "电费",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 EN: dict[str, str] = {
     "loan.menu": "Personal loan: check what we can offer",
+    "loan.menu.hint": "An answer in minutes, no obligation",
     "loan.form.title": "Personal loan pre-qualification",
     "loan.form.body": "Checking does not affect your credit record.",
     "loan.form.amount": "Amount (¥)",
@@ -82,6 +83,7 @@ EN: dict[str, str] = {
 
 ZH_CN: dict[str, str] = {
     "loan.menu": "个人贷款：预审额度",
+    "loan.menu.hint": "几分钟出结果，不作承诺",
     "loan.form.title": "个人贷款预审",
     "loan.form.body": "预审不影响您的信用记录。",
     "loan.form.amount": "贷款金额（元）",

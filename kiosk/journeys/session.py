@@ -13,7 +13,8 @@ says what to show).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import importlib
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -117,6 +118,47 @@ def printer_ok_from(event: Event) -> bool:
     return bool(event.ok and value.get("ready", False))
 
 
+LoggedInFactory = Callable[[CustomerSession, SessionConfig], Journey]
+
+# Modules that offer more logged-in services; each calls register_logged_in_service when imported.
+EXTRA_SERVICE_MODULES: tuple[str, ...] = (
+    "kiosk.journeys.bill_payment",
+    "kiosk.journeys.loan",
+    "kiosk.journeys.wealth_advice",
+)
+
+
+@dataclass(frozen=True)
+class LoggedInService:
+    action: str
+    factory: LoggedInFactory
+    label_key: str
+    order: int = 100
+
+
+_LOGGED_IN: dict[str, LoggedInService] = {}
+_CORE_ACTIONS = frozenset({"balance", "mini_statement", "history", "transfer", "finish"})
+
+
+def register_logged_in_service(
+    action: str, factory: LoggedInFactory, *, label_key: str, order: int = 100
+) -> None:
+    """Offer ``factory(session, config)`` in the services menu as ``ui.<action>`` (one button)."""
+    if action in _CORE_ACTIONS:
+        raise ValueError(f"{action!r} is a built-in service")
+    existing = _LOGGED_IN.get(action)
+    if existing is not None and existing.factory is not factory:
+        raise ValueError(f"two journeys registered for {action!r}")
+    _LOGGED_IN[action] = LoggedInService(action, factory, label_key, order)
+
+
+def logged_in_services() -> list[LoggedInService]:
+    """Every extra service, in menu order (importing the modules that register them the first time)."""
+    for module in EXTRA_SERVICE_MODULES:
+        importlib.import_module(module)
+    return sorted(_LOGGED_IN.values(), key=lambda service: (service.order, service.action))
+
+
 class ServicesMenu(SessionJourney):
     name = "services"
 
@@ -132,6 +174,7 @@ class ServicesMenu(SessionJourney):
             card=self.session.pan_masked,
             auth=self.session.auth,
             printer_ok=self.session.printer_ok,
+            extra=[{"action": s.action, "label_key": s.label_key} for s in logged_in_services()],
         )
 
     def on_start(self) -> Step:
@@ -155,6 +198,9 @@ class ServicesMenu(SessionJourney):
             return self.start_child(Enquiry(self.session, self.config, event.kind[3:]))
         if event.kind == "ui.transfer":
             return self.start_child(Transfer(self.session, self.config))
+        extra = {f"ui.{service.action}": service for service in logged_in_services()}
+        if event.kind in extra:
+            return self.start_child(extra[event.kind].factory(self.session, self.config))
         if event.kind == "ui.finish":
             return self.finish("completed")
         return NOTHING

@@ -141,6 +141,11 @@ class SecurityMonitor:
             return self._event("card_capture", "journal", card or "card in reader", event)
         if event == "face_liveness" and fields.get("passed") is False:
             return self._event("liveness_failure", "journal", "camera", str(fields.get("reason", "")))
+        if event == "staff_alert_raised":
+            # A customer pressed "call staff" (help): branch staff see it at once on the Security page.
+            return self._event(
+                "staff_call", "journal", "kiosk", str(fields.get("topic") or fields.get("kind", ""))
+            )
         if event in ("maintenance_entry_refused", "tech_login_failed", "tech_login_locked"):
             return self._event("maintenance", "journal", "maintenance", event)
         return None
@@ -252,6 +257,8 @@ class SecurityMonitor:
                 found.append(("device_faults", Severity.WARNING, event.subject, count, t.device_faults))
             elif event.category == "tamper":
                 found.append(("tamper", Severity.CRITICAL, event.subject, 1, 1))  # always, at once
+            elif event.category == "staff_call":
+                found.append(("staff_call", Severity.WARNING, event.subject, 1, 1))
             alerts: list[Alert] = []
             for rule, severity, subject, count, threshold in found:
                 if count < threshold:

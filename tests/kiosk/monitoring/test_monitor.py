@@ -122,3 +122,24 @@ def test_the_follower_reads_only_what_was_appended(tmp_path: Path) -> None:
         with open(journal.path, "ab") as handle:
             handle.write(json.dumps({"seq": 99, "event": "pin_wrong", "fields": {}}).encode()[:10])
         assert follower.poll() == 0
+
+
+def test_a_customer_calling_staff_raises_an_alert_at_once(tmp_path: Path) -> None:
+    from kiosk.help.alerts import StaffAlerts
+
+    clock = Clock()
+    with Journal(tmp_path / "journal", "K1") as journal:
+        monitor = SecurityMonitor(journal=journal, clock=clock)
+        follower = JournalFollower(journal.path, monitor.observe_journal)
+        from kiosk.db.engine import make_engine
+        from kiosk.db.migrate import upgrade
+        from kiosk.security.vault import Vault, install_vault
+
+        install_vault(Vault.ephemeral())
+        engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+        upgrade(engine)
+        StaffAlerts(engine, journal, "K1").raise_alert("call_staff", "K1", "S-1")
+        follower.poll()
+        engine.dispose()
+    alerts = [a for a in monitor.alerts() if a.rule == "staff_call"]
+    assert len(alerts) == 1 and alerts[0].active
