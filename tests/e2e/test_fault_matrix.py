@@ -1,4 +1,4 @@
-"""Device fault matrix: every device × fault ends the journey cleanly, tells the customer, shows the technician.
+"""Device fault matrix: each device × fault ends the journey cleanly, tells the customer and the technician.
 
 Each case injects one fault through the simulator's control API (link drop = ``unplug``, ``garbage``
 replies, ``silent``, a jam, paper out, an empty stock, a frozen camera) at the step where the device is
@@ -14,15 +14,11 @@ needed, then checks three things:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
-from dataclasses import replace
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 LINK_FAULTS = ("unplug", "garbage", "silent")
-FACES = Path(__file__).resolve().parents[3] / "shared" / "faces"
 
 
 def inject(kiosk: Any, device: str, fault: str) -> None:
