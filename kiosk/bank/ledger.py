@@ -6,11 +6,17 @@ database): a retry — even one racing the original on another kiosk — returns
 never posts twice. A pending transfer holds the payer's funds (``pending_debits_minor``) without posting;
 posting it writes the postings and releases the hold, voiding just releases the hold.
 
-Concurrency: each transfer is one database transaction. The account rows are locked in ascending id order
-(``SELECT … FOR UPDATE`` on PostgreSQL, so two kiosks never deadlock on a pair of accounts; SQLite's
-``BEGIN IMMEDIATE`` serialises writers). Serialisation failures and deadlocks are retried with jitter.
-The hot path uses SQLAlchemy Core on one connection: a transfer is one commit, and the benchmark holds
-it against the database's raw commit rate.
+Concurrency: each transfer is one database transaction. The transfer row is inserted first (the unique
+key is the idempotency guard), then the account rows are locked in ascending id order (``SELECT … FOR NO
+KEY UPDATE`` on PostgreSQL, so two kiosks never deadlock on a pair of accounts; SQLite's ``BEGIN
+IMMEDIATE`` serialises writers). Serialisation failures, deadlocks, a busy SQLite and lost connections are
+retried with jitter.
+
+The hot path (transfer, post, void) runs on this thread's DBAPI connection with SQL text written once per
+dialect, kept between transfers: a transfer is one commit, and ``benchmarks/ledger.py`` holds it against
+the database's raw commit rate. On PostgreSQL the connection stays in psycopg's pipeline mode and a
+transfer is two statements — insert + lock, then postings + balances — so two round trips with BEGIN and
+COMMIT riding along. Everything else (look-ups, replays, internal accounts) uses SQLAlchemy Core.
 """
 
 from __future__ import annotations
