@@ -41,7 +41,7 @@ EN: dict[str, str] = {
     "menu.open_account": "Open an account",
     "menu.open_account.hint": "Have your ID card ready",
     "menu.help": "Help",
-    "menu.help.hint": "Coming soon",
+    "menu.help.hint": "Questions and answers, or call a member of staff",
     "menu.unavailable": "Not available at this terminal",
     "menu.unavailable.title": "Service not available",
     "menu.unavailable.body": "This service is not available at this terminal right now. "
@@ -122,7 +122,7 @@ ZH_CN: dict[str, str] = {
     "menu.open_account": "开立账户",
     "menu.open_account.hint": "请准备好您的身份证",
     "menu.help": "帮助",
-    "menu.help.hint": "即将推出",
+    "menu.help.hint": "常见问题解答，或呼叫工作人员",
     "menu.unavailable": "本机暂不提供此服务",
     "menu.unavailable.title": "暂不提供此服务",
     "menu.unavailable.body": "本机目前暂不提供此项服务。请使用其他设备，或前往柜台咨询工作人员。",

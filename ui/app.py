@@ -48,7 +48,7 @@ SHELL_FLOW: dict[str, dict[str, str]] = {
 # Which configured devices each menu service needs (settings.devices.<name> must be set).
 SERVICE_DEVICES: dict[str, tuple[str, ...]] = {
     "insert_card": ("card_reader", "pin_pad"),
-    "face_login": ("camera", "pin_pad"),
+    "face_login": ("camera",),
     "open_account": ("id_reader", "camera", "pin_pad", "card_dispenser"),
     "help": (),
 }

@@ -257,6 +257,45 @@ class KioskApp(QObject):
 
 
 # -- the running kiosk ---------------------------------------------------------------------------------
+@dataclass
+class BackOffice:
+    """What runs beside the customer journeys: maintenance mode, the security monitor, accessibility."""
+
+    maintenance: Any
+    monitor: Any
+    follower: Any
+    accessibility: Any
+
+    def close(self) -> None:
+        self.follower.close()
+
+
+def install_back_office(
+    window: KioskWindow, kiosk: KioskApp, devices: Any, services: Services, runtime: Any
+) -> BackOffice:
+    """Maintenance mode (with the loan review queue and the security page), the live security monitor
+    fed by the journal and the drivers' events, and the accessibility modes."""
+    from kiosk.loans.service import LoanService
+    from kiosk.monitoring.monitor import JournalFollower, SecurityMonitor
+    from ui.accessibility import install_accessibility
+    from ui.maintenance import install_maintenance
+    from ui.maintenance.loan_review import install_loan_review
+    from ui.maintenance.security_page import install_security_monitor
+
+    maintenance = install_maintenance(window, devices, runtime, journal=services.journal)
+    install_loan_review(maintenance, LoanService(runtime.engine, runtime.vault, journal=services.journal))
+    monitor = SecurityMonitor(journal=services.journal, kiosk_id=runtime.settings.kiosk_id)
+    install_security_monitor(maintenance, monitor)
+    follower = JournalFollower(services.journal.path, monitor.observe_journal)
+    follower.start()
+    for name, _driver in devices.items():
+        adapter = window.adapter(name)
+        if adapter is not None:
+            adapter.event.connect(monitor.observe_device_event)
+    accessibility = install_accessibility(window, kiosk)
+    return BackOffice(maintenance, monitor, follower, accessibility)
+
+
 def run_kiosk(
     settings: Any,
     runtime: Any,
@@ -279,6 +318,7 @@ def run_kiosk(
     devices = build_devices(settings)
     window: KioskWindow | None = None
     kiosk: KioskApp | None = None
+    extras: BackOffice | None = None
     try:
         if seed_bank and services.seed_if_empty():
             log.info("simulated build: seed customers and test cards created")
@@ -286,6 +326,7 @@ def run_kiosk(
         recover_at_start(services, devices)
         window = KioskWindow(settings, lang=language)
         kiosk = KioskApp(window, devices, services)
+        extras = install_back_office(window, kiosk, devices, services, runtime)
         if windowed:
             window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
             window.show()
@@ -293,8 +334,12 @@ def run_kiosk(
             window.showFullScreen()
         if quit_after_s is not None:
             QTimer.singleShot(int(quit_after_s * 1000), window.close)
+        shown = window
+        QTimer.singleShot(0, lambda: log.info("kiosk ready: %s screen shown", shown.current_state()))
         return int(qt_app.exec())
     finally:
+        if extras is not None:
+            extras.close()
         if kiosk is not None:
             kiosk.shutdown()
         if window is not None:

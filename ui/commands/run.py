@@ -26,6 +26,9 @@ def run(
     windowed: bool = typer.Option(False, "--windowed", help="A resizable 1280×800 window, not full screen."),
     lang: str = typer.Option("", "--lang", help="Start language: en or zh_CN (default: from settings)."),
     quit_after: float = typer.Option(0.0, "--quit-after", help="Close cleanly after this many seconds."),
+    no_panel: bool = typer.Option(
+        False, "--no-panel", help="With --simulated: no developer control panel window."
+    ),
 ) -> None:
     """Open the kiosk window; the settings come from the file and SMART_TELLER_* variables."""
     from kiosk.i18n import LANGUAGES
@@ -41,7 +44,7 @@ def run(
     try:
         overrides: dict[str, Any] = {}
         if simulated:
-            simulators, urls = start_simulators()
+            simulators, urls = start_simulators(panel=not no_panel)
             if urls:
                 overrides["devices"] = urls
         settings = load_settings(**overrides)
@@ -71,7 +74,7 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def start_simulators() -> tuple[subprocess.Popen[str] | None, dict[str, str]]:
+def start_simulators(panel: bool = False) -> tuple[subprocess.Popen[str] | None, dict[str, str]]:
     """Start ``python -m simulators --json`` and read its one line of addresses.
 
     On any failure say so on stderr and go on without devices (the journeys that need them are then
@@ -81,7 +84,8 @@ def start_simulators() -> tuple[subprocess.Popen[str] | None, dict[str, str]]:
     errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed on every path below)
     try:
         process = subprocess.Popen(
-            [sys.executable, "-m", "simulators", "--json"],
+            # --panel: the developer control panel opens beside the kiosk, in the simulators' process.
+            [sys.executable, "-m", "simulators", "--json", *(["--panel"] if panel else [])],
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
