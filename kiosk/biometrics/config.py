@@ -64,6 +64,7 @@ def config_from_settings(section: object, base: BiometricsConfig | None = None) 
         "challenge_steps": "challenge_steps",
         "max_attempts": "max_attempts",
         "camera_mirrored": "camera_mirrored",
+        "step_timeout_s": "step_timeout_s",
     }
     values = {ours: getattr(section, theirs) for theirs, ours in names.items() if hasattr(section, theirs)}
     return replace(base or BiometricsConfig(), **values)
