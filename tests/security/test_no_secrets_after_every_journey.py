@@ -1,0 +1,66 @@
+"""After every journey has run on one data dir, nothing at rest holds a PIN, a PIN block, a full PAN or
+track data: not the database file, not the logs, not the journal, not the receipts (issue: security).
+
+Each journey runs as an operator would run it, through `smart-teller demo JOURNEY --data-dir D`, all on
+the same data dir, so the scan sees what a day of real use leaves behind.
+"""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from kiosk.bank.seed import SEED_CARDS
+from kiosk.security.scan import scan_for_secrets
+
+ROOT = Path(__file__).resolve().parents[2]
+JOURNEYS = (
+    "enquiry",
+    "transfer",
+    "wrong-pin",
+    "open-account",
+    "face-login",
+    "bill-payment",
+    "loan",
+    "wealth-advice",
+    "help",
+)
+
+
+@pytest.mark.slow
+def test_no_secret_at_rest_after_every_journey(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SMART_TELLER_")}
+    env.update(QT_QPA_PLATFORM="offscreen", XDG_CONFIG_HOME=str(tmp_path / "config"))
+    for journey in JOURNEYS:
+        result = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "ui.cli",
+                "demo",
+                journey,
+                "--out",
+                str(tmp_path / journey),
+                "--data-dir",
+                str(data),
+            ],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+        assert result.returncode == 0, f"{journey}: {result.stderr[-1500:]}"
+    # The seed PINs, the wrong PINs the wrong-pin demo types and the PIN the opening sets.
+    pins = {card.pin for card in SEED_CARDS} | {"1111", "2222", "3333", "258036"}
+    pans = {card.pan for card in SEED_CARDS}
+    # The data dir (database, WAL, journal, logs) and everything the demos wrote (receipts, excerpts).
+    findings = scan_for_secrets(tmp_path, pins=pins, pans=pans)
+    assert findings == [], "\n".join(str(f) for f in findings[:20])
+    # The scan is not blind: a PAN planted in a log line is found.
+    planted = data / "logs" / "planted.log"
+    planted.write_text(f"oops {sorted(pans)[0]}\n")
+    assert scan_for_secrets(data, pins=pins, pans=pans)
