@@ -74,10 +74,47 @@ class DispenserRecoveryPort:
         return "card_captured" if self.capture_card() else "capture_failed"
 
 
+# Journal events that close an account opening: after one of them the opening is no longer in flight.
+OPENING_CLOSED = frozenset(
+    {"card_issued", "card_activation_failed", "account_opening_voided", "account_opening_void_refused"}
+)
+
+
+def void_unfinished_openings(services: Any) -> dict[int, str]:
+    """Openings this kiosk journaled as ``account_opened`` but never closed (the process died before the
+    card was issued): delete them, since no card reached a customer. ``void_opening`` refuses one whose
+    card was activated or whose account has a posting, so a finished opening is never undone.
+    """
+    from sqlalchemy.orm import Session
+
+    from kiosk.bank.models import Card
+    from kiosk.journeys.opening import void_opening
+
+    opened: dict[int, int] = {}  # card id → customer id
+    for record in services.journal.records():
+        card_id = record.fields.get("card_id")
+        if record.event == "account_opened" and isinstance(card_id, int):
+            opened[card_id] = int(record.fields.get("customer_id", 0))
+        elif record.event in OPENING_CLOSED and isinstance(card_id, int):
+            opened.pop(card_id, None)
+    results: dict[int, str] = {}
+    for card_id, customer_id in opened.items():
+        with Session(services.engine) as session:
+            card = session.get(Card, card_id)
+            account_id = card.account_id if card is not None else None
+        voided = account_id is not None and void_opening(services.engine, customer_id, account_id, card_id)
+        event = "account_opening_voided" if voided else "account_opening_void_refused"
+        services.journal.record(event, customer_id=customer_id, card_id=card_id, reason="crash_recovery")
+        results[card_id] = event
+        log.warning("unfinished account opening (card %s) at start: %s", card_id, event)
+    return results
+
+
 @dataclass
 class StartupRecovery:
     report: RecoveryReport
     swept: dict[str, str] = field(default_factory=dict)
+    openings: dict[int, str] = field(default_factory=dict)
 
     @property
     def cards_captured(self) -> int:
@@ -106,4 +143,6 @@ def recover_at_start(services: Any, devices: Any, *, connect_wait_s: float = 3.0
     swept = sweep_cards(services.journal, ports)
     for name, result in swept.items():
         log.warning("card found in the %s at start: %s", name, result)
-    return StartupRecovery(report, swept)
+    # After the dispenser's card went to the reject bin: an opening whose card never left is undone.
+    openings = void_unfinished_openings(services)
+    return StartupRecovery(report, swept, openings)
