@@ -17,7 +17,7 @@ from typing import Any, Protocol, TypeVar
 
 import serial
 
-from devices.base import CancelToken, Completion, DeviceLinkError, DriverBase, Operation, Result
+from devices.base import CancelToken, Completion, DeviceLinkError, DeviceState, DriverBase, Operation, Result
 
 T = TypeVar("T")
 
@@ -124,6 +124,10 @@ class ProtocolError(ValueError):
 class ExchangeFailed(ProtocolError):
     """The device refused or garbled the command on every attempt (NAK, garbage, bad frames)."""
 
+    def __init__(self, message: str, *, garbled: bool = False) -> None:
+        super().__init__(message)
+        self.garbled = garbled  # some answer was unintelligible, not merely a NAK
+
 
 @dataclass
 class ExchangeStats:
@@ -180,7 +184,10 @@ def exchange(
         problems.append(reason)
         log.warning("%s: bad reply to %s: %s", link.url, what, reason)
         link.drain()
-    raise ExchangeFailed(f"{what}: failed after {max_resends + 1} attempts ({'; '.join(problems)})")
+    raise ExchangeFailed(
+        f"{what}: failed after {max_resends + 1} attempts ({'; '.join(problems)})",
+        garbled=any(problem != "NAK" for problem in problems),
+    )
 
 
 def _read_reply(link: SerialLink, decoder: FrameDecoder, timeout: float) -> tuple[bytes | None, str]:
@@ -204,6 +211,15 @@ class SerialDriverBase(DriverBase):
     """What the framed serial drivers share on top of :class:`DriverBase`: commands whose protocol
     errors end as ``hardware_error`` results, and waits that honour Cancel and driver shutdown."""
 
+    def _protocol_failed(self, exc: ProtocolError) -> None:
+        """A device whose every answer is garbled is not working, even though its link is up:
+        the dashboard shows a hardware error until the next good reply (each driver republishes its
+        state from every good reply)."""
+        if isinstance(exc, ExchangeFailed) and exc.garbled:
+            self._set_state(DeviceState.HARDWARE_ERROR, error=str(exc))
+        else:
+            self._set_state(self.status().state, error=str(exc))
+
     def _pause(self, token: CancelToken, seconds: float) -> bool:
         """Sleep; True if the caller cancelled or the driver is closing."""
         return token.wait(seconds) or self._stop.is_set()
@@ -214,7 +230,7 @@ class SerialDriverBase(DriverBase):
                 return job(token)
             except ProtocolError as exc:
                 log.warning("%s %s: %s", self.name, name, exc)
-                self._set_state(self.status().state, error=str(exc))
+                self._protocol_failed(exc)
                 return Result.fail(Completion.HARDWARE_ERROR, str(exc))
 
         return self.submit(name, guarded)

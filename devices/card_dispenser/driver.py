@@ -100,6 +100,7 @@ class CardDispenserDriver(SerialDriverBase):
             self._call(p.STATUS)
         except ProtocolError as exc:
             log.warning("%s status poll: %s", self.name, exc)
+            self._protocol_failed(exc)
 
     # -- helpers -----------------------------------------------------------------------------
     def _call(self, command: str, data: bytes = b"") -> p.Reply:

@@ -96,6 +96,7 @@ class CardReaderDriver(SerialDriverBase):
             self._apply(self._read_status())
         except ProtocolError as exc:  # the exchange already resent; keep the link and poll again
             log.warning("%s status poll: %s", self.name, exc)
+            self._protocol_failed(exc)
 
     # -- helpers -----------------------------------------------------------------------------
     def _call(self, cmd_pm: tuple[str, str], data: bytes = b"") -> Reply:

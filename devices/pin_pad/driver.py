@@ -100,6 +100,7 @@ class PinPadDriver(SerialDriverBase):
                 self._refresh_status()
         except ProtocolError as exc:
             log.warning("%s key poll: %s", self.name, exc)
+            self._protocol_failed(exc)
 
     # -- helpers -----------------------------------------------------------------------------
     def _call(self, cmd_pm: tuple[str, str], data: bytes = b"") -> Reply:
