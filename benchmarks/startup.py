@@ -3,11 +3,14 @@
 Each sample is a fresh Python process (``python -m benchmarks.startup --probe kiosk|bare``), timed from
 just before the parent spawns it to the first paint of the attract screen (the kiosk) or of one plain
 ``QWidget`` (the reference: interpreter + PySide6 + a window, nothing of ours). The kiosk probe does what
-``smart-teller run`` does (``ui.kiosk_app.run_kiosk``): settings, runtime (database, migrations check),
+``smart-teller run`` does (``ui.startup.run_kiosk``): settings, runtime (database, migrations check),
 services, drivers started against simulators already running (card reader, PIN pad, printer — a kiosk's
 devices are there before the app), crash recovery at start, the window with every journey's screens. The
 face model is not loaded at start (the biometrics worker starts on first use), which is what keeps the
-goal reachable. Samples alternate bare/kiosk so both see the same machine load. Goal: ≤ 1.5 s.
+goal reachable. The attract screen is painted before the database stack is even imported; the kiosk is
+*ready* (journeys attached) once the worker thread has brought up the bank, the drivers and crash recovery:
+``ready_for_customers_s`` reports that second figure. Samples alternate bare/kiosk so both see the same
+machine load. Goal: ≤ 1.5 s to the attract screen.
 
 The data dir is seeded once before timing (a kiosk's first start ever is not its everyday cold start).
 """
@@ -51,43 +54,48 @@ def _probe_bare() -> None:
 
 
 def _probe_kiosk() -> None:
-    from PySide6.QtCore import QEvent, QObject
-
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    """What ``smart-teller run`` does: the console script's imports, settings, then ``ui.startup.run_kiosk``
+    (attract painted first; runtime, services, drivers and crash recovery on a worker thread; journeys
+    attached when ready). Prints the first paint of the attract screen and the moment the kiosk is ready."""
+    import ui.cli  # the console script's own import cost
     from kiosk.settings import load_settings
-    from ui.app import KioskWindow, create_application
-    from ui.composition import build_devices
-    from ui.kiosk_app import KioskApp, recover_at_start
-    from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH
+    from ui.startup import run_kiosk
 
-    settings = load_settings()
-    qt_app = create_application(settings.language)
-    runtime = start_runtime(settings)
-    services = Services.from_runtime(runtime)
-    devices = build_devices(settings)
-    devices.start()
-    recover_at_start(services, devices)
-    window = KioskWindow(settings, lang=settings.language)
-    kiosk = KioskApp(window, devices, services)
+    ui.cli._register_commands()
+    from PySide6.QtCore import QEvent, QObject, QTimer
+    from PySide6.QtWidgets import QApplication
+
+    marks: dict[str, float] = {}
 
     class FirstPaint(QObject):
         def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-            if event.type() == QEvent.Type.Paint and window.current_state() == "attract":
-                print(json.dumps({"shown": time.time(), "screens": len(kiosk.journey_screens())}), flush=True)
-                qt_app.quit()
+            if event.type() == QEvent.Type.Paint and "shown" not in marks:
+                marks["shown"] = time.time()
             return False
 
     painted = FirstPaint()
-    window.attract.installEventFilter(painted)
-    window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
-    window.show()
-    qt_app.exec()
-    # Leave at once, like a kiosk switched off: closing drivers is shutdown time, not start-up time.
-    os._exit(0)
+
+    def watch_attract() -> None:
+        for widget in QApplication.topLevelWidgets():
+            attract = getattr(widget, "attract", None)
+            if attract is not None:
+                attract.installEventFilter(painted)
+
+    QTimer.singleShot(0, watch_attract)
+
+    def ready(state: object) -> None:
+        marks["ready"] = time.time()
+        screens = len(state.kiosk.journey_screens())  # type: ignore[attr-defined]
+        print(json.dumps({**marks, "screens": screens}), flush=True)
+        # Leave at once, like a kiosk switched off: closing drivers is shutdown time, not start-up time.
+        os._exit(0)
+
+    run_kiosk(load_settings(), windowed=True, on_ready=ready)
+    os._exit(1)
 
 
-def _sample(kind: str, env: dict[str, str]) -> float:
+def _sample(kind: str, env: dict[str, str]) -> tuple[float, float]:
+    """(seconds to the first paint, seconds until the kiosk is ready); the bare probe is ready when shown."""
     started = time.time()
     done = subprocess.run(
         [sys.executable, "-m", "benchmarks.startup", "--probe", kind],
@@ -101,7 +109,9 @@ def _sample(kind: str, env: dict[str, str]) -> float:
     lines = [line for line in done.stdout.splitlines() if line.startswith("{")]
     if not lines:
         raise RuntimeError(f"{kind} probe failed: {done.stderr.strip().splitlines()[-1:]}")
-    return float(json.loads(lines[-1])["shown"]) - started
+    marks = json.loads(lines[-1])
+    shown = float(marks["shown"]) - started
+    return shown, float(marks.get("ready", marks["shown"])) - started
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -146,9 +156,12 @@ def run(quick: bool = False) -> dict[str, Any]:
             _sample("bare", env)
             bare: list[float] = []
             kiosk: list[float] = []
+            ready: list[float] = []
             for _ in range(samples):
-                bare.append(_sample("bare", env))
-                kiosk.append(_sample("kiosk", env))
+                bare.append(_sample("bare", env)[0])
+                shown, up = _sample("kiosk", env)
+                kiosk.append(shown)
+                ready.append(up)
         finally:
             for server in servers:
                 server.close()
@@ -161,6 +174,9 @@ def run(quick: bool = False) -> dict[str, Any]:
             "bare_qt_window_s": round(bare_median, 3),
             "bare_min_max_s": [round(min(bare), 3), round(max(bare), 3)],
             "ours_over_bare_s": round(kiosk_median - bare_median, 3),
+            # Attract first, then the bank, drivers and crash recovery behind it: when journeys can start.
+            "ready_for_customers_s": round(statistics.median(ready), 3),
+            "ready_min_max_s": [round(min(ready), 3), round(max(ready), 3)],
             "ratio_to_bare": round(kiosk_median / bare_median, 2),
             "goal_s": GOAL_S,
             "meets_goal": kiosk_median <= GOAL_S,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from kiosk.db.engine import check_connection, make_engine, session_factory
 from kiosk.db.migrate import is_up_to_date, upgrade
 from kiosk.logs import setup_logging
+from kiosk.paths import prepare_data_dir
 from kiosk.security.vault import Vault, install_vault
 from kiosk.settings import Settings
 
@@ -33,11 +33,6 @@ class Runtime:
 
     def close(self) -> None:
         self.engine.dispose()
-
-
-def prepare_data_dir(data_dir: Path) -> None:
-    data_dir.mkdir(parents=True, exist_ok=True)
-    os.chmod(data_dir, 0o700)  # database, journal, keys and receipts: owner only
 
 
 def start_runtime(settings: Settings, *, migrate: bool = True, console_log: bool = False) -> Runtime:

@@ -14,9 +14,22 @@ from importlib.metadata import PackageNotFoundError, version
 
 import typer
 
-from kiosk.db.engine import DatabaseUnavailable
-from kiosk.security.vault import VaultError
-from kiosk.settings import SettingsError
+# Errors an operator can fix (bad settings, unreachable database, damaged keys): one line, exit 2. Named,
+# not imported, so that `smart-teller run` does not load the database stack before the first paint.
+OPERATOR_ERRORS = (
+    ("kiosk.settings", "SettingsError"),
+    ("kiosk.db.engine", "DatabaseUnavailable"),
+    ("kiosk.security.vault", "VaultError"),
+)
+
+
+def is_operator_error(exc: BaseException) -> bool:
+    for module_name, class_name in OPERATOR_ERRORS:
+        module = sys.modules.get(module_name)  # not loaded: exc cannot be one of its classes
+        if module is not None and isinstance(exc, getattr(module, class_name)):
+            return True
+    return False
+
 
 app = typer.Typer(
     name="smart-teller",
@@ -74,9 +87,6 @@ def main(argv: list[str] | None = None) -> int:
     try:
         # standalone_mode=False hands typer.Exit codes back as the return value instead of exiting.
         rc = app(args=argv, prog_name="smart-teller", standalone_mode=False)
-    except (SettingsError, DatabaseUnavailable, VaultError) as exc:
-        typer.echo(f"smart-teller: {exc}", err=True)
-        return 2
     except typer.Exit as exc:
         return int(exc.exit_code or 0)
     except typer.Abort:
@@ -84,7 +94,10 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except SystemExit as exc:
         return int(exc.code or 0) if isinstance(exc.code, int) else 2
-    except Exception as exc:  # click usage errors and the like
+    except Exception as exc:  # operator errors, click usage errors and the like
+        if is_operator_error(exc):
+            typer.echo(f"smart-teller: {exc}", err=True)
+            return 2
         import click
 
         if isinstance(exc, click.ClickException):

@@ -34,7 +34,6 @@ from ui.app import KioskWindow
 from ui.journey_runner import JourneyRunner, Spawn
 from ui.ops import run_in_background
 from ui.screens.base import Screen
-from ui.startup_recovery import recover_at_start
 
 log = logging.getLogger(__name__)
 
@@ -294,55 +293,3 @@ def install_back_office(
             adapter.event.connect(monitor.observe_device_event)
     accessibility = install_accessibility(window, kiosk)
     return BackOffice(maintenance, monitor, follower, accessibility)
-
-
-def run_kiosk(
-    settings: Any,
-    runtime: Any,
-    *,
-    windowed: bool = False,
-    lang: str | None = None,
-    quit_after_s: float | None = None,
-    seed_bank: bool = False,
-) -> int:
-    """The touchscreen with its journeys: drivers, services, crash recovery, then the window."""
-    from PySide6.QtCore import QTimer
-
-    from ui.app import create_application
-    from ui.composition import build_devices
-    from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH
-
-    language = lang or settings.language
-    qt_app = create_application(language)
-    services = Services.from_runtime(runtime)
-    devices = build_devices(settings)
-    window: KioskWindow | None = None
-    kiosk: KioskApp | None = None
-    extras: BackOffice | None = None
-    try:
-        if seed_bank and services.seed_if_empty():
-            log.info("simulated build: seed customers and test cards created")
-        devices.start()
-        recover_at_start(services, devices)
-        window = KioskWindow(settings, lang=language)
-        kiosk = KioskApp(window, devices, services)
-        extras = install_back_office(window, kiosk, devices, services, runtime)
-        if windowed:
-            window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
-            window.show()
-        else:
-            window.showFullScreen()
-        if quit_after_s is not None:
-            QTimer.singleShot(int(quit_after_s * 1000), window.close)
-        shown = window
-        QTimer.singleShot(0, lambda: log.info("kiosk ready: %s screen shown", shown.current_state()))
-        return int(qt_app.exec())
-    finally:
-        if extras is not None:
-            extras.close()
-        if kiosk is not None:
-            kiosk.shutdown()
-        if window is not None:
-            window.shutdown()
-        devices.close()
-        services.close()

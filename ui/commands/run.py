@@ -32,7 +32,6 @@ def run(
 ) -> None:
     """Open the kiosk window; the settings come from the file and SMART_TELLER_* variables."""
     from kiosk.i18n import LANGUAGES
-    from kiosk.runtime import start_runtime
     from kiosk.settings import load_settings
 
     if lang and lang not in LANGUAGES:
@@ -48,20 +47,16 @@ def run(
             if urls:
                 overrides["devices"] = urls
         settings = load_settings(**overrides)
-        runtime = start_runtime(settings)
-        try:
-            from ui.kiosk_app import run_kiosk
+        # The attract screen first; the bank, the drivers and crash recovery come up behind it.
+        from ui.startup import run_kiosk
 
-            code = run_kiosk(
-                settings,
-                runtime,
-                windowed=windowed,
-                lang=lang or None,
-                quit_after_s=quit_after or None,
-                seed_bank=simulated,  # the simulated build seeds its test customers on first start
-            )
-        finally:
-            runtime.close()
+        code = run_kiosk(
+            settings,
+            windowed=windowed,
+            lang=lang or None,
+            quit_after_s=quit_after or None,
+            seed_bank=simulated,  # the simulated build seeds its test customers on first start
+        )
     finally:
         if simulators is not None:
             stop_simulators(simulators)
