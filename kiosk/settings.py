@@ -15,6 +15,7 @@ from typing import Any, Literal
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+from pydantic_settings import SettingsError as PydanticSettingsError
 
 ENV_PREFIX = "SMART_TELLER_"
 CONFIG_FILE_ENV = "SMART_TELLER_CONFIG"
@@ -150,15 +151,28 @@ def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings
             file_values = tomllib.loads(path.read_text(encoding="utf-8"))
         except FileNotFoundError as exc:
             raise SettingsError(f"settings file {path} does not exist") from exc
+        except UnicodeDecodeError:
+            raise SettingsError(f"settings file {path} is not UTF-8 text") from None
         except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(f"settings file {path} is not valid TOML: {exc}") from exc
+            raise SettingsError(_flat(f"settings file {path} is not valid TOML: {exc}")) from None
     try:
         settings = Settings(**file_values)
         if overrides:
             settings = Settings(**_merge(file_values, overrides))
     except ValidationError as exc:
         raise SettingsError(_one_line(exc, path)) from None
+    except PydanticSettingsError as exc:
+        # A nested section given in the environment must be JSON (SMART_TELLER_DEVICES='{"printer": ...}').
+        field = str(exc).split('"')[1] if str(exc).count('"') >= 2 else "settings"
+        raise SettingsError(
+            _flat(f"bad setting {field} (environment {ENV_PREFIX}{field.upper()}): not valid JSON")
+        ) from None
     return settings
+
+
+def _flat(text: str) -> str:
+    """One line, whatever the input held (a key or value may contain line breaks)."""
+    return " ".join(text.replace("\r", " ").split("\n")).strip()
 
 
 def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
@@ -174,9 +188,10 @@ def _merge(base: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
 def _one_line(exc: ValidationError, path: Path | None) -> str:
     first = exc.errors()[0]
     key = ".".join(str(part) for part in first["loc"]) or "settings"
+    key = key.encode("unicode_escape").decode("ascii")  # a key with a line break stays on one line
     where = f" (in {path})" if path else ""
     message = first["msg"]
     if first["type"] == "extra_forbidden":
         message = "unknown setting"
     more = f" (+{exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
-    return f"bad setting {key}{where}: {message}{more}"
+    return _flat(f"bad setting {key}{where}: {message}{more}")

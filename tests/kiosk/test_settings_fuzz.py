@@ -18,7 +18,6 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 
-import pydantic_settings
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -195,14 +194,7 @@ def test_any_environment_values(values: dict[str, str], sections: dict[str, str]
         assert_loads_or_refuses_in_one_line(None)
 
 
-# -- known defects in kiosk/settings.py (not this suite's file; the fix is requested) ------------------
-# Each is pinned as a strict xfail: when load_settings is fixed these start passing, strict turns that into
-# a failure, and whoever fixed it deletes the marker.
-@pytest.mark.xfail(
-    strict=True,
-    raises=UnicodeDecodeError,
-    reason="kiosk/settings.py lets UnicodeDecodeError escape for a non-UTF-8 file",
-)
+# -- inputs that once escaped as other exceptions or broke the one-line rule ---------------------------
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=st.binary(max_size=200))
 @pytest.mark.timeout(120)
@@ -212,11 +204,6 @@ def test_any_bytes_as_the_settings_file(folder: Path, data: bytes) -> None:
     assert_loads_or_refuses_in_one_line(path)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=pydantic_settings.SettingsError,
-    reason="kiosk/settings.py lets pydantic_settings.SettingsError escape for a section that is not JSON",
-)
 @settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(name=st.sampled_from(SECTION_ENV_NAMES), value=env_text)
 @pytest.mark.timeout(120)
@@ -225,11 +212,6 @@ def test_a_section_variable_that_is_not_json(name: str, value: str) -> None:
         assert_loads_or_refuses_in_one_line(None)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="kiosk/settings.py puts an unknown key's line break into its message",
-)
 def test_an_unknown_key_with_a_line_break(folder: Path) -> None:
     path = folder / "newline-key.toml"
     path.write_text('"a\\nb" = 1\n', encoding="utf-8")
