@@ -143,12 +143,14 @@ def test_a_planted_bug_is_caught_in_a_race(monkeypatch: pytest.MonkeyPatch) -> N
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)  # 5-15 minutes each on 2 shared cores
 def test_a_hundred_thousand_operations_on_sqlite() -> None:
     report = run_simulation(100_000, 100_000, db="sqlite", check_every=5_000)
     assert_clean(report, 100_000)
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)  # 5-15 minutes each on 2 shared cores
 @pytest.mark.postgres
 def test_a_hundred_thousand_operations_on_postgresql(pg_database: str) -> None:
     report = run_simulation(100_001, 100_000, url=pg_database, check_every=5_000)
@@ -156,11 +158,13 @@ def test_a_hundred_thousand_operations_on_postgresql(pg_database: str) -> None:
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)  # 5-15 minutes each on 2 shared cores
 def test_a_hundred_thousand_racing_operations_on_sqlite() -> None:
     assert_clean_race(run_simulation(100_002, 100_000, db="sqlite", threads=True, check_every=5_000), 100_000)
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)  # 5-15 minutes each on 2 shared cores
 @pytest.mark.postgres
 def test_a_hundred_thousand_racing_operations_on_postgresql(pg_database: str) -> None:
     report = run_simulation(100_003, 100_000, url=pg_database, threads=True, check_every=5_000)
