@@ -80,9 +80,11 @@ def clear() -> None:
     from kiosk.settings import load_settings
 
     runtime = start_runtime(load_settings())
+    ledger = Ledger(runtime.engine)
     try:
-        report = ClearingHouse(Ledger(runtime.engine)).run_cycle()
+        report = ClearingHouse(ledger).run_cycle()
     finally:
+        ledger.close()  # its connection back to the pool before the engine goes
         runtime.close()
     typer.echo(
         json.dumps({"settled": report.settled, "rejected": report.rejected, "waiting": report.waiting})
