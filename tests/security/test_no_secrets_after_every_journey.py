@@ -16,16 +16,17 @@ from kiosk.bank.seed import SEED_CARDS
 from kiosk.security.scan import scan_for_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
+# wrong-pin last: it retains its card for good, as a kiosk must, and later journeys could not use it.
 JOURNEYS = (
     "enquiry",
     "transfer",
-    "wrong-pin",
     "open-account",
     "face-login",
     "bill-payment",
     "loan",
     "wealth-advice",
     "help",
+    "wrong-pin",
 )
 
 
