@@ -22,6 +22,12 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 
+def _wake_accept(sock: socket.socket) -> None:
+    """Shutting a listening socket down wakes a thread blocked in accept() at once (Linux)."""
+    with contextlib.suppress(OSError):
+        sock.shutdown(socket.SHUT_RDWR)
+
+
 class SimulatedDevice:
     """Base for a device's behaviour. Control commands are methods named ``ctl_<cmd>``."""
 
@@ -70,6 +76,7 @@ class JsonControlServer:
 
     def close(self) -> None:
         self._stop.set()
+        _wake_accept(self._sock)
         self._thread.join(5)
         self._sock.close()
 
@@ -129,6 +136,7 @@ class DeviceServer:
     def close(self) -> None:
         self._stop.set()
         self._drop_connection()
+        _wake_accept(self._sock)
         self._thread.join(5)
         self._sock.close()
         self.control.close()

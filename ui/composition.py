@@ -47,8 +47,11 @@ class DeviceSet:
             driver.start()
 
     def close(self) -> None:
-        """Stop every driver and join its I/O thread."""
-        for name, driver in self.items():
+        """Stop every driver and join its I/O thread (all asked first, then all joined)."""
+        drivers = list(self.items())
+        for _, driver in drivers:
+            driver.request_stop()
+        for name, driver in drivers:
             try:
                 driver.close()
             except Exception:

@@ -7,6 +7,7 @@ drives the simulators through their control API (``devices.simcontrol``) like th
 
 from __future__ import annotations
 
+import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -56,12 +57,33 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
             server.close()
 
 
+@pytest.fixture(scope="session")
+def seeded_data_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A data dir migrated and seeded once per test process; each test starts from a copy of it (the
+    database and its keys), which is what a fresh seeded bank is, without migrating and seeding again."""
+    from kiosk.journeys.services import Services
+    from kiosk.runtime import start_runtime
+
+    template = tmp_path_factory.mktemp("seeded") / "data"
+    runtime = start_runtime(load_settings(data_dir=str(template)))
+    services = Services.from_runtime(runtime)
+    services.seed_if_empty()
+    services.close()
+    runtime.close()  # the last connection closing checkpoints the WAL into the database file
+    shutil.rmtree(template / "logs", ignore_errors=True)
+    return template
+
+
 @pytest.fixture
 def e2e_settings(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, simulators: dict[str, dict[str, Any]]
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    simulators: dict[str, dict[str, Any]],
+    seeded_data_template: Path,
 ) -> Settings:
     monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
     (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    shutil.copytree(seeded_data_template, tmp_path / "data")
     urls = {name: address["url"] for name, address in simulators.items()}
     return load_settings(
         data_dir=str(tmp_path / "data"),
