@@ -24,7 +24,6 @@ from typing import Any
 from kiosk.biometrics.liveness import LivenessProgress
 from kiosk.biometrics.verify import (
     VerificationDecision,
-    VerificationOutcome,
     template_from_bytes,
     template_to_bytes,
 )
@@ -35,7 +34,9 @@ from ui.effects import EffectContext, handler
 log = logging.getLogger(__name__)
 
 CAMERA_GRACE_S = 2.0  # no new frame for this long: the camera is down
-MATCH_FRAMES = 3  # fresh frames tried for the match (a frame mid-blink may show no usable face)
+# Fresh frames tried for the match: right after the liveness challenge the customer may still be turning
+# back or blinking, so a clear match in any of these few frames of the same live session counts.
+MATCH_FRAMES = 4
 FRAME_MAX_AGE_S = 0.5
 
 _tasks: set[threading.Thread] = set()
@@ -158,21 +159,23 @@ class _FaceCheck:
 
     def _match(self, reference_photo: bytes | None, template: Any, liveness: dict[str, Any]) -> None:
         ctx = self.ctx
-        decision: VerificationDecision | WorkerFailure | None = None
+        decision: VerificationDecision | None = None
         frame = None
         for _ in range(MATCH_FRAMES):
-            frame = self.next_frame()
-            if frame is None:
+            candidate = self.next_frame()
+            if candidate is None:
                 if not ctx.token.cancelled:
                     ctx.done(False, code="offline", detail="the camera stopped delivering frames")
                 return
-            decision = self.worker.verify(frame.image, reference_image=reference_photo, template=template)
-            if isinstance(decision, WorkerFailure):
-                ctx.done(False, {"prompt": decision.prompt}, code="worker", detail=decision.reason.value)
+            answer = self.worker.verify(candidate.image, reference_image=reference_photo, template=template)
+            if isinstance(answer, WorkerFailure):
+                ctx.done(False, {"prompt": answer.prompt}, code="worker", detail=answer.reason.value)
                 return
-            if decision.outcome in (VerificationOutcome.MATCH, VerificationOutcome.NO_MATCH):
-                break  # a clear answer; only "no usable face in this frame" looks at the next one
-        assert isinstance(decision, VerificationDecision) and frame is not None
+            if decision is None or _closer(answer, decision):
+                decision, frame = answer, candidate
+            if answer.matched:
+                break  # a match needs no more frames; a no-match or no usable face looks at the next one
+        assert decision is not None and frame is not None
         _journal(ctx, "face_verification", decision.to_journal())
         value: dict[str, Any] = {
             "matched": decision.matched,
@@ -215,3 +218,10 @@ def face_check(ctx: EffectContext) -> None:
     with _tasks_lock:
         _tasks.add(thread)
     thread.start()
+
+
+def _closer(answer: VerificationDecision, best: VerificationDecision) -> bool:
+    """Whether ``answer`` beats ``best``: a face with a distance beats none, a smaller distance wins."""
+    if answer.distance is None:
+        return False
+    return best.distance is None or answer.distance < best.distance
