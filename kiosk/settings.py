@@ -115,6 +115,15 @@ class Settings(BaseSettings):
         # init (the TOML file's values, passed in by load_settings) < environment.
         return (env_settings, init_settings)
 
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_named(cls, value: Path) -> Path:
+        # An empty SMART_TELLER_DATA_DIR would otherwise mean "the current folder", and the kiosk would
+        # write its database, keys and journal wherever it was started.
+        if str(value) in ("", "."):
+            raise ValueError("must name a folder (it is empty)")
+        return value
+
     @property
     def effective_database_url(self) -> str:
         return self.database_url or f"sqlite:///{self.data_dir / 'smart-teller.db'}"

@@ -88,3 +88,11 @@ def test_redacted_hides_keys_and_database_password(monkeypatch: pytest.MonkeyPat
     assert "s3cret" not in str(shown)
     assert shown["database_url"] == "postgresql://kiosk:********@db:5432/bank"
     assert shown["security"]["pin_key_hex"] == "********"
+
+
+def test_an_empty_data_dir_is_refused_rather_than_meaning_the_current_folder(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SMART_TELLER_DATA_DIR", "")
+    with pytest.raises(SettingsError, match="bad setting data_dir"):
+        load_settings()
