@@ -133,9 +133,7 @@ def run_kiosk(
         window.showFullScreen()
     QTimer.singleShot(
         0,
-        lambda: log.info(
-            "%s screen shown %.2f s after start", window.current_state(), time.time() - STARTED
-        ),
+        lambda: log.info("%s screen shown %.2f s after start", window.current_state(), time.time() - STARTED),
     )
     # No busy spinner: the attract screen is what a booting kiosk should show.
     run_in_background(
