@@ -23,6 +23,7 @@ from sqlalchemy import (
     Integer,
     String,
     event,
+    text,
 )
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Mapped, Session, mapped_column
@@ -184,6 +185,11 @@ class Card(Base):
         return f"Card(id={self.id}, pan={self.pan_masked}, status={self.status})"
 
 
+# Partial-index predicates (the same text in the migration): only these rows are ever looked up by status.
+PENDING_ONLY = "status = 'pending'"
+VOIDED_ONLY = "status = 'voided'"
+
+
 class Transfer(Base):
     __tablename__ = "bank_transfers"
     __table_args__ = (
@@ -191,7 +197,22 @@ class Transfer(Base):
         CheckConstraint("fee_minor >= 0", name="fee_not_negative"),
         CheckConstraint("status IN ('pending', 'posted', 'voided')", name="status"),
         CheckConstraint("debit_account_id <> credit_account_id", name="two_accounts"),
-        Index("ix_bank_transfers_status_kind", "status", "kind"),
+        # Every index here is written by every transfer's commit, so there are only the ones a query needs
+        # (docs/ledger.md, "Indexes"). Look-ups by status only ever ask for pending rows (clearing, `bank
+        # check`) or voided ones (loan scoring): partial indexes that a posted transfer — almost all of
+        # them — never enters. No index on debit/credit_account_id: no query looks transfers up by account.
+        Index(
+            "ix_bank_transfers_pending_id",
+            "id",
+            sqlite_where=text(PENDING_ONLY),
+            postgresql_where=text(PENDING_ONLY),
+        ),
+        Index(
+            "ix_bank_transfers_voided_debit_account_id",
+            "debit_account_id",
+            sqlite_where=text(VOIDED_ONLY),
+            postgresql_where=text(VOIDED_ONLY),
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -200,8 +221,8 @@ class Transfer(Base):
     request_fingerprint: Mapped[str] = mapped_column(String(64))
     kind: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    debit_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"), index=True)
-    credit_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"), index=True)
+    debit_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
+    credit_account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)
     fee_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     currency: Mapped[str] = mapped_column(String(3))
@@ -228,11 +249,14 @@ class Posting(Base):
     __tablename__ = "bank_postings"
     __table_args__ = (
         CheckConstraint("amount_minor <> 0", name="amount_not_zero"),
+        # Statements and history: one account's postings, newest first (keyset-paged by id). Nothing looks
+        # postings up by transfer except `bank check`, which joins the whole ledger (a hash join, or
+        # SQLite's automatic index), so transfer_id has no index of its own.
         Index("ix_bank_postings_account_id_id", "account_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    transfer_id: Mapped[int] = mapped_column(ForeignKey("bank_transfers.id"), index=True)
+    transfer_id: Mapped[int] = mapped_column(ForeignKey("bank_transfers.id"))
     account_id: Mapped[int] = mapped_column(ForeignKey("bank_accounts.id"))
     amount_minor: Mapped[int] = mapped_column(BigInteger)  # + credit, - debit (account's point of view)
     balance_after_minor: Mapped[int] = mapped_column(BigInteger)  # running balance for statements
