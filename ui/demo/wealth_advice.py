@@ -1,12 +1,10 @@
-"""Wealth advice: card login (or the customer's session directly until the services menu offers it),
-ten answers, the result with its chart, a refused product, cooling-off, an interest registered."""
+"""Wealth advice: card login and the services menu, ten answers, the result with its chart, a refused
+product, cooling-off, an interest registered; the card returned."""
 
 from __future__ import annotations
 
-from typing import Any
-
-from ui.demo import Demo, DemoFailed
-from ui.demo.enquiry import CARD, finish, login
+from ui.demo import Demo
+from ui.demo.enquiry import finish, login
 
 DEVICES = ("card_reader", "pin_pad", "printer")
 EXPECTED = frozenset({"completed"})
@@ -22,52 +20,11 @@ GROWTH = (
     "not_needed",
     "good",
 )
-DEMO_SERVICE = "wealth_advice_demo"
-
-
-def _menu_offers_it() -> bool:
-    import kiosk.journeys.session as session
-
-    return hasattr(session, "register_logged_in_service")
-
-
-def _start_without_card(demo: Demo) -> None:
-    """Until the lead's services-menu registry exists: Wang Fang's session, started as the menu will."""
-    from kiosk.journeys.session import CustomerSession, SessionConfig
-    from kiosk.journeys.wealth_advice import WealthAdvice
-    from ui.kiosk_app import JourneyStart, register_journey_factory
-
-    bank = demo.app.services.bank
-    card = bank.card_by_pan(CARD["pan"])
-    account = bank.account(card.account_id)
-
-    def factory(start: JourneyStart) -> Any:
-        session = CustomerSession(
-            start.session_id,
-            card.customer_id,
-            card.account_id,
-            account.masked_number if account else "",
-            lang=start.lang,
-            today=start.services.today(),
-        )
-        return WealthAdvice(session, SessionConfig.from_settings(start.settings))
-
-    register_journey_factory(DEMO_SERVICE, factory)
-    demo.wait_screen("attract")
-    demo.window.attract.emit_action("start")
-    demo.wait_screen("language")
-    demo.window.language_screen.emit_action("language", demo.lang)
-    demo.wait_screen("menu")
-    demo.app.start_journey(DEMO_SERVICE)
 
 
 def run(demo: Demo) -> None:
-    via_menu = _menu_offers_it()
-    if via_menu:
-        login(demo)
-        demo.act("wealth_advice")
-    else:
-        _start_without_card(demo)
+    login(demo)
+    demo.act("wealth_advice")
     demo.wait_screen("advice_intro")
     demo.act("start")
     for n, option in enumerate(GROWTH):
@@ -93,9 +50,6 @@ def run(demo: Demo) -> None:
     demo.act("acknowledge")
     demo.wait_screen("advice_registered")
     demo.act("done")
-    if via_menu:
-        demo.wait_screen("anything_else")
-        demo.act("no")
-        finish(demo)
-    elif demo.screen == "advice_registered":
-        raise DemoFailed("the journey did not end after Done")
+    demo.wait_screen("anything_else")
+    demo.act("no")
+    finish(demo)

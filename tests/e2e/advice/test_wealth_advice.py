@@ -1,15 +1,11 @@
 """Wealth advice end to end: the kiosk window, the runner, the advice record in the bank DB, the journal.
 
-Until the lead adds ``register_logged_in_service`` to the services menu, the journey starts the way the
-menu will start it (as a logged-in child with the customer's session), from a test registration.
+The customer logs in with Wang Fang's card and picks wealth advice in the services menu.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
-
-import pytest
 
 from kiosk.advice.store import AdviceStore
 
@@ -28,36 +24,9 @@ GROWTH_ANSWERS = (
 )
 
 
-@pytest.fixture
-def advice(kiosk: Any) -> Iterator[Any]:
-    from kiosk.journeys.session import CustomerSession, SessionConfig
-    from kiosk.journeys.wealth_advice import WealthAdvice
-    from ui.kiosk_app import JOURNEYS, JourneyStart, register_journey_factory
-
-    bank = kiosk.app.services.bank
-    card = bank.card_by_pan(kiosk.WANG_FANG["pan"])
-
-    def factory(start: JourneyStart) -> Any:
-        session = CustomerSession(
-            start.session_id,
-            card.customer_id,
-            card.account_id,
-            "****",
-            lang=start.lang,
-            today=start.services.today(),
-        )
-        return WealthAdvice(session, SessionConfig())
-
-    register_journey_factory("wealth_advice_e2e", factory)
-    try:
-        yield kiosk
-    finally:
-        JOURNEYS.pop("wealth_advice_e2e", None)
-
-
 def start(kiosk: Any, lang: str = "en") -> None:
-    kiosk.window.set_language(lang)
-    kiosk.app.start_journey("wealth_advice_e2e")
+    kiosk.login(lang=lang)
+    kiosk.act("wealth_advice")
     kiosk.wait_screen("advice_intro")
 
 
@@ -76,8 +45,7 @@ def store(kiosk: Any) -> AdviceStore:
     return AdviceStore(services.engine, services.journal, kiosk_id="test")
 
 
-def test_questionnaire_result_refusal_cooling_off_and_interest(advice: Any) -> None:
-    kiosk = advice
+def test_questionnaire_result_refusal_cooling_off_and_interest(kiosk: Any) -> None:
     start(kiosk)
     answer_all(kiosk)
     result = kiosk.wait_screen("advice_result")
@@ -105,10 +73,9 @@ def test_questionnaire_result_refusal_cooling_off_and_interest(advice: Any) -> N
     registered = kiosk.wait_screen("advice_registered")
     assert registered.title_text() == "Interest registered"
     kiosk.act("done")
-    outcome = kiosk.outcome()
-    assert outcome.status == "completed"
-    record = store(kiosk).get(int(outcome.data["advice_id"]))
-    assert record is not None
+    kiosk.wait_screen("anything_else")  # the advice journey completed; the menu asks what next
+    card = kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"])
+    [record] = store(kiosk).for_customer(card.customer_id)
     assert (
         record["level"] == "C4" and record["score"] == 76 and record["questionnaire_version"] == "RQ-2025.1"
     )
@@ -122,8 +89,7 @@ def test_questionnaire_result_refusal_cooling_off_and_interest(advice: Any) -> N
     assert "advice_refused" in events and "advice_interest" in events
 
 
-def test_elderly_customer_is_capped_and_sees_the_reason_in_chinese(advice: Any) -> None:
-    kiosk = advice
+def test_elderly_customer_is_capped_and_sees_the_reason_in_chinese(kiosk: Any) -> None:
     start(kiosk, "zh_CN")
     answers = ("over_65", *GROWTH_ANSWERS[1:])
     answer_all(kiosk, answers)
@@ -131,11 +97,10 @@ def test_elderly_customer_is_capped_and_sees_the_reason_in_chinese(advice: Any) 
     assert result.title_text() == "您的风险等级：C3 平衡型"
     assert "65岁以上" in result._caps.text()
     kiosk.act("done")
-    assert kiosk.outcome().status == "completed"
+    kiosk.wait_screen("anything_else")  # completed
 
 
-def test_back_keeps_answers_and_cancel_at_a_question_ends_with_nothing_recorded(advice: Any) -> None:
-    kiosk = advice
+def test_back_keeps_answers_and_cancel_at_a_question_ends_with_nothing_recorded(kiosk: Any) -> None:
     start(kiosk)
     kiosk.act("start")
     screen = kiosk.wait_screen("advice_question")
@@ -145,28 +110,24 @@ def test_back_keeps_answers_and_cancel_at_a_question_ends_with_nothing_recorded(
     kiosk.wait_for(lambda: screen.data("index") == 0)
     assert screen.option_buttons["18_30"].title().startswith("✓")
     kiosk.act("cancel")
-    assert kiosk.outcome().status == "cancelled"
+    kiosk.wait_screen("services_menu")  # cancelled: back to the menu
     assert "advice_assessed" not in [r.event for r in kiosk.app.services.journal.records()]
 
 
-def test_no_advice_is_shown_when_the_record_cannot_be_written(advice: Any) -> None:
+def test_no_advice_is_shown_when_the_record_cannot_be_written(kiosk: Any) -> None:
     from sqlalchemy import text
 
-    kiosk = advice
     with kiosk.app.services.engine.begin() as conn:
         conn.execute(text("DROP TABLE advice_records"))
     start(kiosk)
     answer_all(kiosk)
+    kiosk.finish_and_take_card()  # the session ends with the card given back first
     kiosk.wait_screen("message")
     assert kiosk.outcome().status == "failed"
     assert kiosk.message_title() == "Advice is not available right now"
     assert "advice_result" not in kiosk.seen
 
 
-@pytest.mark.skipif(
-    not hasattr(__import__("kiosk.journeys.session", fromlist=["x"]), "register_logged_in_service"),
-    reason="the services menu registry (register_logged_in_service) is not in session.py yet",
-)
 def test_from_the_services_menu_after_card_login(kiosk: Any) -> None:
     kiosk.login()
     kiosk.act("wealth_advice")

@@ -1,8 +1,8 @@
 """Bill payment and loan pre-qualification on the kiosk, against the simulators and a seeded bank.
 
-Until the services menu offers registered logged-in services, each test starts the journey the way the
-menu will: as the child of a logged-in session (Wang Fang's, Li Na's or Liu Yang's card), through a
-test-only top-level service registered here.
+Each test logs in with a card (Wang Fang's, Li Na's or Liu Yang's) and picks the service in the services
+menu, like a customer. A service that completes brings the "anything else?" question; one the customer
+cancels brings the services menu back.
 """
 
 from __future__ import annotations
@@ -14,68 +14,21 @@ from sqlalchemy.orm import Session
 
 from kiosk.bank.models import Account
 from kiosk.billing.service import BillingService
-from kiosk.journeys.bill_payment import BillPayment
-from kiosk.journeys.core import Journey, Outcome, Step
-from kiosk.journeys.loan import LoanApplicationJourney
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney
 from kiosk.loans.service import LoanService
-from ui.kiosk_app import JourneyStart, register_journey_factory
 
 ELEC_DUE = "1234567913"  # a known electricity customer with a bill every month (Luhn-valid)
 PHONE = "13912345678"
-LI_NA = {"pan": "6212340000001017", "pin": "2468"}
+LI_NA = {"pan": "6212340000001017", "name": "LI/NA", "expiry": "3106"}  # seed card
+LI_NA_PIN = "2468"
 
 
-class LoggedIn(SessionJourney):
-    """Stands in for the services menu: runs one logged-in service and ends the way it ends."""
-
-    name = "x1_logged_in"
-
-    def __init__(self, child: Journey) -> None:
-        super().__init__()
-        self._child = child
-
-    def on_start(self) -> Step:
-        return self.start_child(self._child)
-
-    def on_child_done(self, child: Journey, outcome: Outcome) -> Step:
-        return self.finish(outcome.status, **outcome.data)
-
-
-def _session(start: JourneyStart) -> tuple[CustomerSession, SessionConfig]:
-    pan = str(start.context["pan"])
-    card = start.services.bank.card_by_pan(pan)
-    assert card is not None and card.customer_id is not None
-    account = start.services.bank.account(card.account_id)
-    session = CustomerSession(
-        start.session_id,
-        card.customer_id,
-        card.account_id,
-        account.masked_number if account else "",
-        lang=start.lang,
-        pan=pan,
-        pan_masked=card.pan_masked,
-    )
-    config = SessionConfig.from_settings(start.settings, **dict(start.context.get("session_config", {})))
-    return session, config
-
-
-def bill_factory(start: JourneyStart) -> Journey:
-    return LoggedIn(BillPayment(*_session(start)))
-
-
-def loan_factory(start: JourneyStart) -> Journey:
-    return LoggedIn(LoanApplicationJourney(*_session(start)))
-
-
-register_journey_factory("x1_bill_payment", bill_factory)
-register_journey_factory("x1_loan", loan_factory)
-
-
-def start(kiosk: Any, service: str, pan: str, lang: str = "en", **config: Any) -> None:
-    kiosk.window.set_language(lang)
-    session_config = {**kiosk.app.journey_context.get("session_config", {}), **config}
-    kiosk.app.start_journey(service, {"pan": pan, "session_config": session_config})
+def start(kiosk: Any, service: str, card: dict[str, str], pin: str, lang: str = "en", **config: Any) -> None:
+    """Card and PIN, then ``service`` from the services menu (``config`` overrides the session clocks)."""
+    if config:
+        context = kiosk.app.journey_context
+        context["session_config"] = {**context.get("session_config", {}), **config}
+    kiosk.login(card, pin, lang)
+    kiosk.act(service)
 
 
 def services(kiosk: Any) -> Any:
@@ -102,7 +55,7 @@ def test_pay_an_electricity_bill_with_a_receipt_then_schedule_it_monthly(kiosk: 
     due = billing(kiosk).lookup("ELEC", ELEC_DUE)
     assert not hasattr(due, "reason")
     before = balance(kiosk, "0001100000010014")
-    start(kiosk, "x1_bill_payment", kiosk.WANG_FANG["pan"])
+    start(kiosk, "bill_payment", kiosk.WANG_FANG, kiosk.WANG_FANG_PIN)
     biller = kiosk.wait_screen("billing_biller")
     assert set(biller.biller_buttons) == {"ELEC", "WATER", "GAS", "PHONE"}
     biller.biller_buttons["ELEC"].click()
@@ -138,8 +91,7 @@ def test_pay_an_electricity_bill_with_a_receipt_then_schedule_it_monthly(kiosk: 
     result = kiosk.wait_screen("billing_result")
     kiosk.wait_for(lambda: result.buttons["schedule"].isHidden())
     kiosk.act("print")
-    outcome = kiosk.outcome()
-    assert outcome.status == "completed" and outcome.data["printed"]
+    kiosk.wait_screen("anything_else")  # the payment completed, its receipt printed (journaled below)
     customer = services(kiosk).bank.card_by_pan(kiosk.WANG_FANG["pan"]).customer_id
     [schedule] = billing(kiosk).schedules(customer)
     assert (schedule.biller_code, schedule.day_of_month, schedule.amount_minor) == ("ELEC", 28, None)
@@ -152,11 +104,23 @@ def test_pay_an_electricity_bill_with_a_receipt_then_schedule_it_monthly(kiosk: 
     assert ELEC_DUE not in services(kiosk).journal.path.read_text(encoding="utf-8")
     receipts = list(services(kiosk).receipts_dir.glob(f"bill_payment-{reference}.txt"))
     assert receipts and "BILL PAYMENT" in receipts[0].read_text(encoding="utf-8")
+    [printed] = [r for r in records if r.kind == "intent" and r.event == "print"]
+    assert [r.fields["result"] for r in records if r.ref == printed.seq] == ["success"]
+    kiosk.act("no")
+    kiosk.finish_and_take_card()
+    assert kiosk.outcome().status == "completed"
 
 
 def test_phone_top_up_above_the_threshold_asks_for_the_pin_again_in_chinese(kiosk: Any) -> None:
     before = balance(kiosk, "0001100000010014")
-    start(kiosk, "x1_bill_payment", kiosk.WANG_FANG["pan"], lang="zh_CN", pin_reentry_threshold_minor=5_000)
+    start(
+        kiosk,
+        "bill_payment",
+        kiosk.WANG_FANG,
+        kiosk.WANG_FANG_PIN,
+        lang="zh_CN",
+        pin_reentry_threshold_minor=5_000,
+    )
     kiosk.wait_screen("billing_biller").biller_buttons["PHONE"].click()
     number = kiosk.wait_screen("billing_account")
     assert "手机号码" in number._label.text()
@@ -174,13 +138,13 @@ def test_phone_top_up_above_the_threshold_asks_for_the_pin_again_in_chinese(kios
     result = kiosk.wait_screen("billing_result")
     assert result.panel.title() == "缴费成功" and "100.00" in result.panel.body()
     kiosk.act("done")
-    assert kiosk.outcome().status == "completed"
+    kiosk.wait_screen("anything_else")  # completed
     assert balance(kiosk, "0001100000010014") == before - 10_000
 
 
 def test_insufficient_funds_is_a_clear_refusal_and_nothing_moves(kiosk: Any) -> None:
     before = balance(kiosk, "0001100000010097")  # Liu Yang, ¥88.00
-    start(kiosk, "x1_bill_payment", kiosk.LIU_YANG["pan"])
+    start(kiosk, "bill_payment", kiosk.LIU_YANG, kiosk.LIU_YANG_PIN)
     kiosk.wait_screen("billing_biller").biller_buttons["ELEC"].click()
     number = kiosk.wait_screen("billing_account")
     for digit in ELEC_DUE:
@@ -193,7 +157,7 @@ def test_insufficient_funds_is_a_clear_refusal_and_nothing_moves(kiosk: Any) -> 
     notice = kiosk.wait_screen("notice")
     assert notice.data("body_key") == "billing.refused.insufficient_funds"
     kiosk.act("ok")
-    assert kiosk.outcome().status == "cancelled"
+    kiosk.wait_screen("services_menu")  # cancelled: back to the menu
     assert balance(kiosk, "0001100000010097") == before
 
 
@@ -207,7 +171,7 @@ def test_scheduled_payments_are_listed_and_cancelled(kiosk: Any) -> None:
         day_of_month=5,
         amount_minor=5_000,
     )
-    start(kiosk, "x1_bill_payment", kiosk.WANG_FANG["pan"])
+    start(kiosk, "bill_payment", kiosk.WANG_FANG, kiosk.WANG_FANG_PIN)
     kiosk.wait_screen("billing_biller")
     kiosk.act("scheduled")
     listing = kiosk.wait_screen("billing_schedules")
@@ -216,7 +180,7 @@ def test_scheduled_payments_are_listed_and_cancelled(kiosk: Any) -> None:
     listing = kiosk.wait_screen("billing_schedules")
     kiosk.wait_for(lambda: listing.row_texts() == [] and listing.data("cancelled") == created.schedule_id)  # type: ignore[union-attr]
     kiosk.act("done")
-    assert kiosk.outcome().status == "completed"
+    kiosk.wait_screen("anything_else")  # completed
     assert billing(kiosk).schedules(card.customer_id) == []
     assert any(r.event == "bill_schedule_cancelled" for r in journal_events(kiosk))
 
@@ -235,7 +199,7 @@ def apply_for_loan(kiosk: Any, amount: str, income: str, debt: str, term: int, p
 
 
 def test_loan_approved_with_the_instalment_shown(kiosk: Any) -> None:
-    start(kiosk, "x1_loan", LI_NA["pan"])
+    start(kiosk, "loan", LI_NA, LI_NA_PIN)
     form = kiosk.wait_screen("loan_form")
     form.submit()  # nothing filled in
     kiosk.wait_for(lambda: kiosk.current().error_text() != "")
@@ -245,24 +209,24 @@ def test_loan_approved_with_the_instalment_shown(kiosk: Any) -> None:
     result = kiosk.wait_screen("loan_result")
     assert result.outcome() == "approve"
     kiosk.act("done")
-    assert kiosk.outcome().status == "completed"
+    kiosk.wait_screen("anything_else")  # completed
     [record] = [r for r in journal_events(kiosk) if r.event == "loan_decision"]
     assert record.fields["outcome"] == "approve" and record.fields["factors"][0][0] == "income"
 
 
 def test_loan_declined_for_age_with_the_reason_in_plain_words_in_chinese(kiosk: Any) -> None:
-    start(kiosk, "x1_loan", kiosk.WANG_FANG["pan"], lang="zh_CN")  # born 1949
+    start(kiosk, "loan", kiosk.WANG_FANG, kiosk.WANG_FANG_PIN, lang="zh_CN")  # born 1949
     apply_for_loan(kiosk, "5000", "8000", "0", 6, "travel")
     kiosk.act("confirm")
     result = kiosk.wait_screen("loan_result")
     assert result.outcome() == "decline"
     assert result.reason_lines() == ["自助终端个人贷款仅面向18至65岁客户。"]
     kiosk.act("done")
-    assert kiosk.outcome().status == "completed"
+    kiosk.wait_screen("anything_else")  # completed
 
 
 def test_a_big_loan_is_referred_to_the_review_queue(kiosk: Any) -> None:
-    start(kiosk, "x1_loan", LI_NA["pan"])
+    start(kiosk, "loan", LI_NA, LI_NA_PIN)
     apply_for_loan(kiosk, "60000", "20000", "0", 60, "home")
     kiosk.act("confirm")
     result = kiosk.wait_screen("loan_result")
