@@ -112,7 +112,7 @@ class _Transfers:
 
 
 def _measure(engine: Engine, vault: Vault, rounds: int, per_round: int) -> dict[str, Any]:
-    upgrade(engine, "0002_bank")
+    upgrade(engine)
     with Session(engine) as session:
         seed_bank(session, vault, pvv_for=_pvv)
     raw, transfers = _RawCommits(engine), _Transfers(engine)

@@ -963,7 +963,7 @@ def run_simulation(
     with _database(db, url) as database_url:
         engine = make_engine(database_url)
         try:
-            upgrade(engine, "0002_bank")
+            upgrade(engine)
             simulation = Simulation(
                 engine, vault, seed=seed, kiosks=kiosks, check_every=check_every, kill_rate=kill_rate
             )

@@ -42,7 +42,7 @@ def vault() -> Vault:
 @pytest.fixture
 def engine(tmp_path: Path, vault: Vault) -> Iterator[Engine]:
     engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
-    upgrade(engine, "0002_bank")
+    upgrade(engine)
     yield engine
     engine.dispose()
 
@@ -75,7 +75,7 @@ def pg_database(postgres_url: str) -> Iterator[str]:
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"CREATE DATABASE {name}")
     url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
     engine = make_engine(url)
-    upgrade(engine, "0002_bank")
+    upgrade(engine)
     engine.dispose()
     yield url
     with admin.connect() as conn:

@@ -360,7 +360,7 @@ def bank(tmp_path: Path) -> Iterator[tuple[Engine, Vault]]:
     vault = Vault.ephemeral()
     install_vault(vault)
     engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
-    upgrade(engine, "0002_bank")
+    upgrade(engine)
     yield engine, vault
     engine.dispose()
 
