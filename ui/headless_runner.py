@@ -1,8 +1,9 @@
 """Journeys without Qt: the same effect handlers, journaling and cancellation as the touchscreen.
 
-:class:`HeadlessRunner` is the Qt-free twin of :class:`ui.journey_runner.JourneyRunner`: effects go to the
-handlers in ``ui/effects/`` (they are Qt-free), background work runs on a thread pool instead of
-``QThreadPool``, and results come back through a queue instead of a queued signal. The thread that calls
+:class:`HeadlessRunner` is the Qt-free twin of :class:`ui.journey_runner.JourneyRunner`: both carry out,
+journal and cancel effects with :class:`ui.effects.dispatch.EffectDispatcher`; here background work runs
+on a thread pool instead of ``QThreadPool``, and results come back through a queue instead of a queued
+signal. The thread that calls
 :meth:`HeadlessRunner.pump` plays the GUI thread: it is the only one that ever touches the journey.
 
 :class:`HeadlessKiosk` is the kiosk around it (journal records per session, device events forwarded to
@@ -24,22 +25,10 @@ from typing import Any
 
 from devices.base import DeviceEvent
 from devices.simcontrol import ControlClient
-from kiosk.journeys.core import Effect, Event, Journey, Outcome, Step, View
-from ui.effects import HANDLERS, EffectContext, load_all
+from kiosk.journeys.core import Event, Journey, Outcome, Step, View
+from ui.effects.dispatch import EffectDispatcher, JournalPort
 
 log = logging.getLogger(__name__)
-
-# The same map as ui.journey_runner.JOURNAL_EVENTS (a test keeps the two equal; importing that module
-# would pull Qt into a process that must not need it).
-JOURNAL_EVENTS: dict[str, str] = {
-    "card_reader.eject": "card_eject",
-    "card_reader.capture": "card_capture",
-    "card_dispenser.dispense": "dispense_card",
-    "card_dispenser.capture": "dispense_card_capture",
-    "printer.print": "print",
-    "bank.transfer": "transfer",
-}
-JOURNALED = frozenset(JOURNAL_EVENTS)
 
 
 class HeadlessTimeout(Exception):
@@ -56,17 +45,14 @@ class HeadlessRunner:
         devices: Any,
         services: Any,
         pool: ThreadPoolExecutor,
-        journal: Any | None = None,
+        journal: JournalPort | None = None,
     ) -> None:
-        load_all()
         self.journey = journey
-        self._devices = devices
-        self._services = services
         self._pool = pool
-        self._journal = journal
+        self._effects = EffectDispatcher(
+            journey, devices=devices, services=services, post=self.post, spawn=self._spawn, journal=journal
+        )
         self._events: queue.Queue[Event] = queue.Queue()
-        self._live: dict[int, EffectContext] = {}
-        self._intents: dict[int, int] = {}
         self._ended = False
         self.views: list[View] = []
         self.outcome: Outcome | None = None
@@ -106,12 +92,10 @@ class HeadlessRunner:
 
     def abort(self, reason: str = "aborted") -> None:
         self._ended = True
-        for ctx in list(self._live.values()):
-            ctx.cancel()
-        self._live.clear()
+        self._effects.cancel_all()
         log.info("journey %s aborted: %s", self.journey.name, reason)
 
-    # -- the same steps as JourneyRunner ----------------------------------------------------------
+    # -- the same steps as JourneyRunner, without the screen ---------------------------------------
     def _spawn(self, fn: Callable[[], Any], finished: Callable[[bool, Any], None]) -> None:
         def work() -> None:
             try:
@@ -127,49 +111,18 @@ class HeadlessRunner:
         if self._ended:
             return
         if event.effect_id is not None:
-            self._effect_ended(event)
+            self._effects.ended(event)
         self._apply(self.journey.handle(event))
 
     def _apply(self, step: Step) -> None:
         if step.view is not None:
             self.views.append(step.view)
         for effect in step.effects:
-            self._dispatch(effect)
-        self._cancel_abandoned()
+            self._effects.dispatch(effect)
+        self._effects.cancel_abandoned()
         if step.outcome is not None and not self._ended:
             self._ended = True
             self.outcome = step.outcome
-
-    def _dispatch(self, effect: Effect) -> None:
-        ctx = EffectContext(effect, self._devices, self._services, self.post, self._spawn)
-        fn = HANDLERS.get(effect.kind)
-        if fn is None:
-            ctx.done(False, code="unsupported", detail=f"no handler for {effect.kind}")
-            return
-        if effect.kind in JOURNALED and self._journal is not None:
-            fields = dict(effect.params.get("journal", {}))
-            self._intents[effect.id] = self._journal.intent(JOURNAL_EVENTS[effect.kind], **fields)
-        self._live[effect.id] = ctx
-        try:
-            fn(ctx)
-        except Exception as exc:
-            log.exception("effect %s failed to start", effect.kind)
-            ctx.done(False, code="hardware_error", detail=str(exc))
-
-    def _effect_ended(self, event: Event) -> None:
-        assert event.effect_id is not None
-        self._live.pop(event.effect_id, None)
-        intent = self._intents.pop(event.effect_id, None)
-        if intent is not None and self._journal is not None:
-            # An effect that ended ok may still say how (a transfer "posted", "pending" or "refused").
-            result = event.code or ("success" if event.ok else "failed")
-            self._journal.outcome(intent, result, detail=str(event.data.get("detail", ""))[:200])
-
-    def _cancel_abandoned(self) -> None:
-        for effect_id, ctx in list(self._live.items()):
-            if not self.journey.is_awaiting(effect_id) and ctx.effect.kind not in JOURNALED:
-                ctx.cancel()
-                self._live.pop(effect_id, None)
 
 
 JourneyBuilder = Callable[["HeadlessKiosk", str, str], Journey]

@@ -17,7 +17,6 @@ from kiosk.settings import load_settings
 from ui.composition import build_devices
 from ui.headless_runner import (
     CHEN_JIE,
-    JOURNAL_EVENTS,
     LI_NA,
     QUICK_SESSION,
     VISITS,
@@ -82,12 +81,6 @@ def ctl(rig: dict[str, Any], device: str, cmd: str, **args: Any) -> Any:
 
 def journal(services: Services) -> list[dict[str, Any]]:
     return [json.loads(line) for line in services.journal.export()]
-
-
-def test_the_journal_map_is_the_touchscreen_runners_map() -> None:
-    from ui.journey_runner import JOURNAL_EVENTS as ON_SCREEN
-
-    assert JOURNAL_EVENTS == ON_SCREEN
 
 
 def test_the_headless_runner_needs_no_qt() -> None:
