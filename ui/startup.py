@@ -114,6 +114,9 @@ def run_kiosk(
         )
         state.ready_at = time.time()
         log.info("kiosk ready: journeys attached %.2f s after start", state.ready_at - STARTED)
+        if quit_after_s is not None:
+            # Counted from "ready", so a smoke test on a slow machine still sees the whole start.
+            QTimer.singleShot(int(quit_after_s * 1000), window.close)
         if on_ready is not None:
             on_ready(state)
 
@@ -143,8 +146,6 @@ def run_kiosk(
         failed,
         registry=window.ops,
     )
-    if quit_after_s is not None:
-        QTimer.singleShot(int(quit_after_s * 1000), window.close)
     try:
         code = int(qt_app.exec())
     finally:

@@ -25,7 +25,9 @@ def run(
     ),
     windowed: bool = typer.Option(False, "--windowed", help="A resizable 1280×800 window, not full screen."),
     lang: str = typer.Option("", "--lang", help="Start language: en or zh_CN (default: from settings)."),
-    quit_after: float = typer.Option(0.0, "--quit-after", help="Close cleanly after this many seconds."),
+    quit_after: float = typer.Option(
+        0.0, "--quit-after", help="Close cleanly this many seconds after the kiosk is ready."
+    ),
     no_panel: bool = typer.Option(
         False, "--no-panel", help="With --simulated: no developer control panel window."
     ),

@@ -39,7 +39,7 @@ def test_run_simulated_reaches_attract_and_shuts_down_cleanly(tmp_path: Path) ->
     )
     started = time.monotonic()
     result = subprocess.run(
-        [sys.executable, "-m", "ui.cli", "run", "--simulated", "--windowed", "--quit-after", "6"],
+        [sys.executable, "-m", "ui.cli", "run", "--simulated", "--windowed", "--quit-after", "2"],
         cwd=ROOT,
         env=env,
         capture_output=True,
