@@ -20,7 +20,7 @@ from typing import Any
 from kiosk.billing.billers import BILLERS, BillerKind
 from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
 from kiosk.journeys.pin_entry import PinEntry
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney
+from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney, register_logged_in_service
 
 MAX_NUMBER_DIGITS = 11
 
@@ -372,13 +372,5 @@ _KNOWN_REFUSALS = frozenset(
 )
 
 
-def register() -> None:
-    """Offer bill payment in the logged-in services menu (when the menu has the registry)."""
-    from kiosk.journeys import session
-
-    register_service = getattr(session, "register_logged_in_service", None)
-    if register_service is not None:
-        register_service("bill_payment", BillPayment, label_key="billing.menu", order=30)
-
-
-register()
+# Offered in the logged-in services menu (kiosk.journeys.session imports this module for that).
+register_logged_in_service("bill_payment", BillPayment, label_key="billing.menu", order=30)

@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk.journeys.core import NOTHING, Event, Step
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney
+from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney, register_logged_in_service
 from kiosk.loans.scorecard import (
     PURPOSES,
     TERMS,
@@ -158,13 +158,5 @@ class LoanApplicationJourney(SessionJourney):
         return self.finish("cancelled")
 
 
-def register() -> None:
-    """Offer the loan pre-qualification in the logged-in services menu (when the menu has the registry)."""
-    from kiosk.journeys import session
-
-    register_service = getattr(session, "register_logged_in_service", None)
-    if register_service is not None:
-        register_service("loan", LoanApplicationJourney, label_key="loan.menu", order=40)
-
-
-register()
+# Offered in the logged-in services menu (kiosk.journeys.session imports this module for that).
+register_logged_in_service("loan", LoanApplicationJourney, label_key="loan.menu", order=40)

@@ -23,7 +23,13 @@ from kiosk.advice.products import SHELF, product, split_amount, suitability
 from kiosk.advice.projection import project
 from kiosk.advice.questionnaire import QUESTIONS, Assessment, score
 from kiosk.journeys.core import NOTHING, Event, Step
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney, message
+from kiosk.journeys.session import (
+    CustomerSession,
+    SessionConfig,
+    SessionJourney,
+    message,
+    register_logged_in_service,
+)
 
 AMOUNT_PRESETS_MINOR: tuple[int, ...] = (1_000_000, 5_000_000, 10_000_000, 50_000_000)
 
@@ -262,13 +268,5 @@ class WealthAdvice(SessionJourney):
         return NOTHING
 
 
-def _register_service() -> None:
-    """Offer the journey in the logged-in services menu once the lead's registry exists."""
-    import kiosk.journeys.session as session_module
-
-    register = getattr(session_module, "register_logged_in_service", None)
-    if register is not None:
-        register("wealth_advice", WealthAdvice, label_key="services.wealth_advice", order=50)
-
-
-_register_service()
+# Offered in the logged-in services menu (kiosk.journeys.session imports this module for that).
+register_logged_in_service("wealth_advice", WealthAdvice, label_key="services.wealth_advice", order=50)
