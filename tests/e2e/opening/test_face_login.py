@@ -97,3 +97,24 @@ def test_cancel_during_the_face_check(kiosk: Kiosk) -> None:
     face = kiosk.wait_screen("face_check")
     face.cancel_button.click()
     assert kiosk.outcome().status == "cancelled"
+
+
+@pytest.mark.parametrize("fault", ["freeze", "disconnect"])
+def test_a_camera_that_freezes_or_drops_mid_check_ends_with_a_clear_message(kiosk: Kiosk, fault: str) -> None:
+    """The fault-matrix row for the camera: the journey ends cleanly with the customer message, and the
+    technician's view of the driver says the camera is offline."""
+    enrol(kiosk)
+    kiosk.start("face_login")
+    identify = kiosk.wait_screen("face_login_identify")
+    identify.field.setText(PHONE)
+    identify.primary_button.click()
+    kiosk.wait_screen("face_check")
+    kiosk.ctl["camera"].call(fault)
+    outcome = kiosk.outcome(timeout=30)
+    assert outcome.status == "failed"
+    assert outcome.data["message"]["title_key"] == "face_login.failed.title"
+    assert outcome.data["message"]["body_key"] == "face_login.failed.camera"
+    assert kiosk.window.current_state() == "message"
+    camera = kiosk.devices.camera
+    assert camera is not None
+    kiosk.qtbot.waitUntil(lambda: str(camera.status().state) == "offline", timeout=5000)
