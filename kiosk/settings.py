@@ -79,6 +79,7 @@ class JourneySettings(_Section):
     take_card_timeout_s: int = Field(default=30, ge=5)
     take_card_warning_s: int = Field(default=10, ge=1)
     pin_reentry_threshold_minor: int = Field(default=500_000, ge=0)  # ¥5,000.00
+    transfer_max_minor: int = Field(default=5_000_000, gt=0)  # ¥50,000.00 per transfer at the kiosk
     minimum_age_years: int = Field(default=16, ge=0)
 
 

@@ -47,6 +47,7 @@ class SessionConfig:
         values: dict[str, Any] = {
             "currency": settings.currency,
             "pin_reentry_threshold_minor": journeys.pin_reentry_threshold_minor,
+            "transfer_max_minor": journeys.transfer_max_minor,
             "take_card_timeout_s": float(journeys.take_card_timeout_s),
             "take_card_warning_s": float(journeys.take_card_warning_s),
             "kiosk_id": settings.kiosk_id,

@@ -96,3 +96,13 @@ def test_an_empty_data_dir_is_refused_rather_than_meaning_the_current_folder(
     monkeypatch.setenv("SMART_TELLER_DATA_DIR", "")
     with pytest.raises(SettingsError, match="bad setting data_dir"):
         load_settings()
+
+
+def test_the_kiosk_transfer_cap_reaches_the_session_config(monkeypatch: pytest.MonkeyPatch) -> None:
+    from kiosk.journeys.session import SessionConfig
+
+    monkeypatch.setenv("SMART_TELLER_JOURNEYS__TRANSFER_MAX_MINOR", "1000000")
+    assert SessionConfig.from_settings(load_settings()).transfer_max_minor == 1_000_000
+    monkeypatch.setenv("SMART_TELLER_JOURNEYS__TRANSFER_MAX_MINOR", "0")
+    with pytest.raises(SettingsError, match=r"journeys\.transfer_max_minor"):
+        load_settings()
