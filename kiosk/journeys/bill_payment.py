@@ -13,30 +13,25 @@ PIN re-entry ended with (``retain``, ``timeout``, ``failed`` with a message).
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
 from kiosk.billing.billers import BILLERS, BillerKind
-from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
-from kiosk.journeys.pin_entry import PinEntry
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney, register_logged_in_service
+from kiosk.journeys.confirmed import ConfirmedMovement
+from kiosk.journeys.core import NOTHING, Event, Step
+from kiosk.journeys.session import CustomerSession, SessionConfig, register_logged_in_service
 
 MAX_NUMBER_DIGITS = 11
 
 
-class BillPayment(SessionJourney):
+class BillPayment(ConfirmedMovement):
     name = "bill_payment"
 
     def __init__(self, session: CustomerSession, config: SessionConfig) -> None:
-        super().__init__()
-        self.session = session
-        self.config = config
+        super().__init__(session, config)
         self.biller = ""
         self.number = ""  # the customer number at the biller (kept for this journey only)
         self.bill: dict[str, Any] = {}
-        self.amount_minor = 0
-        self.idempotency_key = ""
         self.result: dict[str, Any] = {}
         self.schedules: list[dict[str, Any]] = []
         self.schedule_message = ""
@@ -144,9 +139,6 @@ class BillPayment(SessionJourney):
             "currency": self.config.currency,
         }
 
-    def pin_required(self) -> bool:
-        return self.amount_minor >= self.config.pin_reentry_threshold_minor
-
     def _confirm(self) -> Step:
         return self.go("billing_confirm", **self.details(), pin_required=self.pin_required())
 
@@ -155,32 +147,9 @@ class BillPayment(SessionJourney):
             return self._ask_topup() if BILLERS[self.biller].kind is BillerKind.TOPUP else self._show_bill()
         if event.kind != "ui.confirm":
             return NOTHING
-        if not self.idempotency_key:
-            self.idempotency_key = f"{self.session.session_id}:{secrets.token_hex(8)}"
-        if self.pin_required():
-            if not self.session.has_card:
-                return self.notice("warning", "transfer.needs_card.title", "transfer.needs_card.body")
-            self.state = "pin_reentry"
-            return self.start_child(
-                PinEntry(
-                    self.session.pan,
-                    self.session.pan_masked,
-                    tries_left=3,
-                    timeout_s=self.config.pin_timeout_s,
-                    session_id=self.session.session_id,
-                    reentry=True,
-                )
-            )
-        return self._pay()
+        return self.confirmed()
 
-    def on_child_done(self, child: Journey, outcome: Outcome) -> Step:
-        if outcome.status == "ok":
-            return self._pay()
-        if outcome.status == "cancelled":
-            return self._confirm()
-        return self.finish(outcome.status, **outcome.data)
-
-    def _pay(self) -> Step:
+    def _post(self) -> Step:
         details = self.details()
         return self.go("billing_paying", "card_wait", message_key="billing.wait.paying").then(
             self.run(

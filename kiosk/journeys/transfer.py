@@ -13,13 +13,12 @@ posted, so the customer is told either the reference or "no money moved".
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
-from kiosk.journeys.pin_entry import PinEntry
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney
+from kiosk.journeys.confirmed import ConfirmedMovement
+from kiosk.journeys.core import NOTHING, Event, Step
+from kiosk.journeys.session import CustomerSession, SessionConfig
 from kiosk.money import Money, MoneyError
 
 KINDS = ("own", "customer", "other_bank")
@@ -49,18 +48,14 @@ def check_payee(kind: str, account: str, name: str, bank_code: str, own_bank_cod
     return ""
 
 
-class Transfer(SessionJourney):
+class Transfer(ConfirmedMovement):
     name = "transfer"
 
     def __init__(self, session: CustomerSession, config: SessionConfig) -> None:
-        super().__init__()
-        self.session = session
-        self.config = config
+        super().__init__(session, config)
         self.accounts: list[dict[str, Any]] = []
         self.kind = ""
         self.payee: dict[str, str] = {}
-        self.amount_minor = 0
-        self.idempotency_key = ""
         self.reference = ""
         self.result: dict[str, Any] = {}
         self.entry = ""  # clear-text digits typed on the PIN pad, shown as they come
@@ -260,9 +255,6 @@ class Transfer(SessionJourney):
             "currency": self.config.currency,
         }
 
-    def pin_required(self) -> bool:
-        return self.amount_minor >= self.config.pin_reentry_threshold_minor
-
     def _confirm(self) -> Step:
         return self.go("transfer_confirm", **self.details(), pin_required=self.pin_required())
 
@@ -271,34 +263,10 @@ class Transfer(SessionJourney):
             return self._ask_amount()
         if event.kind != "ui.confirm":
             return NOTHING
-        if not self.idempotency_key:
-            # One key per confirmation: the PIN re-entry or a retried bank call reuses it.
-            self.idempotency_key = f"{self.session.session_id}:{secrets.token_hex(8)}"
-        if self.pin_required():
-            if not self.session.has_card:
-                return self.notice("warning", "transfer.needs_card.title", "transfer.needs_card.body")
-            self.state = "pin_reentry"
-            return self.start_child(
-                PinEntry(
-                    self.session.pan,
-                    self.session.pan_masked,
-                    tries_left=3,
-                    timeout_s=self.config.pin_timeout_s,
-                    session_id=self.session.session_id,
-                    reentry=True,
-                )
-            )
-        return self._execute()
-
-    def on_child_done(self, child: Journey, outcome: Outcome) -> Step:
-        if outcome.status == "ok":
-            return self._execute()
-        if outcome.status == "cancelled":
-            return self._confirm()
-        return self.finish(outcome.status, **outcome.data)
+        return self.confirmed()
 
     # -- posting and result -----------------------------------------------------------------------
-    def _execute(self) -> Step:
+    def _post(self) -> Step:
         details = self.details()
         params: dict[str, Any] = {
             "kind": self.kind,
