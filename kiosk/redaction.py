@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 
-# 13-19 digits, optionally grouped by spaces or dashes: the shape of a PAN.
-_PAN = re.compile(r"(?<![0-9])(?:[0-9][ -]?){12,18}[0-9](?![0-9])")
+# 13-19 digits, optionally grouped by spaces or dashes: the shape of a PAN. A digit run inside a longer
+# word (a hex idempotency key such as "a7115264348272ea") is not a card number: masking it would corrupt
+# the evidence crash recovery reads back, so letters count as boundaries too.
+_PAN = re.compile(r"(?<![0-9A-Za-z])(?:[0-9][ -]?){12,18}[0-9](?![0-9A-Za-z])")
 # ISO 7813 track 1 (%B...^...^...?) and track 2 (;PAN=...?) data.
 _TRACK1 = re.compile(r"%B[0-9]{1,19}\^[^?]{0,80}\?.?")
 _TRACK2 = re.compile(r";[0-9]{1,19}=[0-9]{0,40}\?.?")

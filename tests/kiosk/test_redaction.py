@@ -48,3 +48,13 @@ def test_log_file_is_json_and_redacted(tmp_path: Path) -> None:
     records = [json.loads(line) for line in content.splitlines()]
     assert records[0]["msg"] == "card 432198******1098 inserted, pin=[REDACTED]"
     assert "432198******1098" in records[1]["exc"]
+
+
+def test_a_digit_run_inside_an_idempotency_key_is_not_taken_for_a_pan() -> None:
+    # Crash recovery settles a transfer by the key the journal holds: masking it loses the evidence.
+    key = "S18EBD6B727D8:a7115264348272ea"
+    assert redact(f"transfer {key} posted") == f"transfer {key} posted"
+    assert redact(f"key={key}") == f"key={key}"
+    # A real PAN next to punctuation or spaces is still masked.
+    assert redact(f"card:{PAN}.") == "card:432198******1098."
+    assert redact(f"({PAN})") == "(432198******1098)"
