@@ -14,9 +14,12 @@ retried with jitter.
 
 The hot path (transfer, post, void) runs on this thread's DBAPI connection with SQL text written once per
 dialect, kept between transfers: a transfer is one commit, and ``benchmarks/ledger.py`` holds it against
-the database's raw commit rate. On PostgreSQL the connection stays in psycopg's pipeline mode and a
-transfer is two statements — insert + lock, then postings + balances — so two round trips with BEGIN and
-COMMIT riding along. Everything else (look-ups, replays, internal accounts) uses SQLAlchemy Core.
+the database's raw commit rate. On PostgreSQL the connection stays in psycopg's pipeline mode. There a
+transfer is one call to the database function ``bank_post_transfer`` (migration 0009), sent together with
+COMMIT: one round trip. The function posts only what every rule below clearly allows and declines anything
+else; a declined transfer runs again on the general path — insert + lock, then the rules here, then
+postings + balances: two round trips — which names the refusal. Everything else (look-ups, replays,
+internal accounts) uses SQLAlchemy Core.
 """
 
 from __future__ import annotations
@@ -234,6 +237,34 @@ RESOLVE_COLUMNS = (
 )
 # (id, balance, pending holds, limit day, day amount, day count) written back per touched account.
 AccountWrite = tuple[int, int, int, Any, int, int]
+# bank_post_transfer's parameters, typed so PostgreSQL resolves the call without guessing from the values.
+POST_TRANSFER_ARGUMENTS = tuple(
+    f"%s::{kind}"
+    for kind in (
+        "text",  # idempotency key
+        "text",  # request fingerprint
+        "text",  # kind
+        "boolean",  # pending
+        "integer",  # debit account
+        "integer",  # credit account
+        "bigint",  # amount
+        "bigint",  # fee
+        "text",  # currency
+        "text",  # payee bank code
+        "text",  # payee account
+        "bytea",  # payee name (ciphertext)
+        "text",  # payer's description
+        "text",  # payee's description
+        "text",  # channel
+        "text",  # kiosk id
+        "date",  # bank day
+        "timestamptz",  # now
+        "integer",  # fee account
+        "boolean",  # count towards the daily limits
+    )
+)
+# The SQLSTATE bank_post_transfer raises when a rule does not clearly allow the transfer.
+DECLINED_SQLSTATE = "ST001"
 
 
 def _identity(value: Any) -> Any:
@@ -285,10 +316,13 @@ class _Statements:
             self.read_transfer = (
                 f"SELECT {', '.join(RESOLVE_COLUMNS)} FROM bank_transfers WHERE id = {mark} FOR NO KEY UPDATE"
             )
+            # The whole transfer in the server (migration 0009_transfer_function): one round trip.
+            self.post_transfer = f"SELECT bank_post_transfer({', '.join(POST_TRANSFER_ARGUMENTS)})"
         else:
             self.insert_and_lock = ""  # SQLite: two statements, BEGIN IMMEDIATE already holds the lock
             self.lock_accounts = ""  # per id count, see lock_sql
             self.read_transfer = f"SELECT {', '.join(RESOLVE_COLUMNS)} FROM bank_transfers WHERE id = {mark}"
+            self.post_transfer = ""
         self.account_columns = account_columns
         self.update_account = (
             f"UPDATE bank_accounts SET balance_minor = {mark}, pending_debits_minor = {mark}, "
@@ -355,7 +389,11 @@ class _Tx:
         self.cursor = self.dbapi_conn.cursor()
         self._staged_postings: list[Any] = []  # PostgreSQL: sent with the account writes, one round trip
         self._pipeline: Any = None
+        self._pipeline_aborted: type[Exception] = dbapi_error
         if sql.postgresql:
+            from psycopg.errors import PipelineAborted  # the driver of every PostgreSQL URL we make
+
+            self._pipeline_aborted = PipelineAborted
             # Pipeline mode: BEGIN travels with the first statement and COMMIT with the last, so a transfer
             # is two round trips (insert + lock; postings + balances + commit) instead of four.
             self._pipeline = self.dbapi_conn.pipeline()
@@ -387,7 +425,14 @@ class _Tx:
     def rollback(self) -> None:
         self._staged_postings.clear()
         if self.sql.postgresql:
-            self.dbapi_conn.rollback()
+            try:
+                self.dbapi_conn.rollback()
+            except self.dbapi_error as exc:
+                # After an error in pipeline mode the statements queued behind it (the COMMIT) answer
+                # "pipeline aborted" first; once they are read, the ROLLBACK goes through.
+                if not isinstance(exc, self._pipeline_aborted):
+                    raise
+                self.dbapi_conn.rollback()
         elif self.dbapi_conn.in_transaction:
             self.cursor.execute("ROLLBACK")
 
@@ -444,6 +489,15 @@ class _Tx:
             ],
         )
 
+    def post_transfer(self, arguments: Sequence[Any]) -> None:
+        """PostgreSQL: queue the call to bank_post_transfer; it is sent with the COMMIT."""
+        self.cursor.execute(self.sql.post_transfer, arguments)
+
+    def posted_transfer_id(self) -> int:
+        """After the commit: the new transfer's id, as bank_post_transfer returned it."""
+        row = self.cursor.fetchone()
+        return int(row[0])
+
     def read_transfer(self, transfer_id: int) -> dict[str, Any] | None:
         self.cursor.execute(self.sql.read_transfer, (transfer_id,))
         row = self.cursor.fetchone()
@@ -477,12 +531,19 @@ class Ledger:
         *,
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
+        server_transfers: bool = True,
     ) -> None:
+        """``server_transfers``: on PostgreSQL, post through bank_post_transfer when the database has it
+        (one round trip); False keeps every transfer on the general path (the tests compare the two)."""
         self.engine = engine
         self.clock = clock
         self._rng = rng or random.Random()
         self._internal: dict[InternalAccount, int] | None = None
         self._for_update = engine.dialect.name == "postgresql"
+        self._server_transfers: bool | None = None if server_transfers and self._for_update else False
+        self.server_declines = (
+            0  # transfers bank_post_transfer handed to the general path (a refusal, mostly)
+        )
         self._sql = _Statements(engine.dialect)
         dbapi = engine.dialect.loaded_dbapi
         self._dbapi_error: type[Exception] = dbapi.Error
@@ -539,7 +600,16 @@ class Ledger:
         self._local.conn = None
         self._local.tx = None
 
-    def _run(self, work: Callable[[_Tx], T]) -> T | TransferRefused:
+    def _uses_server_transfers(self) -> bool:
+        """Whether this database has bank_post_transfer (PostgreSQL migrated to 0009 or later)."""
+        if self._server_transfers is None:
+            with self.engine.connect() as conn:
+                found = conn.exec_driver_sql("SELECT to_regproc('bank_post_transfer') IS NOT NULL").scalar()
+            self._server_transfers = bool(found)
+        return self._server_transfers
+
+    def _run(self, work: Callable[[_Tx], T], *, commit: bool = True) -> T | TransferRefused:
+        """``work`` in one transaction, retried on contention; ``commit=False``: work commits itself."""
         if self._internal is None:  # outside the transaction: SQLite allows one writer at a time
             self._internal = self._ensure_internal_accounts()
         for attempt in range(MAX_ATTEMPTS):
@@ -547,7 +617,8 @@ class Ledger:
             try:
                 tx.begin()
                 result = work(tx)
-                self._commit(tx)
+                if commit:
+                    self._commit(tx)
                 return result
             except _Refusal as refusal:
                 self._rollback(conn, tx)
@@ -602,6 +673,13 @@ class Ledger:
             return problem
         fingerprint = request.fingerprint()
         try:
+            if self._uses_server_transfers():
+                done = self._run(
+                    lambda tx: self._transfer_in_server(tx, request, fingerprint, pending), commit=False
+                )
+                if done is not None:
+                    return done
+                # Declined: the general path below decides, and names the reason if it refuses.
             return self._run(lambda tx: self._transfer_once(tx, request, fingerprint, pending))
         except IntegrityError:
             # The key exists (perhaps committed by another kiosk a moment ago): answer with it.
@@ -629,6 +707,51 @@ class Ledger:
                 RefusalReason.IDEMPOTENCY_KEY_REUSED, "this key was used for a different request"
             )
         return _outcome(row, replayed=True)
+
+    def _transfer_in_server(
+        self, tx: _Tx, request: TransferRequest, fingerprint: str, pending: bool
+    ) -> TransferOutcome | None:
+        """PostgreSQL: the transfer as one call to bank_post_transfer, sent with COMMIT (one round trip).
+        None when the function declined it (nothing was written): a rule did not clearly allow it."""
+        now = self.clock()
+        sql = self._sql
+        fee_account = self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None
+        try:
+            tx.post_transfer(
+                (
+                    request.idempotency_key,
+                    fingerprint,
+                    request.kind.value,
+                    pending,
+                    request.debit_account_id,
+                    request.credit_account_id,
+                    request.amount_minor,
+                    request.fee_minor,
+                    request.currency,
+                    request.payee_bank_code,
+                    request.payee_account,
+                    sql.bind_payee_name(request.payee_name),
+                    request.description[:80],
+                    request.payee_description[:80],
+                    request.channel,
+                    request.kiosk_id,
+                    bank_day_of(now),
+                    sql.bind_datetime(now),
+                    fee_account,
+                    request.channel == KIOSK_CHANNEL,
+                )
+            )
+            self._commit(tx)
+        except self._dbapi_error as exc:
+            if getattr(exc, "sqlstate", None) != DECLINED_SQLSTATE:
+                raise
+            tx.rollback()
+            self.server_declines += 1
+            return None
+        status = TransferStatus.PENDING if pending else TransferStatus.POSTED
+        return TransferOutcome(
+            tx.posted_transfer_id(), status, request.amount_minor, request.fee_minor, request.currency, now
+        )
 
     def _transfer_once(
         self, tx: _Tx, request: TransferRequest, fingerprint: str, pending: bool

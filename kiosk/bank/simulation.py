@@ -88,8 +88,7 @@ from kiosk.bank.models import TransferKind
 from kiosk.db.engine import make_engine
 
 class DoomedLedger(Ledger):
-    def _write_back(self, tx, locked):
-        super()._write_back(tx, locked)
+    def _commit(self, tx):  # the transfer is written and its rows locked; COMMIT never comes
         tx.cursor.execute("SELECT 1")  # make sure everything queued has reached the database
         tx.cursor.fetchall()
         print("in-transaction", flush=True)
@@ -125,8 +124,8 @@ class SimClock:
 class CrashingLedger(Ledger):
     """A ledger whose process can be killed at two points of a transfer:
 
-    - ``mid_transaction``: after the transfer row and postings were written, before the account rows and
-      the commit — the connection is closed under the transaction (the database rolls it back);
+    - ``mid_transaction``: after the transfer's statements were sent, before the commit — the connection is
+      closed under the transaction (the database rolls it back);
     - ``after_commit``: the commit landed, then the process dies before the kiosk hears the answer;
     - ``connection_lost``: the connection drops mid-transaction but the process lives: the ledger's own
       retry must reconnect and post exactly once, and the kiosk never notices.
@@ -134,21 +133,26 @@ class CrashingLedger(Ledger):
 
     crash_at: str | None = None
 
-    def _write_back(self, tx: _Tx, locked: Any) -> None:
+    def _commit(self, tx: _Tx) -> None:
+        # Here on both paths (general, and bank_post_transfer on PostgreSQL): all written but the COMMIT.
         if self.crash_at == "mid_transaction":
             self.crash_at = None
-            tx.dbapi_conn.close()  # the socket/file handle goes away with the process
+            _drop_connection(tx)
             raise SimulatedCrash("killed mid-transaction")
         if self.crash_at == "connection_lost":
             self.crash_at = None
-            tx.dbapi_conn.close()  # the next statement fails: a lost connection, retried by the ledger
-        super()._write_back(tx, locked)
-
-    def _commit(self, tx: _Tx) -> None:
+            _drop_connection(tx)  # the COMMIT fails: a lost connection, retried by the ledger
         super()._commit(tx)
         if self.crash_at == "after_commit":
             self.crash_at = None
             raise SimulatedCrash("killed after the commit, before the reply")
+
+
+def _drop_connection(tx: _Tx) -> None:
+    """The socket or file handle goes away, as with the process. The cursor goes first: SQLite keeps a
+    connection closed under a live statement as a zombie that still holds the write lock."""
+    tx.cursor.close()
+    tx.dbapi_conn.close()
 
 
 class Kiosk:
