@@ -19,13 +19,14 @@ from __future__ import annotations
 import statistics
 import tempfile
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from kiosk.bank.ledger import Ledger, TransferOutcome, TransferRequest
+from kiosk.bank.ledger import Ledger, TransferOutcome, TransferRequest, _Statements, bank_day_of
 from kiosk.bank.models import TransferKind
 from kiosk.bank.seed import seed_bank
 from kiosk.db.engine import make_engine
@@ -76,6 +77,135 @@ class _RawCommits:
         self.conn.close()
 
 
+class _StatementsOnly:
+    """The statements a posted transfer runs, with their parameters worked out beforehand and none of the
+    ledger's Python: what this schema costs per transfer on this database, whatever code drives it. SQLite:
+    BEGIN IMMEDIATE, insert the transfer, read both accounts, insert two postings, update both accounts,
+    COMMIT. PostgreSQL: bank_post_transfer + COMMIT in one round trip. The rows are real (balances carried
+    forward), so the ledger stays whole for the transfer loop that alternates with this one."""
+
+    def __init__(self, engine: Engine, a: int, b: int) -> None:
+        self.engine, self.a, self.b = engine, a, b
+        self.conn: Connection = engine.connect()
+        self.dbapi_conn: Any = self.conn.connection.driver_connection
+        self.cursor = self.dbapi_conn.cursor()
+        self.sql = _Statements(engine.dialect)  # the ledger's own SQL text for this dialect
+        self.postgresql = engine.dialect.name == "postgresql"
+        self.next_key = 0
+        now = datetime.now(UTC)
+        self.stored_now, self.bank_day = self.sql.bind_datetime(now), self.sql.bind_date(bank_day_of(now))
+
+    def _accounts(self) -> dict[int, list[Any]]:
+        """Both accounts' (balance, holds, limit day, day amount, day count) as they stand now."""
+        query = (
+            "SELECT id, balance_minor, pending_debits_minor, limit_day, day_amount_minor, day_count "
+            f"FROM bank_accounts WHERE id IN ({self.a}, {self.b})"
+        )
+        self.cursor.execute(query)
+        rows = {row[0]: list(row[1:]) for row in self.cursor.fetchall()}
+        if self.postgresql:
+            self.dbapi_conn.commit()  # psycopg opened a transaction for the SELECT
+        return rows
+
+    def run(self, count: int) -> float:
+        first = self.next_key
+        self.next_key += count
+        cursor, sql, now, day = self.cursor, self.sql, self.stored_now, self.bank_day
+        accounts = self._accounts()
+        fingerprint = "0" * 64
+        started = time.perf_counter()
+        if self.postgresql:
+            with self.dbapi_conn.pipeline():
+                for n in range(first, first + count):
+                    payer, payee = (self.a, self.b) if n % 2 else (self.b, self.a)
+                    cursor.execute(
+                        sql.post_transfer,
+                        (
+                            f"bare-{n}",
+                            fingerprint,
+                            "own",
+                            False,
+                            payer,
+                            payee,
+                            100,
+                            0,
+                            "CNY",
+                            None,
+                            None,
+                            None,
+                            "",
+                            "",
+                            "bench",
+                            "",
+                            day,
+                            now,
+                            None,
+                            False,
+                        ),
+                    )
+                    self.dbapi_conn.commit()
+        else:
+            lock, postings = sql.lock_sql(2), sql.postings_sql(2)
+            for n in range(first, first + count):
+                payer, payee = (self.a, self.b) if n % 2 else (self.b, self.a)
+                paying, receiving = accounts[payer], accounts[payee]
+                paying[0] -= 100
+                receiving[0] += 100
+                cursor.execute("BEGIN IMMEDIATE")
+                cursor.execute(
+                    sql.insert_transfer,
+                    (
+                        f"bare-{n}",
+                        fingerprint,
+                        "own",
+                        "posted",
+                        payer,
+                        payee,
+                        100,
+                        0,
+                        "CNY",
+                        None,
+                        None,
+                        None,
+                        "",
+                        "bench",
+                        "",
+                        day,
+                        now,
+                        now,
+                    ),
+                )
+                transfer_id = cursor.lastrowid
+                cursor.execute(lock, (self.a, self.b))
+                cursor.fetchall()
+                cursor.execute(
+                    postings,
+                    (
+                        transfer_id,
+                        payer,
+                        -100,
+                        paying[0],
+                        "CNY",
+                        "",
+                        now,
+                        transfer_id,
+                        payee,
+                        100,
+                        receiving[0],
+                        "CNY",
+                        "",
+                        now,
+                    ),
+                )
+                cursor.executemany(sql.update_account, [(*paying, payer), (*receiving, payee)])
+                cursor.execute("COMMIT")
+        return time.perf_counter() - started
+
+    def close(self) -> None:
+        self.cursor.close()
+        self.conn.close()
+
+
 class _Transfers:
     def __init__(self, engine: Engine) -> None:
         query = text("SELECT number, id FROM bank_accounts WHERE number IN (:a, :b)")
@@ -116,21 +246,27 @@ def _measure(engine: Engine, vault: Vault, rounds: int, per_round: int) -> dict[
     with Session(engine) as session:
         seed_bank(session, vault, pvv_for=_pvv)
     raw, transfers = _RawCommits(engine), _Transfers(engine)
+    statements = _StatementsOnly(engine, transfers.a, transfers.b)
     try:
         raw.run(20)  # warm the connection, statement caches and prepared statements
+        statements.run(20)
         transfers.run(20)
         raw_seconds: list[float] = []
+        statement_seconds: list[float] = []
         transfer_seconds: list[float] = []
         for _ in range(rounds):
             raw_seconds.append(raw.run(per_round))
+            statement_seconds.append(statements.run(per_round))
             transfer_seconds.append(transfers.run(per_round))
         wal = _wal_per_commit(engine, raw, transfers)
     finally:
         raw.close()
+        statements.close()
         transfers.close()
     count = rounds * per_round
     raw_rate = count / sum(raw_seconds)
     transfer_rate = count / sum(transfer_seconds)
+    statements_rate = count / sum(statement_seconds)
     round_ratios = [r / t for r, t in zip(raw_seconds, transfer_seconds, strict=True)]
     return {
         "transfers_per_s": round(transfer_rate, 1),
@@ -141,9 +277,13 @@ def _measure(engine: Engine, vault: Vault, rounds: int, per_round: int) -> dict[
             "min": round(min(round_ratios), 3),
             "max": round(max(round_ratios), 3),
         },
+        "statements_only_per_s": round(statements_rate, 1),
+        "statements_only_ratio": round(statements_rate / raw_rate, 3),
+        "code_keeps": round(transfer_rate / statements_rate, 3),
         "transfers": count,
         "rounds": rounds,
         "us_per_transfer": round(1e6 / transfer_rate, 1),
+        "us_per_statements_only": round(1e6 / statements_rate, 1),
         "us_per_raw_commit": round(1e6 / raw_rate, 1),
         "wal_bytes_per_commit": wal,
     }

@@ -30,9 +30,9 @@ import hashlib
 import random
 import threading
 import time
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Row, Table, insert, select
@@ -109,17 +109,14 @@ class TransferRequest:
         return self.amount_minor + self.fee_minor
 
     def fingerprint(self) -> str:
-        parts: Iterable[object] = (
-            self.kind.value,
-            self.debit_account_id,
-            self.credit_account_id,
-            self.amount_minor,
-            self.currency,
-            self.fee_minor,
-            self.payee_bank_code or "",
-            self.payee_account or "",
+        """SHA-256 of the fields that make the request what it is, separated by US (0x1f); stored with the
+        transfer, so this text must never change."""
+        text = (
+            f"{self.kind.value}\x1f{self.debit_account_id}\x1f{self.credit_account_id}\x1f"
+            f"{self.amount_minor}\x1f{self.currency}\x1f{self.fee_minor}\x1f"
+            f"{self.payee_bank_code or ''}\x1f{self.payee_account or ''}"
         )
-        return hashlib.sha256("\x1f".join(map(str, parts)).encode()).hexdigest()
+        return hashlib.sha256(text.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -271,6 +268,20 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def sqlite_utc_text(value: datetime | None) -> str | None:
+    """An aware moment as SQLite stores it (UtcDateTime, then SQLAlchemy's DATETIME): naive UTC text."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        raise ValueError("naive datetime given to a UTC column")
+    return value.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+
+
+def sqlite_date_text(value: date | None) -> str | None:
+    """A date as SQLAlchemy's SQLite DATE stores it."""
+    return None if value is None else value.isoformat()
+
+
 def _bind(table: Table, column: str, dialect: Dialect) -> Callable[[Any], Any]:
     processor = table.c[column].type.dialect_impl(dialect).bind_processor(dialect)
     return processor or _identity
@@ -291,6 +302,11 @@ class _Statements:
         # Column type processors (datetime → UTC text on SQLite, payee name → ciphertext, ...).
         self.bind_datetime = _bind(TRANSFERS, "created_at", dialect)
         self.bind_date = _bind(TRANSFERS, "bank_day", dialect)
+        if not self.postgresql:
+            # The same text as SQLAlchemy's SQLite processors (tests/kiosk/bank/test_ledger_hot_path.py
+            # compares them), from the C-coded isoformat: a transfer binds a moment and three dates.
+            self.bind_datetime = sqlite_utc_text
+            self.bind_date = sqlite_date_text
         self.bind_payee_name = _bind(TRANSFERS, "payee_name", dialect)
         self.read_date = _result(ACCOUNTS, "limit_day", dialect)
         self.read_bool = _result(ACCOUNTS, "overdraft_allowed", dialect)
@@ -799,7 +815,7 @@ class Ledger:
             debit["pending_debits_minor"] += request.hold_minor
             locked.dirty.add(debit["id"])
         else:
-            self._write_postings(tx, locked, transfer_id, request, now, fee_account)
+            self._write_postings(tx, locked, transfer_id, request, stored_now, fee_account)
         self._write_back(tx, locked)
         return TransferOutcome(
             transfer_id, status, request.amount_minor, request.fee_minor, request.currency, now
@@ -811,9 +827,10 @@ class Ledger:
         locked: _Locked,
         transfer_id: int,
         request: TransferRequest,
-        now: datetime,
+        stored_now: Any,
         fee_account: int | None,
     ) -> None:
+        """``stored_now``: the moment as the database stores it (bound once per transfer)."""
         lines: list[tuple[int, int, str]] = [
             (request.debit_account_id, -request.amount_minor, request.description),
             (request.credit_account_id, request.amount_minor, request.payee_description),
@@ -821,7 +838,6 @@ class Ledger:
         if request.fee_minor and fee_account is not None:
             lines.append((request.debit_account_id, -request.fee_minor, "Transfer fee"))
             lines.append((fee_account, request.fee_minor, f"Fee, transfer {transfer_id}"))
-        stored_now = self._sql.bind_datetime(now)
         rows = []
         for account_id, amount, description in lines:
             account = locked.rows[account_id]
@@ -886,7 +902,7 @@ class Ledger:
         debit["pending_debits_minor"] -= request.hold_minor
         locked.dirty.add(debit["id"])
         if post:
-            self._write_postings(tx, locked, transfer_id, request, now, fee_account)
+            self._write_postings(tx, locked, transfer_id, request, self._sql.bind_datetime(now), fee_account)
         elif request.channel == KIOSK_CHANNEL and debit["limit_day"] == row["bank_day"]:
             debit["day_amount_minor"] -= request.amount_minor
             debit["day_count"] -= 1
@@ -927,11 +943,11 @@ def _request_problem(request: TransferRequest) -> TransferRefused | None:
 def _check_can_pay(account: dict[str, Any], request: TransferRequest) -> None:
     if account["currency"] != request.currency:
         raise _Refusal(RefusalReason.CURRENCY_MISMATCH, f"account is in {account['currency']}")
-    if account["status"] == AccountStatus.FROZEN.value:
+    if account["status"] == AccountStatus.FROZEN:
         raise _Refusal(RefusalReason.ACCOUNT_FROZEN, "the account is frozen")
-    if account["status"] == AccountStatus.CLOSED.value:
+    if account["status"] == AccountStatus.CLOSED:
         raise _Refusal(RefusalReason.ACCOUNT_CLOSED, "the account is closed")
-    if account["kind"] == AccountKind.INTERNAL.value:
+    if account["kind"] == AccountKind.INTERNAL:
         return  # the bank's own books (funding, clearing) may run negative
     overdraft = account["overdraft_limit_minor"] if account["overdraft_allowed"] else 0
     available = account["balance_minor"] - account["pending_debits_minor"] + overdraft
@@ -944,9 +960,9 @@ def _check_can_pay(account: dict[str, Any], request: TransferRequest) -> None:
 def _check_can_receive(account: dict[str, Any], request: TransferRequest) -> None:
     if account["currency"] != request.currency:
         raise _Refusal(RefusalReason.CURRENCY_MISMATCH, f"payee account is in {account['currency']}")
-    if account["status"] == AccountStatus.FROZEN.value:
+    if account["status"] == AccountStatus.FROZEN:
         raise _Refusal(RefusalReason.PAYEE_ACCOUNT_FROZEN, "the payee account is frozen")
-    if account["status"] == AccountStatus.CLOSED.value:
+    if account["status"] == AccountStatus.CLOSED:
         raise _Refusal(RefusalReason.PAYEE_ACCOUNT_CLOSED, "the payee account is closed")
 
 

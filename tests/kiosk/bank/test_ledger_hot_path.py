@@ -9,11 +9,19 @@ from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from kiosk.bank.check import check_ledger
-from kiosk.bank.ledger import Ledger, TransferOutcome, TransferRequest
+from kiosk.bank.ledger import (
+    Ledger,
+    TransferOutcome,
+    TransferRequest,
+    sqlite_date_text,
+    sqlite_utc_text,
+)
 from kiosk.bank.models import InternalAccount, Posting, Transfer, TransferKind, TransferStatus
 from kiosk.db.engine import make_engine
 
@@ -97,3 +105,40 @@ def test_a_dropped_ledger_returns_its_connection_out_of_pipeline_mode(pg_databas
     with engine.connect() as conn:  # the next user gets a plain connection that works
         assert conn.exec_driver_sql("SELECT count(*) FROM bank_transfers").scalar_one() == 1
     engine.dispose()
+
+
+def test_request_fingerprints_keep_their_stored_form() -> None:
+    """Fingerprints are stored with each transfer and compared on every retry: the text they hash must not
+    change between releases (values computed when the format was introduced)."""
+    own = TransferRequest("k", TransferKind.OWN, 1, 2, 100, "CNY")
+    assert own.fingerprint() == "492c1a24331618efa93994f049dcc4d2e2755ade9cea81abd27f844b659221c3"
+    other_bank = TransferRequest(
+        "k",
+        TransferKind.OTHER_BANK,
+        17,
+        3,
+        12_345,
+        "CNY",
+        fee_minor=200,
+        payee_bank_code="102",
+        payee_account="6222000012344321",
+    )
+    assert other_bank.fingerprint() == "ac54115c171162076de7d78b9dda8f1c4359c240b9ee2ee16db8425a7c3c5283"
+
+
+@given(
+    moment=st.datetimes(
+        min_value=datetime(1, 1, 2), max_value=datetime(9999, 12, 30), timezones=st.timezones()
+    ),
+    day=st.dates(),
+)
+def test_the_sqlite_binders_write_what_sqlalchemy_writes(moment: datetime, day: date) -> None:
+    dialect = make_engine("sqlite://").dialect
+    utc_processor = Transfer.__table__.c.created_at.type.dialect_impl(dialect).bind_processor(dialect)
+    date_processor = Transfer.__table__.c.bank_day.type.dialect_impl(dialect).bind_processor(dialect)
+    assert utc_processor is not None and date_processor is not None
+    assert sqlite_utc_text(moment) == utc_processor(moment)
+    assert sqlite_date_text(day) == date_processor(day)
+    assert sqlite_date_text(None) is None and sqlite_utc_text(None) is None
+    with pytest.raises(ValueError, match="naive"):
+        sqlite_utc_text(moment.replace(tzinfo=None))
