@@ -14,11 +14,12 @@ retried with jitter.
 
 The hot path (transfer, post, void) runs on this thread's DBAPI connection with SQL text written once per
 dialect, kept between transfers: a transfer is one commit, and ``benchmarks/ledger.py`` holds it against
-the database's raw commit rate. On PostgreSQL the connection stays in psycopg's pipeline mode. There a
-transfer is one call to the database function ``bank_post_transfer`` (migration 0009), sent together with
-COMMIT: one round trip. The function posts only what every rule below clearly allows and declines anything
-else; a declined transfer runs again on the general path — insert + lock, then the rules here, then
-postings + balances: two round trips — which names the refusal. Everything else (look-ups, replays,
+the database's raw commit rate. A transfer is one statement run by the database itself (migration 0009):
+on PostgreSQL a call to the function ``bank_post_transfer`` sent together with COMMIT in psycopg's pipeline
+mode (one round trip); on SQLite an INSERT into the view ``bank_transfer_requests``, whose trigger does the
+same steps in SQLite's C. Either posts only what every rule below clearly allows and declines anything else;
+a declined transfer runs again on the general path — insert + lock, then the rules here, then postings +
+balances (two round trips on PostgreSQL) — which names the refusal. Everything else (look-ups, replays,
 internal accounts) uses SQLAlchemy Core.
 """
 
@@ -260,8 +261,9 @@ POST_TRANSFER_ARGUMENTS = tuple(
         "boolean",  # count towards the daily limits
     )
 )
-# The SQLSTATE bank_post_transfer raises when a rule does not clearly allow the transfer.
-DECLINED_SQLSTATE = "ST001"
+# What bank_post_transfer raises when a rule does not clearly allow the transfer (migration 0009).
+DECLINED_SQLSTATE = "ST001"  # PostgreSQL
+DECLINED_MESSAGE = "bank_post_transfer: declined"  # SQLite's RAISE(ABORT, ...)
 
 
 def _identity(value: Any) -> Any:
@@ -334,11 +336,15 @@ class _Statements:
             )
             # The whole transfer in the server (migration 0009_transfer_function): one round trip.
             self.post_transfer = f"SELECT bank_post_transfer({', '.join(POST_TRANSFER_ARGUMENTS)})"
+            self.posted_transfer_id = ""  # the function returns it
         else:
             self.insert_and_lock = ""  # SQLite: two statements, BEGIN IMMEDIATE already holds the lock
             self.lock_accounts = ""  # per id count, see lock_sql
             self.read_transfer = f"SELECT {', '.join(RESOLVE_COLUMNS)} FROM bank_transfers WHERE id = {mark}"
-            self.post_transfer = ""
+            # The whole transfer in SQLite's C (the view's INSTEAD OF trigger, migration 0009): one statement.
+            marks = ", ".join([mark] * len(POST_TRANSFER_ARGUMENTS))
+            self.post_transfer = f"INSERT INTO bank_transfer_requests VALUES ({marks})"
+            self.posted_transfer_id = f"SELECT id FROM bank_transfers WHERE idempotency_key = {mark}"
         self.account_columns = account_columns
         self.update_account = (
             f"UPDATE bank_accounts SET balance_minor = {mark}, pending_debits_minor = {mark}, "
@@ -506,13 +512,23 @@ class _Tx:
         )
 
     def post_transfer(self, arguments: Sequence[Any]) -> None:
-        """PostgreSQL: queue the call to bank_post_transfer; it is sent with the COMMIT."""
+        """The transfer in the database: PostgreSQL queues the call to bank_post_transfer (it leaves with
+        the COMMIT); SQLite runs the trigger now."""
         self.cursor.execute(self.sql.post_transfer, arguments)
 
-    def posted_transfer_id(self) -> int:
-        """After the commit: the new transfer's id, as bank_post_transfer returned it."""
+    def posted_transfer_id(self, idempotency_key: str) -> int:
+        """After the commit: the new transfer's id (PostgreSQL: bank_post_transfer's answer, which arrived
+        with the COMMIT's; SQLite: looked up by its key, as a trigger cannot return it)."""
+        if not self.sql.postgresql:
+            self.cursor.execute(self.sql.posted_transfer_id, (idempotency_key,))
         row = self.cursor.fetchone()
         return int(row[0])
+
+    def declined(self, exc: Exception) -> bool:
+        """Whether ``exc`` is bank_post_transfer declining (nothing written; the general path decides)."""
+        if self.sql.postgresql:
+            return getattr(exc, "sqlstate", None) == DECLINED_SQLSTATE
+        return str(exc) == DECLINED_MESSAGE
 
     def read_transfer(self, transfer_id: int) -> dict[str, Any] | None:
         self.cursor.execute(self.sql.read_transfer, (transfer_id,))
@@ -549,14 +565,15 @@ class Ledger:
         rng: random.Random | None = None,
         server_transfers: bool = True,
     ) -> None:
-        """``server_transfers``: on PostgreSQL, post through bank_post_transfer when the database has it
-        (one round trip); False keeps every transfer on the general path (the tests compare the two)."""
+        """``server_transfers``: post in one statement when the database can (migration 0009: the function
+        bank_post_transfer on PostgreSQL, the view's trigger on SQLite); False keeps every transfer on the
+        general path (the tests compare the two)."""
         self.engine = engine
         self.clock = clock
         self._rng = rng or random.Random()
         self._internal: dict[InternalAccount, int] | None = None
         self._for_update = engine.dialect.name == "postgresql"
-        self._server_transfers: bool | None = None if server_transfers and self._for_update else False
+        self._server_transfers: bool | None = None if server_transfers else False
         self.server_declines = (
             0  # transfers bank_post_transfer handed to the general path (a refusal, mostly)
         )
@@ -617,11 +634,16 @@ class Ledger:
         self._local.tx = None
 
     def _uses_server_transfers(self) -> bool:
-        """Whether this database has bank_post_transfer (PostgreSQL migrated to 0009 or later)."""
+        """Whether this database can post a transfer by itself (migrated to 0009 or later; a schema made
+        with ``create_all`` cannot)."""
         if self._server_transfers is None:
+            probe = (
+                "SELECT to_regproc('bank_post_transfer') IS NOT NULL"
+                if self._for_update
+                else "SELECT count(*) FROM sqlite_master WHERE name = 'bank_transfer_requests_post'"
+            )
             with self.engine.connect() as conn:
-                found = conn.exec_driver_sql("SELECT to_regproc('bank_post_transfer') IS NOT NULL").scalar()
-            self._server_transfers = bool(found)
+                self._server_transfers = bool(conn.exec_driver_sql(probe).scalar())
         return self._server_transfers
 
     def _run(self, work: Callable[[_Tx], T], *, commit: bool = True) -> T | TransferRefused:
@@ -727,8 +749,9 @@ class Ledger:
     def _transfer_in_server(
         self, tx: _Tx, request: TransferRequest, fingerprint: str, pending: bool
     ) -> TransferOutcome | None:
-        """PostgreSQL: the transfer as one call to bank_post_transfer, sent with COMMIT (one round trip).
-        None when the function declined it (nothing was written): a rule did not clearly allow it."""
+        """The transfer as one statement: bank_post_transfer sent with COMMIT (PostgreSQL, one round trip),
+        the view's trigger (SQLite). None when it declined (nothing written): a rule did not clearly allow
+        it."""
         now = self.clock()
         sql = self._sql
         fee_account = self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None
@@ -751,7 +774,7 @@ class Ledger:
                     request.payee_description[:80],
                     request.channel,
                     request.kiosk_id,
-                    bank_day_of(now),
+                    sql.bind_date(bank_day_of(now)),
                     sql.bind_datetime(now),
                     fee_account,
                     request.channel == KIOSK_CHANNEL,
@@ -759,14 +782,19 @@ class Ledger:
             )
             self._commit(tx)
         except self._dbapi_error as exc:
-            if getattr(exc, "sqlstate", None) != DECLINED_SQLSTATE:
+            if not tx.declined(exc):
                 raise
             tx.rollback()
             self.server_declines += 1
             return None
         status = TransferStatus.PENDING if pending else TransferStatus.POSTED
         return TransferOutcome(
-            tx.posted_transfer_id(), status, request.amount_minor, request.fee_minor, request.currency, now
+            tx.posted_transfer_id(request.idempotency_key),
+            status,
+            request.amount_minor,
+            request.fee_minor,
+            request.currency,
+            now,
         )
 
     def _transfer_once(

@@ -1,8 +1,9 @@
-"""PostgreSQL's one-round-trip transfer (bank_post_transfer, migration 0009) against the general path.
+"""The transfer in one statement (migration 0009: PostgreSQL's function bank_post_transfer, SQLite's trigger
+on the view bank_transfer_requests) against the ledger's general path.
 
 Both paths get the same random accounts and request, each on its own pair of fresh accounts: the result
 (posted, pending, or the same refusal with the same words), the account rows after, the transfer row and the
-postings must be identical. And the function must decline exactly what the rules refuse: a function that
+postings must be identical. And the database must decline exactly what the rules refuse: a function that
 declined everything would pass the comparison (the general path would do all the work), so the decline
 count is checked case by case.
 """
@@ -33,8 +34,6 @@ from kiosk.bank.ledger import (
 )
 from kiosk.bank.models import InternalAccount, TransferKind, TransferStatus
 from kiosk.db.engine import make_engine
-
-pytestmark = pytest.mark.postgres
 
 MOMENT = datetime(2026, 3, 10, 17, 30, 5, tzinfo=UTC)  # 11 March in Beijing
 TODAY, YESTERDAY = date(2026, 3, 11), date(2026, 3, 10)
@@ -110,11 +109,15 @@ def _case(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any], dict[str,
     return payer, payee, request, pending
 
 
-@pytest.fixture
-def pg_engine(pg_database: str) -> Iterator[Engine]:
-    engine = make_engine(pg_database)
-    yield engine
-    engine.dispose()
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def db_engine(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine]:
+    """The migrated bank on SQLite (the trigger) and on PostgreSQL (the function)."""
+    if request.param == "sqlite":
+        yield engine
+        return
+    pg = make_engine(request.getfixturevalue("pg_database"))
+    yield pg
+    pg.dispose()
 
 
 def _new_account(engine: Engine, state: dict[str, Any]) -> int:
@@ -156,17 +159,17 @@ def _written(engine: Engine, result: TransferOutcome, roles: dict[int, str]) -> 
     }
 
 
-def test_the_function_and_the_general_path_agree(pg_engine: Engine) -> None:
+def test_the_function_and_the_general_path_agree(db_engine: Engine) -> None:
     rng = random.Random(20261126)
-    in_server = Ledger(pg_engine, clock=lambda: MOMENT)
-    general = Ledger(pg_engine, clock=lambda: MOMENT, server_transfers=False)
+    in_server = Ledger(db_engine, clock=lambda: MOMENT)
+    general = Ledger(db_engine, clock=lambda: MOMENT, server_transfers=False)
     fees = in_server.internal_account_id(InternalAccount.FEES)
     outcomes: Counter[str] = Counter()
     try:
         for number in range(CASES):
             payer, payee, request, pending = _case(rng)
             seen = {
-                name: _run_case(pg_engine, ledger, fees, payer, payee, request, pending, name)
+                name: _run_case(db_engine, ledger, fees, payer, payee, request, pending, name)
                 for name, ledger in (("server", in_server), ("general", general))
             }
             assert seen["server"] == seen["general"], (
@@ -228,12 +231,12 @@ def _run_case(
     }
 
 
-def test_a_posted_transfer_takes_one_round_trip_and_keeps_the_ledger_whole(pg_engine: Engine) -> None:
-    ledger = Ledger(pg_engine, clock=lambda: MOMENT)
+def test_a_posted_transfer_is_one_statement_and_keeps_the_ledger_whole(db_engine: Engine) -> None:
+    ledger = Ledger(db_engine, clock=lambda: MOMENT)
     funding = ledger.internal_account_id(InternalAccount.FUNDING)
     fees = ledger.internal_account_id(InternalAccount.FEES)
     state = {"kind": "current", "status": "active", "currency": "CNY", "balance_minor": 0}
-    payer, payee = _new_account(pg_engine, state), _new_account(pg_engine, state)
+    payer, payee = _new_account(db_engine, state), _new_account(db_engine, state)
     fund = TransferRequest("fund", TransferKind.FUNDING, funding, payer, 10_000, "CNY", channel="branch")
     assert isinstance(ledger.transfer(fund), TransferOutcome)
     pay = TransferRequest("pay-1", TransferKind.INTERNAL, payer, payee, 2_500, "CNY", fee_minor=100)
@@ -255,14 +258,16 @@ def test_a_posted_transfer_takes_one_round_trip_and_keeps_the_ledger_whole(pg_en
     assert ledger.server_declines == 1
     unknown = ledger.transfer(TransferRequest("pay-3", TransferKind.INTERNAL, payer, 999_999, 1, "CNY"))
     assert unknown == TransferRefused(RefusalReason.UNKNOWN_ACCOUNT, "no such account")
-    # After a decline and two errors the connection is still the same one, in pipeline mode.
-    pipelined = ledger._local.tx.dbapi_conn
+    # After a decline and two errors the connection is still the same one (on PostgreSQL in pipeline mode).
+    connection, declines = ledger._local.tx.dbapi_conn, ledger.server_declines
     assert isinstance(
         ledger.transfer(TransferRequest("pay-4", TransferKind.OWN, payer, payee, 1, "CNY")), TransferOutcome
     )
-    assert ledger._local.tx.dbapi_conn is pipelined and pipelined._pipeline is not None
+    assert ledger._local.tx.dbapi_conn is connection and ledger.server_declines == declines
+    if db_engine.dialect.name == "postgresql":
+        assert connection._pipeline is not None
     ledger.close()
-    assert _account(pg_engine, payer)["balance_minor"] == 10_000 - 2_500 - 100 - 1
-    assert _account(pg_engine, fees)["balance_minor"] == 100
-    with pg_engine.connect() as conn:
+    assert _account(db_engine, payer)["balance_minor"] == 10_000 - 2_500 - 100 - 1
+    assert _account(db_engine, fees)["balance_minor"] == 100
+    with db_engine.connect() as conn:
         assert check_ledger(conn).ok

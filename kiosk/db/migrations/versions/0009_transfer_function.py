@@ -1,17 +1,19 @@
-"""PostgreSQL: a transfer in one round trip (the function bank_post_transfer).
+"""A transfer in one statement: the function bank_post_transfer (PostgreSQL), a trigger (SQLite).
 
 On PostgreSQL the Python rules need the locked account rows before they can decide, so a transfer run from
 the client costs two round trips (insert + lock, then postings + balances + COMMIT). This function does
 the same work inside the server: the kiosk sends the call and COMMIT together and waits once.
 
-It is a guard, not a second copy of the rules: it posts (or holds) only a transfer that every rule in
-kiosk/bank/ledger.py clearly allows — accounts active and in the request's currency, funds (or overdraft)
+It carries the rules only as one yes-or-no condition, never their refusal reasons: it posts (or holds) only a
+transfer that every rule in kiosk/bank/ledger.py clearly allows — accounts active and in the request's currency, funds (or overdraft)
 enough, inside the daily limits — and otherwise raises SQLSTATE ST001 ("declined"), which rolls
 everything back. The ledger then runs the transfer again on its general path, where the Python rules give
 the precise refusal (frozen, insufficient funds, daily limit, ...). Same rows either way:
 tests/kiosk/bank/test_transfer_function.py compares the two paths on random accounts and requests.
 
-SQLite has no functions and no round trips to save; nothing changes there.
+On SQLite the same steps run in an INSTEAD OF INSERT trigger on the view bank_transfer_requests: one
+statement in SQLite's C instead of six from Python; a decline is RAISE(ABORT, "bank_post_transfer:
+declined"), which undoes the whole statement.
 
 Revision ID: 0009_transfer_function
 Revises: 0008_ledger_indexes
@@ -145,6 +147,110 @@ END
 $fn$
 """
 
+# SQLite has no functions, but an INSTEAD OF trigger on a view runs the same steps inside one statement, in
+# SQLite's C, without a Python call per step: INSERT INTO bank_transfer_requests (the arguments, in the
+# function's order) posts or holds the transfer, or aborts with DECLINED_MESSAGE having written nothing.
+DECLINED_MESSAGE = "bank_post_transfer: declined"
+REQUEST_COLUMNS = (
+    "idempotency_key",
+    "fingerprint",
+    "kind",
+    "pending",
+    "debit",
+    "credit",
+    "amount",
+    "fee",
+    "currency",
+    "payee_bank_code",
+    "payee_account",
+    "payee_name",
+    "description",
+    "payee_description",
+    "channel",
+    "kiosk_id",
+    "bank_day",
+    "now",
+    "fee_account",
+    "use_daily_limits",
+)
+CREATE_VIEW = "CREATE VIEW bank_transfer_requests AS SELECT " + ", ".join(
+    f"NULL AS {column}" for column in REQUEST_COLUMNS
+)
+# Every UPDATE's SET reads the row as it was before the UPDATE (SQL semantics), so the debit row's day
+# counters, holds and balance are each computed from the locked row, like the function's.
+SAME_DAY = "limit_day IS NEW.bank_day"
+CREATE_TRIGGER = f"""
+CREATE TRIGGER bank_transfer_requests_post INSTEAD OF INSERT ON bank_transfer_requests
+BEGIN
+    INSERT INTO bank_transfers (
+        idempotency_key, request_fingerprint, kind, status, debit_account_id, credit_account_id,
+        amount_minor, fee_minor, currency, payee_bank_code, payee_account, payee_name, description,
+        channel, kiosk_id, bank_day, created_at, resolved_at
+    ) VALUES (
+        NEW.idempotency_key, NEW.fingerprint, NEW.kind, CASE WHEN NEW.pending THEN 'pending' ELSE 'posted' END,
+        NEW.debit, NEW.credit, NEW.amount, NEW.fee, NEW.currency, NEW.payee_bank_code, NEW.payee_account,
+        NEW.payee_name, NEW.description, NEW.channel, NEW.kiosk_id, NEW.bank_day, NEW.now,
+        CASE WHEN NEW.pending THEN NULL ELSE NEW.now END
+    );
+    SELECT RAISE(ABORT, '{DECLINED_MESSAGE}')
+    WHERE NOT EXISTS (
+        SELECT 1 FROM bank_accounts AS d, bank_accounts AS c
+        WHERE d.id = NEW.debit AND c.id = NEW.credit
+          AND d.currency = NEW.currency AND d.status = 'active'
+          AND c.currency = NEW.currency AND c.status = 'active'
+          AND (d.kind = 'internal' OR NEW.amount + NEW.fee <= d.balance_minor - d.pending_debits_minor
+               + CASE WHEN d.overdraft_allowed THEN d.overdraft_limit_minor ELSE 0 END)
+          AND (NOT NEW.use_daily_limits OR (
+               CASE WHEN d.{SAME_DAY} THEN d.day_count ELSE 0 END + 1 <= d.daily_transfer_count_limit
+               AND CASE WHEN d.{SAME_DAY} THEN d.day_amount_minor ELSE 0 END + NEW.amount
+                   <= d.daily_transfer_limit_minor))
+          AND (NEW.fee = 0 OR (NEW.fee_account NOT IN (NEW.debit, NEW.credit)
+               AND EXISTS (SELECT 1 FROM bank_accounts AS f WHERE f.id = NEW.fee_account)))
+    );
+    UPDATE bank_accounts SET
+        balance_minor = balance_minor - CASE WHEN NEW.pending THEN 0 ELSE NEW.amount + NEW.fee END,
+        pending_debits_minor = pending_debits_minor + CASE WHEN NEW.pending THEN NEW.amount + NEW.fee ELSE 0 END,
+        limit_day = CASE WHEN NEW.use_daily_limits THEN NEW.bank_day ELSE limit_day END,
+        day_amount_minor = CASE WHEN NEW.use_daily_limits
+            THEN CASE WHEN {SAME_DAY} THEN day_amount_minor ELSE 0 END + NEW.amount
+            ELSE day_amount_minor END,
+        day_count = CASE WHEN NEW.use_daily_limits
+            THEN CASE WHEN {SAME_DAY} THEN day_count ELSE 0 END + 1
+            ELSE day_count END
+    WHERE id = NEW.debit;
+    UPDATE bank_accounts SET balance_minor = balance_minor + NEW.amount
+    WHERE id = NEW.credit AND NOT NEW.pending;
+    UPDATE bank_accounts SET balance_minor = balance_minor + NEW.fee
+    WHERE id = NEW.fee_account AND NOT NEW.pending AND NEW.fee > 0;
+    -- Postings in the general path's order, each with the running balance after it.
+    INSERT INTO bank_postings (
+        transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
+    )
+    SELECT t.id, NEW.debit, -NEW.amount, a.balance_minor + NEW.fee, NEW.currency, NEW.description, NEW.now
+    FROM bank_transfers AS t, bank_accounts AS a
+    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.debit AND NOT NEW.pending;
+    INSERT INTO bank_postings (
+        transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
+    )
+    SELECT t.id, NEW.credit, NEW.amount, a.balance_minor, NEW.currency, NEW.payee_description, NEW.now
+    FROM bank_transfers AS t, bank_accounts AS a
+    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.credit AND NOT NEW.pending;
+    INSERT INTO bank_postings (
+        transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
+    )
+    SELECT t.id, NEW.debit, -NEW.fee, a.balance_minor, NEW.currency, 'Transfer fee', NEW.now
+    FROM bank_transfers AS t, bank_accounts AS a
+    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.debit AND NOT NEW.pending AND NEW.fee > 0;
+    INSERT INTO bank_postings (
+        transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
+    )
+    SELECT t.id, NEW.fee_account, NEW.fee, a.balance_minor, NEW.currency, 'Fee, transfer ' || t.id, NEW.now
+    FROM bank_transfers AS t, bank_accounts AS a
+    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.fee_account AND NOT NEW.pending
+      AND NEW.fee > 0;
+END
+"""
+
 DROP_FUNCTION = (
     "DROP FUNCTION IF EXISTS bank_post_transfer(text, text, text, boolean, integer, integer, bigint, bigint, "
     "text, text, text, bytea, text, text, text, text, date, timestamptz, integer, boolean)"
@@ -152,10 +258,18 @@ DROP_FUNCTION = (
 
 
 def upgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
         op.execute(CREATE_FUNCTION)
+    elif dialect == "sqlite":
+        op.execute(CREATE_VIEW)
+        op.execute(CREATE_TRIGGER)
 
 
 def downgrade() -> None:
-    if op.get_bind().dialect.name == "postgresql":
+    dialect = op.get_bind().dialect.name
+    if dialect == "postgresql":
         op.execute(DROP_FUNCTION)
+    elif dialect == "sqlite":
+        op.execute("DROP TRIGGER IF EXISTS bank_transfer_requests_post")
+        op.execute("DROP VIEW IF EXISTS bank_transfer_requests")
