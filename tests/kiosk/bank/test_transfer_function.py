@@ -18,6 +18,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
+from alembic import command
 from sqlalchemy import Engine, insert, select
 
 from kiosk.bank.check import check_ledger
@@ -34,6 +35,7 @@ from kiosk.bank.ledger import (
 )
 from kiosk.bank.models import InternalAccount, TransferKind, TransferStatus
 from kiosk.db.engine import make_engine
+from kiosk.db.migrate import alembic_config, upgrade
 
 MOMENT = datetime(2026, 3, 10, 17, 30, 5, tzinfo=UTC)  # 11 March in Beijing
 TODAY, YESTERDAY = date(2026, 3, 11), date(2026, 3, 10)
@@ -271,3 +273,22 @@ def test_a_posted_transfer_is_one_statement_and_keeps_the_ledger_whole(db_engine
     assert _account(db_engine, fees)["balance_minor"] == 100
     with db_engine.connect() as conn:
         assert check_ledger(conn).ok
+
+
+def test_migration_0009_goes_down_and_up_and_the_ledger_follows(db_engine: Engine) -> None:
+    """Below 0009 the database cannot post by itself: a new ledger takes the general path, and posts."""
+    command.downgrade(alembic_config(db_engine), "0008_ledger_indexes")
+    ledger = Ledger(db_engine, clock=lambda: MOMENT)
+    funding = ledger.internal_account_id(InternalAccount.FUNDING)
+    payee = _new_account(db_engine, {"kind": "current", "status": "active", "currency": "CNY"})
+    fund = TransferRequest("down-1", TransferKind.FUNDING, funding, payee, 500, "CNY", channel="branch")
+    assert isinstance(ledger.transfer(fund), TransferOutcome)
+    assert ledger._server_transfers is False
+    ledger.close()
+    upgrade(db_engine)
+    ledger = Ledger(db_engine, clock=lambda: MOMENT)
+    fund = TransferRequest("up-1", TransferKind.FUNDING, funding, payee, 500, "CNY", channel="branch")
+    assert isinstance(ledger.transfer(fund), TransferOutcome)
+    assert ledger._server_transfers is True and ledger.server_declines == 0
+    ledger.close()
+    assert _account(db_engine, payee)["balance_minor"] == 1_000
