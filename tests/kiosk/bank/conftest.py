@@ -83,3 +83,14 @@ def pg_database(postgres_url: str) -> Iterator[str]:
             f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
         )
     admin.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def bank_engine(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine]:
+    """A migrated, empty bank: on SQLite, and on a fresh database of the session's PostgreSQL."""
+    if request.param == "sqlite":
+        yield engine
+        return
+    pg = make_engine(request.getfixturevalue("pg_database"))
+    yield pg
+    pg.dispose()

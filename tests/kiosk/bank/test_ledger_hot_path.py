@@ -5,7 +5,6 @@ go back to the pool still in pipeline mode."""
 from __future__ import annotations
 
 import gc
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
@@ -26,16 +25,6 @@ from kiosk.bank.models import InternalAccount, Posting, Transfer, TransferKind, 
 from kiosk.db.engine import make_engine
 
 MOMENT = datetime(2026, 3, 10, 17, 30, 5, 123456, tzinfo=UTC)  # 01:30 on 11 March in Beijing
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def bank_engine(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine]:
-    if request.param == "sqlite":
-        yield engine
-        return
-    pg = make_engine(request.getfixturevalue("pg_database"))
-    yield pg
-    pg.dispose()
 
 
 def test_rows_written_on_the_cursor_read_back_through_the_orm(bank_engine: Engine) -> None:

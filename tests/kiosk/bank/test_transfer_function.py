@@ -13,11 +13,9 @@ from __future__ import annotations
 import itertools
 import random
 from collections import Counter
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Any
 
-import pytest
 from alembic import command
 from sqlalchemy import Engine, insert, select
 
@@ -34,7 +32,6 @@ from kiosk.bank.ledger import (
     TransferRequest,
 )
 from kiosk.bank.models import InternalAccount, TransferKind, TransferStatus
-from kiosk.db.engine import make_engine
 from kiosk.db.migrate import alembic_config, upgrade
 
 MOMENT = datetime(2026, 3, 10, 17, 30, 5, tzinfo=UTC)  # 11 March in Beijing
@@ -111,17 +108,6 @@ def _case(rng: random.Random) -> tuple[dict[str, Any], dict[str, Any], dict[str,
     return payer, payee, request, pending
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_engine(request: pytest.FixtureRequest, engine: Engine) -> Iterator[Engine]:
-    """The migrated bank on SQLite (the trigger) and on PostgreSQL (the function)."""
-    if request.param == "sqlite":
-        yield engine
-        return
-    pg = make_engine(request.getfixturevalue("pg_database"))
-    yield pg
-    pg.dispose()
-
-
 def _new_account(engine: Engine, state: dict[str, Any]) -> int:
     serial = next(serials)
     values = state | {"number": f"9{serial:015d}", "created_at": MOMENT}
@@ -161,17 +147,17 @@ def _written(engine: Engine, result: TransferOutcome, roles: dict[int, str]) -> 
     }
 
 
-def test_the_function_and_the_general_path_agree(db_engine: Engine) -> None:
+def test_the_function_and_the_general_path_agree(bank_engine: Engine) -> None:
     rng = random.Random(20261126)
-    in_server = Ledger(db_engine, clock=lambda: MOMENT)
-    general = Ledger(db_engine, clock=lambda: MOMENT, server_transfers=False)
+    in_server = Ledger(bank_engine, clock=lambda: MOMENT)
+    general = Ledger(bank_engine, clock=lambda: MOMENT, server_transfers=False)
     fees = in_server.internal_account_id(InternalAccount.FEES)
     outcomes: Counter[str] = Counter()
     try:
         for number in range(CASES):
             payer, payee, request, pending = _case(rng)
             seen = {
-                name: _run_case(db_engine, ledger, fees, payer, payee, request, pending, name)
+                name: _run_case(bank_engine, ledger, fees, payer, payee, request, pending, name)
                 for name, ledger in (("server", in_server), ("general", general))
             }
             assert seen["server"] == seen["general"], (
@@ -233,12 +219,12 @@ def _run_case(
     }
 
 
-def test_a_posted_transfer_is_one_statement_and_keeps_the_ledger_whole(db_engine: Engine) -> None:
-    ledger = Ledger(db_engine, clock=lambda: MOMENT)
+def test_a_posted_transfer_is_one_statement_and_keeps_the_ledger_whole(bank_engine: Engine) -> None:
+    ledger = Ledger(bank_engine, clock=lambda: MOMENT)
     funding = ledger.internal_account_id(InternalAccount.FUNDING)
     fees = ledger.internal_account_id(InternalAccount.FEES)
     state = {"kind": "current", "status": "active", "currency": "CNY", "balance_minor": 0}
-    payer, payee = _new_account(db_engine, state), _new_account(db_engine, state)
+    payer, payee = _new_account(bank_engine, state), _new_account(bank_engine, state)
     fund = TransferRequest("fund", TransferKind.FUNDING, funding, payer, 10_000, "CNY", channel="branch")
     assert isinstance(ledger.transfer(fund), TransferOutcome)
     pay = TransferRequest("pay-1", TransferKind.INTERNAL, payer, payee, 2_500, "CNY", fee_minor=100)
@@ -266,29 +252,29 @@ def test_a_posted_transfer_is_one_statement_and_keeps_the_ledger_whole(db_engine
         ledger.transfer(TransferRequest("pay-4", TransferKind.OWN, payer, payee, 1, "CNY")), TransferOutcome
     )
     assert ledger._local.tx.dbapi_conn is connection and ledger.server_declines == declines
-    if db_engine.dialect.name == "postgresql":
+    if bank_engine.dialect.name == "postgresql":
         assert connection._pipeline is not None
     ledger.close()
-    assert _account(db_engine, payer)["balance_minor"] == 10_000 - 2_500 - 100 - 1
-    assert _account(db_engine, fees)["balance_minor"] == 100
-    with db_engine.connect() as conn:
+    assert _account(bank_engine, payer)["balance_minor"] == 10_000 - 2_500 - 100 - 1
+    assert _account(bank_engine, fees)["balance_minor"] == 100
+    with bank_engine.connect() as conn:
         assert check_ledger(conn).ok
 
 
-def test_migration_0009_goes_down_and_up_and_the_ledger_follows(db_engine: Engine) -> None:
+def test_migration_0009_goes_down_and_up_and_the_ledger_follows(bank_engine: Engine) -> None:
     """Below 0009 the database cannot post by itself: a new ledger takes the general path, and posts."""
-    command.downgrade(alembic_config(db_engine), "0008_ledger_indexes")
-    ledger = Ledger(db_engine, clock=lambda: MOMENT)
+    command.downgrade(alembic_config(bank_engine), "0008_ledger_indexes")
+    ledger = Ledger(bank_engine, clock=lambda: MOMENT)
     funding = ledger.internal_account_id(InternalAccount.FUNDING)
-    payee = _new_account(db_engine, {"kind": "current", "status": "active", "currency": "CNY"})
+    payee = _new_account(bank_engine, {"kind": "current", "status": "active", "currency": "CNY"})
     fund = TransferRequest("down-1", TransferKind.FUNDING, funding, payee, 500, "CNY", channel="branch")
     assert isinstance(ledger.transfer(fund), TransferOutcome)
     assert ledger._server_transfers is False
     ledger.close()
-    upgrade(db_engine)
-    ledger = Ledger(db_engine, clock=lambda: MOMENT)
+    upgrade(bank_engine)
+    ledger = Ledger(bank_engine, clock=lambda: MOMENT)
     fund = TransferRequest("up-1", TransferKind.FUNDING, funding, payee, 500, "CNY", channel="branch")
     assert isinstance(ledger.transfer(fund), TransferOutcome)
     assert ledger._server_transfers is True and ledger.server_declines == 0
     ledger.close()
-    assert _account(db_engine, payee)["balance_minor"] == 1_000
+    assert _account(bank_engine, payee)["balance_minor"] == 1_000
