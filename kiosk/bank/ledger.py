@@ -34,7 +34,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from typing import Any, TypeVar, cast
+from typing import Any, NamedTuple, TypeVar, cast
 
 from sqlalchemy import Connection, Engine, Row, Table, insert, select
 from sqlalchemy.engine import Dialect
@@ -261,6 +261,34 @@ POST_TRANSFER_ARGUMENTS = tuple(
         "boolean",  # count towards the daily limits
     )
 )
+
+
+class PostArguments(NamedTuple):
+    """A transfer for the database to post by itself, in bank_post_transfer's parameter order (migration
+    0009); values already in the database's types (see _Statements' binders)."""
+
+    idempotency_key: str
+    fingerprint: str
+    kind: str
+    pending: bool
+    debit: int
+    credit: int
+    amount: int
+    fee: int
+    currency: str
+    payee_bank_code: str | None
+    payee_account: str | None
+    payee_name: Any  # ciphertext
+    description: str
+    payee_description: str
+    channel: str
+    kiosk_id: str
+    bank_day: Any
+    now: Any
+    fee_account: int | None
+    use_daily_limits: bool
+
+
 # What bank_post_transfer raises when a rule does not clearly allow the transfer (migration 0009).
 DECLINED_SQLSTATE = "ST001"  # PostgreSQL
 DECLINED_MESSAGE = "bank_post_transfer: declined"  # SQLite's RAISE(ABORT, ...)
@@ -336,15 +364,16 @@ class _Statements:
             )
             # The whole transfer in the server (migration 0009_transfer_function): one round trip.
             self.post_transfer = f"SELECT bank_post_transfer({', '.join(POST_TRANSFER_ARGUMENTS)})"
-            self.posted_transfer_id = ""  # the function returns it
+            self.insert_transfer_returning_id = ""  # the function inserts it
         else:
             self.insert_and_lock = ""  # SQLite: two statements, BEGIN IMMEDIATE already holds the lock
             self.lock_accounts = ""  # per id count, see lock_sql
             self.read_transfer = f"SELECT {', '.join(RESOLVE_COLUMNS)} FROM bank_transfers WHERE id = {mark}"
             # The whole transfer in SQLite's C (the view's INSTEAD OF trigger, migration 0009): one statement.
-            marks = ", ".join([mark] * len(POST_TRANSFER_ARGUMENTS))
-            self.post_transfer = f"INSERT INTO bank_transfer_requests VALUES ({marks})"
-            self.posted_transfer_id = f"SELECT id FROM bank_transfers WHERE idempotency_key = {mark}"
+            # SQLite: the transfer row from here (RETURNING its id), then the rest in SQLite's C (the view's
+            # INSTEAD OF trigger, migration 0009): two statements.
+            self.post_transfer = f"INSERT INTO bank_transfer_requests VALUES ({', '.join([mark] * 13)})"
+            self.insert_transfer_returning_id = f"{self.insert_transfer} RETURNING id"
         self.account_columns = account_columns
         self.update_account = (
             f"UPDATE bank_accounts SET balance_minor = {mark}, pending_debits_minor = {mark}, "
@@ -410,6 +439,7 @@ class _Tx:
         self.dbapi_error = dbapi_error
         self.cursor = self.dbapi_conn.cursor()
         self._staged_postings: list[Any] = []  # PostgreSQL: sent with the account writes, one round trip
+        self._posted_id = 0  # SQLite: the transfer post_transfer inserted
         self._pipeline: Any = None
         self._pipeline_aborted: type[Exception] = dbapi_error
         if sql.postgresql:
@@ -511,16 +541,62 @@ class _Tx:
             ],
         )
 
-    def post_transfer(self, arguments: Sequence[Any]) -> None:
-        """The transfer in the database: PostgreSQL queues the call to bank_post_transfer (it leaves with
-        the COMMIT); SQLite runs the trigger now."""
-        self.cursor.execute(self.sql.post_transfer, arguments)
+    def post_transfer(self, arguments: PostArguments) -> None:
+        """The transfer in the database. PostgreSQL: queue the call to bank_post_transfer (it leaves with
+        the COMMIT). SQLite: insert the transfer row (the idempotency guard), then hand the rest to the
+        view's trigger."""
+        if self.sql.postgresql:
+            self.cursor.execute(self.sql.post_transfer, arguments)
+            return
+        a = arguments
+        self.cursor.execute(
+            self.sql.insert_transfer_returning_id,
+            (
+                a.idempotency_key,
+                a.fingerprint,
+                a.kind,
+                TransferStatus.PENDING.value if a.pending else TransferStatus.POSTED.value,
+                a.debit,
+                a.credit,
+                a.amount,
+                a.fee,
+                a.currency,
+                a.payee_bank_code,
+                a.payee_account,
+                a.payee_name,
+                a.description,
+                a.channel,
+                a.kiosk_id,
+                a.bank_day,
+                a.now,
+                None if a.pending else a.now,
+            ),
+        )
+        self._posted_id = int(self.cursor.fetchone()[0])
+        self.cursor.execute(
+            self.sql.post_transfer,
+            (
+                self._posted_id,
+                a.pending,
+                a.debit,
+                a.credit,
+                a.amount,
+                a.fee,
+                a.currency,
+                a.description,
+                a.payee_description,
+                a.bank_day,
+                a.now,
+                a.fee_account,
+                a.use_daily_limits,
+            ),
+        )
 
-    def posted_transfer_id(self, idempotency_key: str) -> int:
+    def posted_transfer_id(self) -> int:
         """After the commit: the new transfer's id (PostgreSQL: bank_post_transfer's answer, which arrived
-        with the COMMIT's; SQLite: looked up by its key, as a trigger cannot return it)."""
+        with the COMMIT's; SQLite: from the transfer row's RETURNING)."""
         if not self.sql.postgresql:
-            self.cursor.execute(self.sql.posted_transfer_id, (idempotency_key,))
+            return self._posted_id
         row = self.cursor.fetchone()
         return int(row[0])
 
@@ -757,7 +833,7 @@ class Ledger:
         fee_account = self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None
         try:
             tx.post_transfer(
-                (
+                PostArguments(
                     request.idempotency_key,
                     fingerprint,
                     request.kind.value,
@@ -789,7 +865,7 @@ class Ledger:
             return None
         status = TransferStatus.PENDING if pending else TransferStatus.POSTED
         return TransferOutcome(
-            tx.posted_transfer_id(request.idempotency_key),
+            tx.posted_transfer_id(),
             status,
             request.amount_minor,
             request.fee_minor,

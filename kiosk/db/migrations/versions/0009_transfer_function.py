@@ -11,9 +11,10 @@ everything back. The ledger then runs the transfer again on its general path, wh
 the precise refusal (frozen, insufficient funds, daily limit, ...). Same rows either way:
 tests/kiosk/bank/test_transfer_function.py compares the two paths on random accounts and requests.
 
-On SQLite the same steps run in an INSTEAD OF INSERT trigger on the view bank_transfer_requests: one
-statement in SQLite's C instead of six from Python; a decline is RAISE(ABORT, "bank_post_transfer:
-declined"), which undoes the whole statement.
+On SQLite the ledger inserts the transfer row itself (INSERT ... RETURNING id: the idempotency guard), and
+an INSTEAD OF INSERT trigger on the view bank_transfer_requests does the rest in SQLite's C — two statements
+instead of six from Python. A decline is RAISE(ABORT, "bank_post_transfer: declined"); the ledger then
+rolls the transaction back, transfer row included.
 
 Revision ID: 0009_transfer_function
 Revises: 0008_ledger_indexes
@@ -147,27 +148,20 @@ END
 $fn$
 """
 
-# SQLite has no functions, but an INSTEAD OF trigger on a view runs the same steps inside one statement, in
-# SQLite's C, without a Python call per step: INSERT INTO bank_transfer_requests (the arguments, in the
-# function's order) posts or holds the transfer, or aborts with DECLINED_MESSAGE having written nothing.
+# SQLite has no functions, but an INSTEAD OF trigger on a view runs the steps after the transfer row's insert
+# inside one statement, in SQLite's C: INSERT INTO bank_transfer_requests (REQUEST_COLUMNS) posts or holds
+# the transfer just inserted, or aborts with DECLINED_MESSAGE having written nothing.
 DECLINED_MESSAGE = "bank_post_transfer: declined"
 REQUEST_COLUMNS = (
-    "idempotency_key",
-    "fingerprint",
-    "kind",
+    "transfer_id",
     "pending",
     "debit",
     "credit",
     "amount",
     "fee",
     "currency",
-    "payee_bank_code",
-    "payee_account",
-    "payee_name",
     "description",
     "payee_description",
-    "channel",
-    "kiosk_id",
     "bank_day",
     "now",
     "fee_account",
@@ -182,16 +176,6 @@ SAME_DAY = "limit_day IS NEW.bank_day"
 CREATE_TRIGGER = f"""
 CREATE TRIGGER bank_transfer_requests_post INSTEAD OF INSERT ON bank_transfer_requests
 BEGIN
-    INSERT INTO bank_transfers (
-        idempotency_key, request_fingerprint, kind, status, debit_account_id, credit_account_id,
-        amount_minor, fee_minor, currency, payee_bank_code, payee_account, payee_name, description,
-        channel, kiosk_id, bank_day, created_at, resolved_at
-    ) VALUES (
-        NEW.idempotency_key, NEW.fingerprint, NEW.kind, CASE WHEN NEW.pending THEN 'pending' ELSE 'posted' END,
-        NEW.debit, NEW.credit, NEW.amount, NEW.fee, NEW.currency, NEW.payee_bank_code, NEW.payee_account,
-        NEW.payee_name, NEW.description, NEW.channel, NEW.kiosk_id, NEW.bank_day, NEW.now,
-        CASE WHEN NEW.pending THEN NULL ELSE NEW.now END
-    );
     SELECT RAISE(ABORT, '{DECLINED_MESSAGE}')
     WHERE NOT EXISTS (
         SELECT 1 FROM bank_accounts AS d, bank_accounts AS c
@@ -226,28 +210,24 @@ BEGIN
     INSERT INTO bank_postings (
         transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
     )
-    SELECT t.id, NEW.debit, -NEW.amount, a.balance_minor + NEW.fee, NEW.currency, NEW.description, NEW.now
-    FROM bank_transfers AS t, bank_accounts AS a
-    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.debit AND NOT NEW.pending;
+    SELECT NEW.transfer_id, id, -NEW.amount, balance_minor + NEW.fee, NEW.currency, NEW.description, NEW.now
+    FROM bank_accounts WHERE id = NEW.debit AND NOT NEW.pending;
     INSERT INTO bank_postings (
         transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
     )
-    SELECT t.id, NEW.credit, NEW.amount, a.balance_minor, NEW.currency, NEW.payee_description, NEW.now
-    FROM bank_transfers AS t, bank_accounts AS a
-    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.credit AND NOT NEW.pending;
+    SELECT NEW.transfer_id, id, NEW.amount, balance_minor, NEW.currency, NEW.payee_description, NEW.now
+    FROM bank_accounts WHERE id = NEW.credit AND NOT NEW.pending;
     INSERT INTO bank_postings (
         transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
     )
-    SELECT t.id, NEW.debit, -NEW.fee, a.balance_minor, NEW.currency, 'Transfer fee', NEW.now
-    FROM bank_transfers AS t, bank_accounts AS a
-    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.debit AND NOT NEW.pending AND NEW.fee > 0;
+    SELECT NEW.transfer_id, id, -NEW.fee, balance_minor, NEW.currency, 'Transfer fee', NEW.now
+    FROM bank_accounts WHERE id = NEW.debit AND NOT NEW.pending AND NEW.fee > 0;
     INSERT INTO bank_postings (
         transfer_id, account_id, amount_minor, balance_after_minor, currency, description, created_at
     )
-    SELECT t.id, NEW.fee_account, NEW.fee, a.balance_minor, NEW.currency, 'Fee, transfer ' || t.id, NEW.now
-    FROM bank_transfers AS t, bank_accounts AS a
-    WHERE t.idempotency_key = NEW.idempotency_key AND a.id = NEW.fee_account AND NOT NEW.pending
-      AND NEW.fee > 0;
+    SELECT NEW.transfer_id, id, NEW.fee, balance_minor, NEW.currency, 'Fee, transfer ' || NEW.transfer_id,
+           NEW.now
+    FROM bank_accounts WHERE id = NEW.fee_account AND NOT NEW.pending AND NEW.fee > 0;
 END
 """
 
