@@ -14,13 +14,13 @@ retried with jitter.
 
 The hot path (transfer, post, void) runs on this thread's DBAPI connection with SQL text written once per
 dialect, kept between transfers: a transfer is one commit, and ``benchmarks/ledger.py`` holds it against
-the database's raw commit rate. A transfer is one statement run by the database itself (migration 0009):
-on PostgreSQL a call to the function ``bank_post_transfer`` sent together with COMMIT in psycopg's pipeline
-mode (one round trip); on SQLite an INSERT into the view ``bank_transfer_requests``, whose trigger does the
-same steps in SQLite's C. Either posts only what every rule below clearly allows and declines anything else;
-a declined transfer runs again on the general path — insert + lock, then the rules here, then postings +
-balances (two round trips on PostgreSQL) — which names the refusal. Everything else (look-ups, replays,
-internal accounts) uses SQLAlchemy Core.
+the database's raw commit rate. A transfer is run by the database itself (migration 0009): on PostgreSQL
+a call to the function ``bank_post_transfer`` sent together with COMMIT in psycopg's pipeline mode (one
+round trip); on SQLite the transfer row's INSERT … RETURNING id, then an INSERT into the view
+``bank_transfer_requests``, whose trigger does the rest in SQLite's C. Either posts only what every rule
+below clearly allows and declines anything else; a declined transfer runs again on the general path —
+insert + lock, then the rules here, then postings + balances (two round trips on PostgreSQL) — which names
+the refusal. Everything else (look-ups, replays, internal accounts) uses SQLAlchemy Core.
 """
 
 from __future__ import annotations
