@@ -73,6 +73,7 @@ def test_200_seeded_kill_points_leave_money_journal_and_cards_consistent(crash_l
 
 
 @pytest.mark.soak
+@pytest.mark.timeout(3600)  # 2,000 kill points take ~12 minutes on 2 shared cores (the default is 300 s)
 def test_soak_kill_points(crash_lanes: Any) -> None:
     seed = int(os.environ.get("SMART_TELLER_KILL_SEED", "7"))
     total = int(os.environ.get("SMART_TELLER_KILL_POINTS", str(SOAK_KILL_POINTS)))
