@@ -288,6 +288,29 @@ class PostArguments(NamedTuple):
     fee_account: int | None
     use_daily_limits: bool
 
+    def transfer_row(self) -> tuple[Any, ...]:
+        """The bank_transfers row these arguments make, in TRANSFER_COLUMNS order."""
+        return (
+            self.idempotency_key,
+            self.fingerprint,
+            self.kind,
+            TransferStatus.PENDING.value if self.pending else TransferStatus.POSTED.value,
+            self.debit,
+            self.credit,
+            self.amount,
+            self.fee,
+            self.currency,
+            self.payee_bank_code,
+            self.payee_account,
+            self.payee_name,
+            self.description,
+            self.channel,
+            self.kiosk_id,
+            self.bank_day,
+            self.now,
+            None if self.pending else self.now,
+        )
+
 
 # What bank_post_transfer raises when a rule does not clearly allow the transfer (migration 0009).
 DECLINED_SQLSTATE = "ST001"  # PostgreSQL
@@ -549,29 +572,7 @@ class _Tx:
             self.cursor.execute(self.sql.post_transfer, arguments)
             return
         a = arguments
-        self.cursor.execute(
-            self.sql.insert_transfer_returning_id,
-            (
-                a.idempotency_key,
-                a.fingerprint,
-                a.kind,
-                TransferStatus.PENDING.value if a.pending else TransferStatus.POSTED.value,
-                a.debit,
-                a.credit,
-                a.amount,
-                a.fee,
-                a.currency,
-                a.payee_bank_code,
-                a.payee_account,
-                a.payee_name,
-                a.description,
-                a.channel,
-                a.kiosk_id,
-                a.bank_day,
-                a.now,
-                None if a.pending else a.now,
-            ),
-        )
+        self.cursor.execute(self.sql.insert_transfer_returning_id, a.transfer_row())
         self._posted_id = int(self.cursor.fetchone()[0])
         self.cursor.execute(
             self.sql.post_transfer,
@@ -822,6 +823,35 @@ class Ledger:
             )
         return _outcome(row, replayed=True)
 
+    def _post_arguments(
+        self, request: TransferRequest, fingerprint: str, pending: bool, now: datetime
+    ) -> PostArguments:
+        """The request in the database's types: the transfer row for both paths, and the whole call for
+        bank_post_transfer (texts cut to their columns, the fee account only when there is a fee)."""
+        sql = self._sql
+        return PostArguments(
+            request.idempotency_key,
+            fingerprint,
+            request.kind.value,
+            pending,
+            request.debit_account_id,
+            request.credit_account_id,
+            request.amount_minor,
+            request.fee_minor,
+            request.currency,
+            request.payee_bank_code,
+            request.payee_account,
+            sql.bind_payee_name(request.payee_name),
+            request.description[:80],
+            request.payee_description[:80],
+            request.channel,
+            request.kiosk_id,
+            sql.bind_date(bank_day_of(now)),
+            sql.bind_datetime(now),
+            self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None,
+            request.channel == KIOSK_CHANNEL,
+        )
+
     def _transfer_in_server(
         self, tx: _Tx, request: TransferRequest, fingerprint: str, pending: bool
     ) -> TransferOutcome | None:
@@ -829,33 +859,8 @@ class Ledger:
         the view's trigger (SQLite). None when it declined (nothing written): a rule did not clearly allow
         it."""
         now = self.clock()
-        sql = self._sql
-        fee_account = self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None
         try:
-            tx.post_transfer(
-                PostArguments(
-                    request.idempotency_key,
-                    fingerprint,
-                    request.kind.value,
-                    pending,
-                    request.debit_account_id,
-                    request.credit_account_id,
-                    request.amount_minor,
-                    request.fee_minor,
-                    request.currency,
-                    request.payee_bank_code,
-                    request.payee_account,
-                    sql.bind_payee_name(request.payee_name),
-                    request.description[:80],
-                    request.payee_description[:80],
-                    request.channel,
-                    request.kiosk_id,
-                    sql.bind_date(bank_day_of(now)),
-                    sql.bind_datetime(now),
-                    fee_account,
-                    request.channel == KIOSK_CHANNEL,
-                )
-            )
+            tx.post_transfer(self._post_arguments(request, fingerprint, pending, now))
             self._commit(tx)
         except self._dbapi_error as exc:
             if not tx.declined(exc):
@@ -879,29 +884,9 @@ class Ledger:
         now = self.clock()
         bank_day = bank_day_of(now)
         status = TransferStatus.PENDING if pending else TransferStatus.POSTED
-        sql = self._sql
-        stored_now = sql.bind_datetime(now)
-        values = (
-            request.idempotency_key,
-            fingerprint,
-            request.kind.value,
-            status.value,
-            request.debit_account_id,
-            request.credit_account_id,
-            request.amount_minor,
-            request.fee_minor,
-            request.currency,
-            request.payee_bank_code,
-            request.payee_account,
-            sql.bind_payee_name(request.payee_name),
-            request.description[:80],
-            request.channel,
-            request.kiosk_id,
-            sql.bind_date(bank_day),
-            stored_now,
-            None if pending else stored_now,
-        )
-        fee_account = self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None
+        arguments = self._post_arguments(request, fingerprint, pending, now)
+        stored_now, fee_account = arguments.now, arguments.fee_account
+        values = arguments.transfer_row()
         ids = {request.debit_account_id, request.credit_account_id} | (
             {fee_account} if fee_account else set()
         )
