@@ -21,7 +21,7 @@ lint: sync
 	$(UV) run ruff format --check .
 
 typecheck: sync
-	$(UV) run mypy kiosk devices
+	$(UV) run mypy bank hostlink kiosk app devices
 
 contracts: sync
 	$(UV) run lint-imports

@@ -26,13 +26,13 @@ from typing import Any
 from sqlalchemy import Connection, Engine, text
 from sqlalchemy.orm import Session
 
-from kiosk.bank.ledger import Ledger, TransferOutcome, TransferRequest, _Statements, bank_day_of
-from kiosk.bank.models import TransferKind
-from kiosk.bank.seed import seed_bank
-from kiosk.db.engine import make_engine
-from kiosk.db.migrate import upgrade
-from kiosk.db.pgtest import PostgresUnavailable, ThrowawayPostgres
-from kiosk.security.vault import Vault, install_vault
+from bank.db.engine import make_engine
+from bank.db.migrate import upgrade
+from bank.ledger import Ledger, TransferOutcome, TransferRequest, _Statements, bank_day_of
+from bank.models import TransferKind
+from bank.security.vault import Vault, install_vault
+from bank.seed import seed_bank
+from benchmarks._pgserver import PostgresUnavailable, ThrowawayPostgres
 
 WANG_CURRENT, WANG_SAVINGS = "0001100000010014", "0001200000010020"
 

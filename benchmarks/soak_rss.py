@@ -1,6 +1,6 @@
 """RSS after 10 / 50 / 100 customer journeys: does the kiosk process grow?
 
-The journeys run headless (``ui.headless_runner``: the real journeys, effect handlers, drivers, bank,
+The journeys run headless (``app.headless_runner``: the real journeys, effect handlers, drivers, bank,
 journal and printer simulator, without a window) in one process, round-robin over the scripted visits
 (enquiries with receipts, transfers of every kind with PIN re-entry, a refused transfer, three wrong PINs,
 a card not taken). RSS is read from ``/proc/self/status`` after a ``gc.collect()``.
@@ -32,14 +32,14 @@ def rss_kib() -> int:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    from app.composition import build_devices
+    from app.headless_runner import CHEN_JIE, LI_NA, QUICK_SESSION, VISITS, WANG_FANG, Customer, HeadlessKiosk
+    from app.services import Services
+    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
     from simulators.card_reader import make_server as card_reader_server
     from simulators.pin_pad import make_server as pin_pad_server
     from simulators.printer import make_server as printer_server
-    from ui.composition import build_devices
-    from ui.headless_runner import CHEN_JIE, LI_NA, QUICK_SESSION, VISITS, WANG_FANG, Customer, HeadlessKiosk
 
     checkpoints = (10, 30) if quick else CHECKPOINTS
     # Visits that keep working on one data dir: Chen Jie's card is retained by the first wrong-PIN visit.

@@ -115,8 +115,8 @@ def _sample(kind: str, env: dict[str, str]) -> tuple[float, float]:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    from app.services import Services
+    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
     from simulators.card_reader import make_server as card_reader_server
     from simulators.pin_pad import make_server as pin_pad_server

@@ -45,7 +45,7 @@ def seed_card_options() -> list[dict[str, Any]] | None:
     None when the bank's seed module is unavailable: the card reader then keeps its own seeded wallet.
     """
     try:
-        from kiosk.bank.seed import SEED_CARDS
+        from bank.seed import SEED_CARDS
     except ImportError as exc:  # the bank is optional for a simulators-only install
         log.warning("no seed cards for the card reader: %s", exc)
         return None

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk.db.pgtest import PostgresUnavailable, ThrowawayPostgres, find_pg_bin
+from benchmarks._pgserver import PostgresUnavailable, ThrowawayPostgres, find_pg_bin
 
 
 @pytest.fixture(scope="session")

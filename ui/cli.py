@@ -18,8 +18,8 @@ import typer
 # not imported, so that `smart-teller run` does not load the database stack before the first paint.
 OPERATOR_ERRORS = (
     ("kiosk.settings", "SettingsError"),
-    ("kiosk.db.engine", "DatabaseUnavailable"),
-    ("kiosk.security.vault", "VaultError"),
+    ("bank.db.engine", "DatabaseUnavailable"),
+    ("bank.security.vault", "VaultError"),
 )
 
 

@@ -2,8 +2,8 @@
 
 Every event reaches the journey on the GUI thread (device callbacks and background results are queued
 through a signal), so a journey is only ever touched by one thread. Effects are carried out, journaled and
-cancelled by :class:`ui.effects.dispatch.EffectDispatcher`, the same as in the Qt-free
-:class:`ui.headless_runner.HeadlessRunner`; this class adds only the Qt signal plumbing.
+cancelled by :class:`app.effects.dispatch.EffectDispatcher`, the same as in the Qt-free
+:class:`app.headless_runner.HeadlessRunner`; this class adds only the Qt signal plumbing.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.effects.dispatch import EffectDispatcher, JournalPort, Spawn
 from kiosk.journeys.core import Event, Journey, Outcome, Step, View
-from ui.effects.dispatch import EffectDispatcher, JournalPort, Spawn
 
 __all__ = ["JournalPort", "JourneyRunner", "Spawn"]
 

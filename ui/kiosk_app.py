@@ -26,10 +26,10 @@ from typing import Any
 
 from PySide6.QtCore import QObject
 
+from app.services import Services
 from devices.base import DeviceEvent
 from kiosk.journal import SessionJournal
 from kiosk.journeys.core import Event, Journey, Outcome, View
-from kiosk.journeys.services import Services
 from ui.app import KioskWindow
 from ui.journey_runner import JourneyRunner, Spawn
 from ui.ops import run_in_background
@@ -50,7 +50,7 @@ class JourneyStart:
     lang: str
     session_id: str
     services: Services
-    devices: Any  # ui.composition.DeviceSet (or a test's stand-in with the same names)
+    devices: Any  # app.composition.DeviceSet (or a test's stand-in with the same names)
     context: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -274,7 +274,7 @@ def install_back_office(
 ) -> BackOffice:
     """Maintenance mode (with the loan review queue and the security page), the live security monitor
     fed by the journal and the drivers' events, and the accessibility modes."""
-    from kiosk.loans.service import LoanService
+    from bank.loans.service import LoanService
     from kiosk.monitoring.monitor import JournalFollower, SecurityMonitor
     from ui.accessibility import install_accessibility
     from ui.maintenance import install_maintenance

@@ -61,10 +61,10 @@ class Startup:
 
 def prepare_bank_and_devices(settings: Any, state: Startup, *, seed_bank: bool) -> Startup:
     """Worker thread: runtime (database, migrations), services, drivers, crash recovery."""
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
-    from ui.composition import build_devices
-    from ui.startup_recovery import recover_at_start
+    from app.composition import build_devices
+    from app.recovery import recover_at_start
+    from app.services import Services
+    from bank.runtime import start_runtime
 
     state.runtime = start_runtime(settings)
     state.services = Services.from_runtime(state.runtime)

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
+from hostlink.money import Money
 from kiosk.i18n import tr
 from kiosk.journeys.receipts import Receipt
-from kiosk.money import Money
 
 
 def bill_receipt(lang: str, now: datetime, reference: str, pan_masked: str, data: dict[str, Any]) -> Receipt:

@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
-from kiosk.bank.kyc import id_number_problem, normalise_id_number
-from kiosk.bank.models import Account, AccountStatus, Customer, find_customer_by_id_number, phone_lookup_hash
+from bank.kyc import id_number_problem, normalise_id_number
+from bank.models import Account, AccountStatus, Customer, find_customer_by_id_number, phone_lookup_hash
+from bank.security.vault import Vault
 from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
 from kiosk.journeys.opening import message, normalise_phone, valid_phone
-from kiosk.security.vault import Vault
 
 MODES = ("phone", "id_number")
 
@@ -195,7 +195,7 @@ class FaceLoginJourney(Journey):
         return self.finish("failed", message=message("error", "face_login.failed.title", body_key))
 
 
-# -- bank-side look-ups (run on the worker pool by ui/effects/opening.py) ---------------------------------
+# -- bank-side look-ups (run on the worker pool by app/effects/opening.py) ---------------------------------
 
 
 def find_customer(engine: Engine, vault: Vault, mode: str, value: str) -> dict[str, Any] | None:

@@ -14,9 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.journeys.core import NOTHING, Event, Step
-from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney, register_logged_in_service
-from kiosk.loans.scorecard import (
+from bank.loans.scorecard import (
     PURPOSES,
     TERMS,
     LoanPolicy,
@@ -24,7 +22,9 @@ from kiosk.loans.scorecard import (
     monthly_instalment,
     request_problem,
 )
-from kiosk.money import Money, MoneyError
+from hostlink.money import Money, MoneyError
+from kiosk.journeys.core import NOTHING, Event, Step
+from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney, register_logged_in_service
 
 FIELDS = ("amount", "income", "debt")
 

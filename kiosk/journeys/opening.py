@@ -26,10 +26,10 @@ from typing import Any, ClassVar
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.orm import Session
 
-from kiosk.bank.kyc import assess_identity
-from kiosk.bank.models import Account, Card, CardStatus, Customer, Posting, find_customer_by_id_number
+from bank.kyc import assess_identity
+from bank.models import Account, Card, CardStatus, Customer, Posting, find_customer_by_id_number
+from bank.security.vault import Vault
 from kiosk.journeys.core import NOTHING, Event, Journey, Step
-from kiosk.security.vault import Vault
 
 log = logging.getLogger(__name__)
 
@@ -596,7 +596,7 @@ def _mask_account(number: str) -> str:
     return f"****{number[-4:]}" if number else ""
 
 
-# -- bank-side steps (run on the worker pool by ui/effects/opening.py) -----------------------------------
+# -- bank-side steps (run on the worker pool by app/effects/opening.py) -----------------------------------
 
 
 def is_customer(engine: Engine, vault: Vault, id_number: str) -> bool:

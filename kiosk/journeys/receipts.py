@@ -1,7 +1,7 @@
 """Receipt content as plain data: title, labelled lines, amounts as formatted strings, reference, QR.
 
 Journeys build a :class:`Receipt` in the customer's language (labels through the catalogue, money through
-:meth:`kiosk.money.Money.format`); the printer effect maps it onto the device layer's receipt document.
+:meth:`hostlink.money.Money.format`); the printer effect maps it onto the device layer's receipt document.
 A receipt only ever carries a masked PAN (first 6 / last 4) and masked account numbers.
 """
 
@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from hostlink.money import Money
 from kiosk.i18n import tr
-from kiosk.money import Money
 
 
 @dataclass(frozen=True)

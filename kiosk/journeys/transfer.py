@@ -16,10 +16,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from hostlink.money import Money, MoneyError
 from kiosk.journeys.confirmed import ConfirmedMovement
 from kiosk.journeys.core import NOTHING, Event, Step
 from kiosk.journeys.session import CustomerSession, SessionConfig
-from kiosk.money import Money, MoneyError
 
 KINDS = ("own", "customer", "other_bank")
 AMOUNT_MAX_DIGITS = 9

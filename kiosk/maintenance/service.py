@@ -1,7 +1,7 @@
 """Maintenance actions, Qt-free: each one checked against the technician's role and journaled.
 
 Every action goes through the same gate: the session must not have idled out, and its role must permit
-the action (:data:`kiosk.security.techs.PERMISSIONS`); a refusal is itself journaled. A hardware action is
+the action (:data:`bank.security.techs.PERMISSIONS`); a refusal is itself journaled. A hardware action is
 journaled as an *intent* before the device is touched and as an *outcome* after, with the technician, the
 device and how it ended, so a crash in between leaves evidence. Every action returns an
 :class:`ActionOutcome` value; nothing raises to the caller.
@@ -27,10 +27,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from kiosk.journal import Journal, JournalRecord, VerifyReport
-from kiosk.maintenance.store import MaintenanceStore, OutOfService
-from kiosk.redaction import redact
-from kiosk.security.techs import (
+from bank.security.techs import (
     Action,
     LoginResult,
     Role,
@@ -39,6 +36,9 @@ from kiosk.security.techs import (
     TechnicianService,
     TechSession,
 )
+from kiosk.journal import Journal, JournalRecord, VerifyReport
+from kiosk.maintenance.store import MaintenanceStore, OutOfService
+from kiosk.redaction import redact
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)

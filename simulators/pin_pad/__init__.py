@@ -13,7 +13,7 @@ from typing import Any
 
 from devices.pin_pad import protocol as p
 from devices.sankyo_frame import DeviceFramer, FrameError
-from kiosk.security.pinblock import PinBlockError, encrypt_pin_block
+from hostlink.pinblock import PinBlockError, encrypt_pin_block
 from simulators.base import DeviceServer, SimulatedDevice
 
 # TEST KEYS — for simulators and tests only, never for production. The simulated HSM gets the same

@@ -18,7 +18,7 @@ from PySide6.QtWidgets import QApplication
 from devices.simcontrol import ControlClient
 from kiosk.settings import Settings, load_settings
 
-# Seed data (kiosk/bank/seed.py): Wang Fang's card uses the design's PIN-block test vector PAN.
+# Seed data (bank/seed.py): Wang Fang's card uses the design's PIN-block test vector PAN.
 WANG_FANG = {"pan": "43219876543210987", "name": "WANG/FANG", "expiry": "3012"}
 WANG_FANG_PIN = "1234"
 LIU_YANG = {"pan": "6212340000004045", "name": "LIU/YANG", "expiry": "3101"}  # ¥88.00
@@ -61,8 +61,8 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
 def seeded_data_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A data dir migrated and seeded once per test process; each test starts from a copy of it (the
     database and its keys), which is what a fresh seeded bank is, without migrating and seeding again."""
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    from app.services import Services
+    from bank.runtime import start_runtime
 
     template = tmp_path_factory.mktemp("seeded") / "data"
     runtime = start_runtime(load_settings(data_dir=str(template)))
@@ -188,10 +188,10 @@ def kiosk(
     e2e_settings: Settings,
     simulators: dict[str, dict[str, Any]],
 ) -> Iterator[KioskHarness]:
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    from app.composition import build_devices
+    from app.services import Services
+    from bank.runtime import start_runtime
     from ui.app import KioskWindow
-    from ui.composition import build_devices
     from ui.kiosk_app import KioskApp
     from ui.theme import apply_theme
 

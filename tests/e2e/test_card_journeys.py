@@ -58,7 +58,7 @@ def test_history_by_preset_and_custom_range_with_paging(kiosk: Any) -> None:
     kiosk.app.journey_context["session_config"] = {**config, "history_page_size": 2}
     kiosk.login()
     # Three own transfers so the current account has four lines: two pages of two.
-    from kiosk.money import Money
+    from hostlink.money import Money
 
     bank = kiosk.app.services.bank
     accounts = bank.accounts_of_customer(kiosk.app.runner.journey.session.customer_id)

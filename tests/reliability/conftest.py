@@ -31,11 +31,11 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, select
 
+from app.headless_runner import CHEN_JIE, LI_NA, VISITS, WANG_FANG
+from bank.check import check_ledger
+from bank.models import Transfer
 from devices.simcontrol import ControlClient
-from kiosk.bank.check import check_ledger
-from kiosk.bank.models import Transfer
 from kiosk.journal import verify_file
-from ui.headless_runner import CHEN_JIE, LI_NA, VISITS, WANG_FANG
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 REPO = Path(__file__).resolve().parents[2]

@@ -29,18 +29,16 @@ if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
 # Imported once here, inherited by every fork.
+from app.composition import build_devices  # noqa: E402
+from app.effects import load_all  # noqa: E402
+from app.headless_runner import QUICK_SESSION, VISITS, Customer, HeadlessKiosk  # noqa: E402
+from app.recovery import recover_at_start  # noqa: E402
+from app.services import Services  # noqa: E402
+from bank.runtime import start_runtime  # noqa: E402
 from kiosk import chaos  # noqa: E402
-from kiosk.journeys.services import Services  # noqa: E402
-from kiosk.runtime import start_runtime  # noqa: E402
 from kiosk.settings import load_settings  # noqa: E402
-from ui.composition import build_devices  # noqa: E402
-from ui.effects import load_all  # noqa: E402
-from ui.headless_runner import QUICK_SESSION, VISITS, Customer, HeadlessKiosk  # noqa: E402
-from ui.startup_recovery import recover_at_start  # noqa: E402
 
 load_all()
-import kiosk.bank.seed  # noqa: E402
-import kiosk.db.migrate  # noqa: E402
 import kiosk.journeys.card_login  # noqa: E402, F401
 
 

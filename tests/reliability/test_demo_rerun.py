@@ -17,8 +17,8 @@ from typing import Any
 
 from sqlalchemy import create_engine, func, select
 
-from kiosk.bank.check import check_ledger
-from kiosk.bank.models import Customer
+from bank.check import check_ledger
+from bank.models import Customer
 from kiosk.journal import verify_file
 
 SMART_TELLER = Path(sys.executable).with_name("smart-teller")

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.bank.seed import SEED_CARDS
+from bank.seed import SEED_CARDS
 from kiosk.security.scan import scan_for_secrets
 
 ROOT = Path(__file__).resolve().parents[2]

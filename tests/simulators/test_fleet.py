@@ -26,7 +26,7 @@ from simulators.fleet import DEVICE_CLASSES, SimulatorFleet
 REPO = Path(__file__).resolve().parents[2]
 START_TIMEOUT_S = 60.0
 EXIT_TIMEOUT_S = 10.0
-SEED_PAN = "43219876543210987"  # kiosk/bank/seed.py: Wang Fang's card
+SEED_PAN = "43219876543210987"  # bank/seed.py: Wang Fang's card
 
 
 class Supervisor:

@@ -6,7 +6,7 @@ import pytest
 
 from devices.pin_pad import protocol as p
 from devices.sankyo_frame import ACK, FrameDecoder, encode_frame
-from kiosk.security.pinblock import decrypt_pin_block
+from hostlink.pinblock import decrypt_pin_block
 from simulators.pin_pad import TEST_TDES_PIN_KEY, PinPadSimulator, parse_keys
 
 PAN = "43219876543210987"

@@ -92,7 +92,7 @@ def test_migrations_have_a_single_head() -> None:
     from alembic.config import Config
     from alembic.script import ScriptDirectory
 
-    from kiosk.db.migrate import MIGRATIONS
+    from bank.db.migrate import MIGRATIONS
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

@@ -20,8 +20,8 @@ app = typer.Typer(
 @app.command()
 def check(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Trial balance and ledger invariants; exit 1 naming the violated rule."""
-    from kiosk.bank.check import check_ledger
-    from kiosk.runtime import start_runtime
+    from bank.check import check_ledger
+    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
 
     runtime = start_runtime(load_settings())
@@ -55,8 +55,8 @@ def seed() -> None:
     """Create the seed customers, accounts and cards (once; test PINs are in the README)."""
     from sqlalchemy.orm import Session
 
-    from kiosk.bank.seed import seed_bank
-    from kiosk.runtime import start_runtime
+    from bank.runtime import start_runtime
+    from bank.seed import seed_bank
     from kiosk.settings import load_settings
 
     settings = load_settings()
@@ -74,9 +74,9 @@ def seed() -> None:
 @app.command()
 def clear() -> None:
     """Run one cycle of the simulated clearing house (settle or reject other-bank transfers)."""
-    from kiosk.bank.clearing import ClearingHouse
-    from kiosk.bank.ledger import Ledger
-    from kiosk.runtime import start_runtime
+    from bank.clearing import ClearingHouse
+    from bank.ledger import Ledger
+    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
 
     runtime = start_runtime(load_settings())
@@ -108,7 +108,7 @@ def simulate(
     """
     import random
 
-    from kiosk.bank.simulation import run_simulation
+    from bank.simulation import run_simulation
 
     if db not in ("sqlite", "postgresql"):
         raise _fail(f"--db must be sqlite or postgresql, not {db!r}")
@@ -130,14 +130,14 @@ def simulate(
 
 
 def _hsm_pvv_for(settings: Settings) -> Callable[[str, str], str]:
-    """The simulated HSM: ``kiosk.security.hsm.pvv_for_settings(settings)`` returns (pan, pin) → PVV."""
+    """The simulated HSM: ``bank.security.hsm.pvv_for_settings(settings)`` returns (pan, pin) → PVV."""
     try:
-        from kiosk.security import hsm  # type: ignore[attr-defined,unused-ignore]
+        from bank.security import hsm
     except ImportError:
-        raise _fail("the simulated HSM (kiosk.security.hsm) is not installed; cannot compute PVVs") from None
+        raise _fail("the simulated HSM (bank.security.hsm) is not installed; cannot compute PVVs") from None
     factory = getattr(hsm, "pvv_for_settings", None)
     if factory is None:
-        raise _fail("kiosk.security.hsm has no pvv_for_settings(settings); cannot compute PVVs")
+        raise _fail("bank.security.hsm has no pvv_for_settings(settings); cannot compute PVVs")
     return cast(Callable[[str, str], str], factory(settings))
 
 

@@ -24,9 +24,9 @@ def run_scheduled(
     ),
 ) -> None:
     """Pay every scheduled payment due today (or as of --now); JSON lines out."""
-    from kiosk.billing.service import BillingService
+    from bank.billing.service import BillingService
+    from bank.runtime import start_runtime
     from kiosk.journal import Journal
-    from kiosk.runtime import start_runtime
     from kiosk.settings import load_settings
 
     moment = None

@@ -12,9 +12,9 @@ app = typer.Typer(
 @app.command()
 def upgrade() -> None:
     """Apply every migration up to the newest schema."""
-    from kiosk.db.engine import check_connection, make_engine
-    from kiosk.db.migrate import current_heads
-    from kiosk.db.migrate import upgrade as run_upgrade
+    from bank.db.engine import check_connection, make_engine
+    from bank.db.migrate import current_heads
+    from bank.db.migrate import upgrade as run_upgrade
     from kiosk.settings import load_settings
 
     settings = load_settings()
@@ -29,8 +29,8 @@ def upgrade() -> None:
 @app.command()
 def status() -> None:
     """Say whether the schema is current; exit 1 when a migration is pending."""
-    from kiosk.db.engine import check_connection, make_engine
-    from kiosk.db.migrate import current_heads, is_up_to_date
+    from bank.db.engine import check_connection, make_engine
+    from bank.db.migrate import current_heads, is_up_to_date
     from kiosk.settings import load_settings
 
     settings = load_settings()

@@ -66,14 +66,14 @@ def demo(
 def _run(
     journey: str, script: Any, out: Path, data: Path, lang: str, addresses: dict[str, Any]
 ) -> dict[str, Any]:
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    from app.composition import build_devices
+    from app.recovery import recover_at_start
+    from app.services import Services
+    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
     from ui.app import KioskWindow, create_application
-    from ui.composition import build_devices
     from ui.demo import Demo
     from ui.kiosk_app import KioskApp
-    from ui.startup_recovery import recover_at_start
     from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH
 
     urls = {name: address["url"] for name, address in addresses.items() if "url" in address}

@@ -31,8 +31,8 @@ def _started(wait_s: float, only: str | None = None) -> tuple[Any, Any]:
     """(settings, DeviceSet) with the configured drivers started and connected, or ``wait_s`` passed."""
     import time
 
+    from app.composition import build_devices
     from kiosk.settings import load_settings
-    from ui.composition import build_devices
 
     settings = load_settings()
     devices = build_devices(settings)

@@ -12,9 +12,9 @@ def rotate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     """Make a new active key (old keys stay for decryption) and re-encrypt the stored PII under it."""
     import json
 
+    from bank.runtime import start_runtime
+    from bank.security.rotation import rotate_and_reencrypt
     from kiosk.journal import Journal
-    from kiosk.runtime import start_runtime
-    from kiosk.security.rotation import rotate_and_reencrypt
     from kiosk.settings import load_settings
 
     settings = load_settings()

@@ -15,9 +15,9 @@ app = typer.Typer(name="tech", help="Technician and supervisor accounts.", no_ar
 
 
 def _service():  # type: ignore[no-untyped-def]
+    from bank.runtime import start_runtime
+    from bank.security.techs import TechnicianService
     from kiosk.journal import Journal
-    from kiosk.runtime import start_runtime
-    from kiosk.security.techs import TechnicianService
     from kiosk.settings import load_settings
 
     settings = load_settings()
@@ -35,7 +35,7 @@ def add(
     """Create an account; the password is asked twice (or read once from standard input)."""
     import sys
 
-    from kiosk.security.techs import TechError
+    from bank.security.techs import TechError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
@@ -87,7 +87,7 @@ def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON
 @app.command()
 def unlock(username: str = typer.Argument(..., help="The locked-out account.")) -> None:
     """End a lock-out now and clear the failure count."""
-    from kiosk.security.techs import TechError
+    from bank.security.techs import TechError
 
     runtime, journal, service = _service()
     try:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kiosk.bank.models import AccountKind, CardStatus
-from kiosk.bank.opening import AccountOpened, OpeningRequest, open_account
+from bank.models import AccountKind, CardStatus
+from bank.opening import AccountOpened, OpeningRequest, open_account
 from kiosk.biometrics.verify import template_to_bytes
 from ui.demo import Demo, DemoFailed
 from ui.demo.open_account import PERSON_PHOTO, act_on_challenges

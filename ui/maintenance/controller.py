@@ -22,16 +22,16 @@ from typing import Any, TypeVar
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
+from app.composition import DeviceSet
+from bank.runtime import Runtime
+from bank.security.techs import LoginOutcome, LoginResult, TechnicianService, TechSession
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from kiosk.i18n import tr
 from kiosk.journal import Journal
 from kiosk.maintenance.overview import describe_device
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService
 from kiosk.maintenance.store import MaintenanceStore
-from kiosk.runtime import Runtime
-from kiosk.security.techs import LoginOutcome, LoginResult, TechnicianService, TechSession
 from ui.app import KioskWindow
-from ui.composition import DeviceSet
 from ui.maintenance.login import MaintenanceLoginScreen
 from ui.maintenance.pages import ServicePage
 from ui.maintenance.screen import MaintenanceScreen

@@ -12,10 +12,10 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
+from bank.loans.service import ApplicationView, LoanRefused, LoanService
+from bank.security.techs import Action, TechSession
+from hostlink.money import Money
 from kiosk.i18n import tr
-from kiosk.loans.service import ApplicationView, LoanRefused, LoanService
-from kiosk.money import Money
-from kiosk.security.techs import Action, TechSession
 from ui.maintenance.common import text_field
 from ui.maintenance.pages import Page, Runner
 from ui.widgets.button import KioskButton

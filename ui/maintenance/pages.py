@@ -27,9 +27,9 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from bank.security.techs import Action, TechInfo, TechSession
 from kiosk.i18n import tr
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
-from kiosk.security.techs import Action, TechInfo, TechSession
 from ui.maintenance.common import FAIL_TEXT_COLOUR, OK_COLOUR, OutcomeLabel, outcome_text, text_field
 from ui.widgets.button import KioskButton
 

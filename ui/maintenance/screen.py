@@ -8,8 +8,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
+from bank.security.techs import Action
 from kiosk.i18n import tr
-from kiosk.security.techs import Action
 from ui.maintenance.common import FAIL_COLOUR, KeyboardFollower
 from ui.maintenance.pages import (
     DevicesPage,

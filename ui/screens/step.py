@@ -14,8 +14,8 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLayout, QVBoxLayout, QWidget
 
+from hostlink.money import Money
 from kiosk.i18n import tr
-from kiosk.money import Money
 from ui.screens.base import Screen
 from ui.theme import PALETTE
 from ui.widgets.button import KioskButton, Variant

@@ -13,7 +13,7 @@ import pytest
 from devices.base import Completion, DeviceEvent, DeviceState
 from devices.pin_pad.driver import PinPadDriver
 from devices.simcontrol import ControlClient
-from kiosk.security.pinblock import decrypt_pin_block
+from hostlink.pinblock import decrypt_pin_block
 from simulators.base import DeviceServer
 from simulators.pin_pad import TEST_AES_PIN_KEY, TEST_TDES_PIN_KEY, make_server
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.advice.store import AdviceStore
+from bank.advice.store import AdviceStore
 
 # A C4 profile (score 76): may register interest up to R4; the R5 equity fund is refused.
 GROWTH_ANSWERS = (

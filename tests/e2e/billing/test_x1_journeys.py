@@ -12,9 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.bank.models import Account
-from kiosk.billing.service import BillingService
-from kiosk.loans.service import LoanService
+from bank.billing.service import BillingService
+from bank.loans.service import LoanService
+from bank.models import Account
 
 ELEC_DUE = "1234567913"  # a known electricity customer with a bill every month (Luhn-valid)
 PHONE = "13912345678"

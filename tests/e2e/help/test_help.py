@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk.help.alerts import StaffAlerts
+from bank.alerts.service import StaffAlerts
 
 
 def start_help(kiosk: Any, lang: str = "en") -> Any:

@@ -17,6 +17,10 @@ import pytest
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
+from app.composition import DeviceSet
+from app.effects.camera import join_face_checks
+from app.services import Services
+from bank.runtime import start_runtime
 from devices.camera.driver import OpenCvCameraDriver
 from devices.card_dispenser.driver import CardDispenserDriver
 from devices.id_reader.driver import IdReaderDriver
@@ -26,16 +30,12 @@ from devices.simcontrol import ControlClient
 from kiosk.biometrics.config import BiometricsConfig
 from kiosk.biometrics.worker import BiometricsWorker
 from kiosk.journeys.core import View
-from kiosk.journeys.services import Services
-from kiosk.runtime import start_runtime
 from kiosk.settings import load_settings
 from simulators import camera as camera_sim
 from simulators import card_dispenser as dispenser_sim
 from simulators import id_reader as id_sim
 from simulators import pin_pad as pin_sim
 from simulators import printer as printer_sim
-from ui.composition import DeviceSet
-from ui.effects.camera import join_face_checks
 
 FACES = Path(__file__).resolve().parents[4] / "shared" / "faces"
 PERSON_PHOTO = "alex_lacamoire_1.png"  # the photo on the zhao_jianguo fixture ID card

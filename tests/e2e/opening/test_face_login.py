@@ -7,8 +7,8 @@ import datetime as dt
 
 import pytest
 
-from kiosk.bank.models import AccountKind
-from kiosk.bank.opening import AccountOpened, OpeningRequest, open_account
+from bank.models import AccountKind
+from bank.opening import AccountOpened, OpeningRequest, open_account
 from kiosk.biometrics.verify import template_to_bytes
 
 from .conftest import FACES, PERSON_PHOTO, Kiosk

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from kiosk.bank.models import Account, Card, CardStatus, Customer
+from bank.models import Account, Card, CardStatus, Customer
 from kiosk.biometrics.verify import template_from_bytes
 
 from .conftest import Kiosk

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk.db.engine import make_engine
-from kiosk.db.migrate import upgrade
-from kiosk.help.alerts import StaffAlerts
+from bank.alerts.service import StaffAlerts
+from bank.db.engine import make_engine
+from bank.db.migrate import upgrade
 from kiosk.help.evaluation import HELD_OUT, OUT_OF_SCOPE, PARAPHRASES, evaluate
 from kiosk.help.faq import ENTRIES, FAQ, TOPICS
 from kiosk.help.retrieval import HelpAssistant, language_of, stem, tokens_en, tokens_zh

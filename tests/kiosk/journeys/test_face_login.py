@@ -10,13 +10,13 @@ from typing import Any
 import pytest
 from sqlalchemy import Engine
 
-from kiosk.bank.models import AccountKind
-from kiosk.bank.opening import AccountOpened, OpeningRequest, open_account
-from kiosk.db.engine import make_engine
-from kiosk.db.migrate import upgrade
+from bank.db.engine import make_engine
+from bank.db.migrate import upgrade
+from bank.models import AccountKind
+from bank.opening import AccountOpened, OpeningRequest, open_account
+from bank.security.vault import Vault, install_vault
 from kiosk.journeys.core import NOTHING, Effect, Event, Journey, Step
 from kiosk.journeys.face_login import FaceLoginJourney, FaceLoginRules, face_template_of, find_customer
-from kiosk.security.vault import Vault, install_vault
 
 ONE_ACCOUNT = {
     "customer_id": 5,

@@ -12,10 +12,11 @@ import pytest
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from kiosk.bank.models import Account, AccountKind, Card, CardStatus, Customer
-from kiosk.bank.opening import AccountOpened, OpeningRequest, open_account
-from kiosk.db.engine import make_engine
-from kiosk.db.migrate import upgrade
+from bank.db.engine import make_engine
+from bank.db.migrate import upgrade
+from bank.models import Account, AccountKind, Card, CardStatus, Customer
+from bank.opening import AccountOpened, OpeningRequest, open_account
+from bank.security.vault import Vault, install_vault
 from kiosk.journeys.core import Effect, Event, Step
 from kiosk.journeys.opening import (
     OpeningJourney,
@@ -25,7 +26,6 @@ from kiosk.journeys.opening import (
     valid_phone,
     void_opening,
 )
-from kiosk.security.vault import Vault, install_vault
 
 TODAY = dt.date(2026, 3, 10)
 GOOD_ID = {

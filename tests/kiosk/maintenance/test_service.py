@@ -14,13 +14,13 @@ import pytest
 from argon2 import PasswordHasher
 from sqlalchemy.orm import Session, sessionmaker
 
-from kiosk.db.engine import make_engine, session_factory
-from kiosk.db.migrate import upgrade
+from bank.db.engine import make_engine, session_factory
+from bank.db.migrate import upgrade
+from bank.security.techs import Role, TechnicianService, TechSession
 from kiosk.journal import Journal
 from kiosk.maintenance import MaintenanceService, MaintenanceStore, describe_device
 from kiosk.maintenance.service import tail_file
 from kiosk.maintenance.store import UNREADABLE_REASON
-from kiosk.security.techs import Role, TechnicianService, TechSession
 from kiosk.settings import SecuritySettings, Settings
 
 
@@ -78,7 +78,7 @@ class Clock:
 
 @pytest.fixture
 def sessions(tmp_path: Path) -> Iterator[sessionmaker[Session]]:
-    engine = make_engine(f"sqlite:///{tmp_path / 'kiosk.db'}")
+    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
     upgrade(engine)
     yield session_factory(engine)
     engine.dispose()

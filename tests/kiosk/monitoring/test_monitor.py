@@ -125,16 +125,16 @@ def test_the_follower_reads_only_what_was_appended(tmp_path: Path) -> None:
 
 
 def test_a_customer_calling_staff_raises_an_alert_at_once(tmp_path: Path) -> None:
-    from kiosk.help.alerts import StaffAlerts
+    from bank.alerts.service import StaffAlerts
 
     clock = Clock()
     with Journal(tmp_path / "journal", "K1") as journal:
         monitor = SecurityMonitor(journal=journal, clock=clock)
         follower = JournalFollower(journal.path, monitor.observe_journal)
         follower.poll()  # history before the follower started is not news
-        from kiosk.db.engine import make_engine
-        from kiosk.db.migrate import upgrade
-        from kiosk.security.vault import Vault, install_vault
+        from bank.db.engine import make_engine
+        from bank.db.migrate import upgrade
+        from bank.security.vault import Vault, install_vault
 
         install_vault(Vault.ephemeral())
         engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")

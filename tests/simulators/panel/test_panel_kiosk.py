@@ -1,6 +1,6 @@
 """The kiosk reacts to the panel: a card inserted and a PIN typed on the panel log a customer in.
 
-The kiosk runs with its real drivers (ui.composition) against in-process simulators; the panel drives
+The kiosk runs with its real drivers (app.composition) against in-process simulators; the panel drives
 those simulators by address, exactly as ``smart-teller run --simulated`` with the panel open.
 """
 
@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QApplication
 
 from simulators.panel import ControlPanel
 
-WANG_FANG = {"pan": "43219876543210987", "name": "WANG/FANG", "expiry": "3012"}  # kiosk/bank/seed.py
+WANG_FANG = {"pan": "43219876543210987", "name": "WANG/FANG", "expiry": "3012"}  # bank/seed.py
 WANG_FANG_PIN = "1234"
 FAST_SESSION = {"take_card_timeout_s": 2.0, "take_card_warning_s": 1.0, "pin_timeout_s": 8.0,
                 "card_insert_timeout_s": 8.0}  # fmt: skip
@@ -52,11 +52,11 @@ def kiosk_window(
     monkeypatch: pytest.MonkeyPatch,
     simulators: dict[str, dict[str, Any]],
 ) -> Iterator[Any]:
-    from kiosk.journeys.services import Services
-    from kiosk.runtime import start_runtime
+    from app.composition import build_devices
+    from app.services import Services
+    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
     from ui.app import KioskWindow
-    from ui.composition import build_devices
     from ui.kiosk_app import KioskApp
     from ui.theme import apply_theme
 

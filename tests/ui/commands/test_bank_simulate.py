@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-import kiosk.bank.ledger as ledger_module
+import bank.ledger as ledger_module
 from ui.cli import main
 
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from kiosk.bank.models import Account
-from kiosk.billing.service import BillingService
-from kiosk.journeys.services import Services
-from kiosk.runtime import start_runtime
+from app.services import Services
+from bank.billing.service import BillingService
+from bank.models import Account
+from bank.runtime import start_runtime
 from kiosk.settings import load_settings
 from ui.cli import main
 

@@ -16,24 +16,24 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
+from app.composition import DeviceSet
+from bank.db.engine import make_engine, session_factory
+from bank.db.migrate import upgrade
+from bank.runtime import Runtime
+from bank.security.techs import TechnicianService
+from bank.security.vault import Vault
 from devices.base import DeviceState, DriverBase
 from devices.card_dispenser.driver import CardDispenserDriver
 from devices.card_reader.driver import CardReaderDriver
 from devices.printer.driver import EscPosPrinterDriver
 from devices.simcontrol import ControlClient
-from kiosk.db.engine import make_engine, session_factory
-from kiosk.db.migrate import upgrade
 from kiosk.journal import Journal
-from kiosk.runtime import Runtime
-from kiosk.security.techs import TechnicianService
-from kiosk.security.vault import Vault
 from kiosk.settings import Settings, load_settings
 from simulators.base import DeviceServer
 from simulators.card_dispenser import make_server as make_dispenser
 from simulators.card_reader import CardReaderSimulator
 from simulators.printer import make_server as make_printer
 from ui.app import KioskWindow
-from ui.composition import DeviceSet
 from ui.maintenance import MaintenanceController, install_maintenance
 
 PASSWORD = "correct-horse-7"

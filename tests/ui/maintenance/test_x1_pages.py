@@ -11,13 +11,13 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from bank.loans.scorecard import LoanRequest
+from bank.loans.service import ApplicationView, LoanService
+from bank.models import Account
+from bank.security.vault import install_vault
+from bank.seed import seed_bank
 from devices.base import DeviceEvent
-from kiosk.bank.models import Account
-from kiosk.bank.seed import seed_bank
-from kiosk.loans.scorecard import LoanRequest
-from kiosk.loans.service import ApplicationView, LoanService
 from kiosk.monitoring import MonitorThresholds, SecurityMonitor
-from kiosk.security.vault import install_vault
 from ui.app import render_offscreen
 from ui.maintenance.loan_review import install_loan_review
 from ui.maintenance.security_page import install_security_monitor

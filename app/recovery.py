@@ -1,0 +1,148 @@
+"""Crash recovery at start, as the kiosk and the demo run it (Qt-free, so headless runners share it).
+
+Order matters: first every suspect intent the journal holds is resolved (transfers settled by their
+idempotency key, cards in the reader captured, receipts marked unknown, a card being dispensed captured),
+then every card still held by a device is captured and journaled (a crash between two journaled steps
+leaves a card with no open intent). Only after that may a journey start.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from kiosk.journal.recovery import (
+    CardReaderPort,
+    RecoveryReport,
+    default_resolvers,
+    describe,
+    recover,
+    sweep_cards,
+)
+
+log = logging.getLogger(__name__)
+
+
+def _wait_online(driver: Any, connect_wait_s: float) -> Any | None:
+    """The driver's status once its link is up (drivers connect on their I/O thread), or None."""
+    deadline = time.monotonic() + connect_wait_s
+    while True:
+        status = driver.status()
+        if str(status.state) != "offline":
+            return status
+        if time.monotonic() >= deadline:
+            return None
+        time.sleep(0.05)
+
+
+class ReaderRecoveryPort:
+    """The card reader as crash recovery needs it, over the driver (waits briefly for the link)."""
+
+    def __init__(self, reader: Any, connect_wait_s: float = 3.0) -> None:
+        self._reader = reader
+        self._connect_wait_s = connect_wait_s
+
+    def card_present(self) -> bool:
+        status = _wait_online(self._reader, self._connect_wait_s)
+        return status is not None and status.detail.get("media") in ("inside", "at_gate")
+
+    def capture_card(self) -> bool:
+        return bool(self._reader.capture().result(timeout=10.0).ok)
+
+
+class DispenserRecoveryPort:
+    """The card dispenser: a card at the encoder or the gate after a crash goes to the reject bin."""
+
+    def __init__(self, dispenser: Any, connect_wait_s: float = 3.0) -> None:
+        self._dispenser = dispenser
+        self._connect_wait_s = connect_wait_s
+
+    def card_present(self) -> bool:
+        status = _wait_online(self._dispenser, self._connect_wait_s)
+        return status is not None and status.detail.get("position") in ("encoder", "gate")
+
+    def capture_card(self) -> bool:
+        return bool(self._dispenser.capture().result(timeout=10.0).ok)
+
+    def mark_for_capture(self, fields: Mapping[str, Any]) -> str:
+        """``dispense_card`` suspect: the new card never reached the customer's hand as far as we know."""
+        if not self.card_present():
+            return "no_card_in_dispenser"
+        return "card_captured" if self.capture_card() else "capture_failed"
+
+
+# Journal events that close an account opening: after one of them the opening is no longer in flight.
+OPENING_CLOSED = frozenset(
+    {"card_issued", "card_activation_failed", "account_opening_voided", "account_opening_void_refused"}
+)
+
+
+def void_unfinished_openings(services: Any) -> dict[int, str]:
+    """Openings this kiosk journaled as ``account_opened`` but never closed (the process died before the
+    card was issued): delete them, since no card reached a customer. ``void_opening`` refuses one whose
+    card was activated or whose account has a posting, so a finished opening is never undone.
+    """
+    from sqlalchemy.orm import Session
+
+    from bank.models import Card
+    from kiosk.journeys.opening import void_opening
+
+    opened: dict[int, int] = {}  # card id → customer id
+    for record in services.journal.records():
+        card_id = record.fields.get("card_id")
+        if record.event == "account_opened" and isinstance(card_id, int):
+            opened[card_id] = int(record.fields.get("customer_id", 0))
+        elif record.event in OPENING_CLOSED and isinstance(card_id, int):
+            opened.pop(card_id, None)
+    results: dict[int, str] = {}
+    for card_id, customer_id in opened.items():
+        with Session(services.engine) as session:
+            card = session.get(Card, card_id)
+            account_id = card.account_id if card is not None else None
+        voided = account_id is not None and void_opening(services.engine, customer_id, account_id, card_id)
+        event = "account_opening_voided" if voided else "account_opening_void_refused"
+        services.journal.record(event, customer_id=customer_id, card_id=card_id, reason="crash_recovery")
+        results[card_id] = event
+        log.warning("unfinished account opening (card %s) at start: %s", card_id, event)
+    return results
+
+
+@dataclass
+class StartupRecovery:
+    report: RecoveryReport
+    swept: dict[str, str] = field(default_factory=dict)
+    openings: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def cards_captured(self) -> int:
+        return self.report.cards_captured + sum(1 for r in self.swept.values() if r == "card_captured")
+
+
+def recover_at_start(services: Any, devices: Any, *, connect_wait_s: float = 3.0) -> StartupRecovery:
+    """Resolve what a crash left open (transfers, cards, receipts), then capture any card still held."""
+    ports: dict[str, CardReaderPort] = {}
+    reader = devices.get("card_reader")
+    reader_port = ReaderRecoveryPort(reader, connect_wait_s) if reader is not None else None
+    if reader_port is not None:
+        ports["card_reader"] = reader_port
+    dispenser = devices.get("card_dispenser")
+    dispenser_port = DispenserRecoveryPort(dispenser, connect_wait_s) if dispenser is not None else None
+    if dispenser_port is not None:
+        ports["card_dispenser"] = dispenser_port
+    resolvers = default_resolvers(
+        settle_transfer=services.settle_transfer,
+        card_reader=reader_port,
+        mark_card_for_capture=dispenser_port.mark_for_capture if dispenser_port is not None else None,
+    )
+    report = recover(services.journal, resolvers)
+    for line in describe(report.suspects):
+        log.warning("recovered after a crash: %s", line)
+    swept = sweep_cards(services.journal, ports)
+    for name, result in swept.items():
+        log.warning("card found in the %s at start: %s", name, result)
+    # After the dispenser's card went to the reject bin: an opening whose card never left is undone.
+    openings = void_unfinished_openings(services)
+    return StartupRecovery(report, swept, openings)

@@ -1,0 +1,50 @@
+"""Start-up of the Qt-free core: data dir, logging, key vault, database (migrated on first start)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from bank.db.engine import check_connection, make_engine, session_factory
+from bank.db.migrate import is_up_to_date, upgrade
+from bank.security.vault import Vault, install_vault
+from kiosk.logs import setup_logging
+from kiosk.paths import prepare_data_dir
+from kiosk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    vault: Vault
+    log_file: Path
+
+    @property
+    def data_dir(self) -> Path:
+        return self.settings.data_dir
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+
+def start_runtime(settings: Settings, *, migrate: bool = True, console_log: bool = False) -> Runtime:
+    """Raises DatabaseUnavailable (one-line message) when the database cannot be reached."""
+    prepare_data_dir(settings.data_dir)
+    log_file = setup_logging(settings.data_dir, settings.log_level, console=console_log)
+    vault = Vault.open(settings.data_dir / "keys")
+    install_vault(vault)
+    engine = make_engine(settings.effective_database_url)
+    check_connection(engine)
+    if migrate and not is_up_to_date(engine):
+        log.info("migrating database to the newest schema")
+        upgrade(engine)
+    log.info("runtime started (kiosk %s, data dir %s)", settings.kiosk_id, settings.data_dir)
+    return Runtime(settings, engine, session_factory(engine), vault, log_file)

@@ -1,0 +1,286 @@
+"""Technician and supervisor accounts: argon2id passwords, lock-out, idle logout, roles → actions.
+
+No default credentials exist: the first start asks for one (``has_any_technician()`` is False), or a
+technician is made with ``smart-teller tech add``. After ``tech_lockout_failures`` wrong passwords in a row
+the account is locked for ``tech_lockout_minutes``; while locked, even the right password is refused (and
+not checked, so a locked account tells a guesser nothing). An unknown username costs the same argon2
+verification as a known one. A :class:`TechSession` ends after ``tech_idle_minutes`` without input.
+"""
+
+from __future__ import annotations
+
+import enum
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from bank.security.models import Technician
+from kiosk.journal import Journal
+from kiosk.settings import SecuritySettings
+
+Clock = Callable[[], datetime]
+MIN_PASSWORD_LENGTH = 10
+_USERNAME = re.compile(r"^[a-z][a-z0-9._-]{2,31}$")
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Role(enum.StrEnum):
+    TECHNICIAN = "technician"
+    SUPERVISOR = "supervisor"
+
+
+class Action(enum.StrEnum):
+    """What maintenance mode can do; the screen shows only what the role permits."""
+
+    DEVICE_STATUS = "device_status"
+    DEVICE_SELFTEST = "device_selftest"
+    DEVICE_RESET = "device_reset"
+    PRINT_TEST = "print_test"
+    REPLENISH_CARDS = "replenish_cards"
+    REPLENISH_PAPER = "replenish_paper"
+    EMPTY_RETAIN_BIN = "empty_retain_bin"
+    VIEW_JOURNAL = "view_journal"
+    OUT_OF_SERVICE = "out_of_service"
+    ACCOUNT_MANAGEMENT = "account_management"
+    LOAN_REVIEW = "loan_review"
+    EXPORT_JOURNAL = "export_journal"
+    TECH_MANAGEMENT = "tech_management"
+    SECURITY_MONITOR = "security_monitor"  # the security events feed and its alerts
+
+
+_DEVICE_WORK = frozenset(
+    {
+        Action.DEVICE_STATUS,
+        Action.DEVICE_SELFTEST,
+        Action.DEVICE_RESET,
+        Action.PRINT_TEST,
+        Action.REPLENISH_CARDS,
+        Action.REPLENISH_PAPER,
+        Action.EMPTY_RETAIN_BIN,
+        Action.VIEW_JOURNAL,
+        Action.SECURITY_MONITOR,
+    }
+)
+PERMISSIONS: dict[Role, frozenset[Action]] = {
+    Role.TECHNICIAN: _DEVICE_WORK,
+    Role.SUPERVISOR: _DEVICE_WORK
+    | {
+        Action.OUT_OF_SERVICE,
+        Action.ACCOUNT_MANAGEMENT,
+        Action.LOAN_REVIEW,
+        Action.EXPORT_JOURNAL,
+        Action.TECH_MANAGEMENT,
+    },
+}
+
+
+def is_allowed(role: Role | str, action: Action | str) -> bool:
+    return Action(action) in PERMISSIONS[Role(role)]
+
+
+class TechError(Exception):
+    """A bad request (duplicate or malformed username, weak password, unknown account)."""
+
+
+@dataclass
+class TechSession:
+    """A logged-in technician; the maintenance UI calls ``touch()`` on input and checks ``expired()``."""
+
+    username: str
+    role: Role
+    idle_timeout: timedelta
+    last_activity: datetime
+    clock: Clock = field(default=utc_now, repr=False)
+
+    def touch(self, now: datetime | None = None) -> None:
+        self.last_activity = now or self.clock()
+
+    def remaining(self, now: datetime | None = None) -> timedelta:
+        left = self.last_activity + self.idle_timeout - (now or self.clock())
+        return max(left, timedelta(0))
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.remaining(now) <= timedelta(0)
+
+    def may(self, action: Action | str) -> bool:
+        return is_allowed(self.role, action)
+
+
+class LoginOutcome(enum.StrEnum):
+    OK = "ok"
+    BAD_CREDENTIALS = "bad_credentials"
+    LOCKED = "locked"
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    outcome: LoginOutcome
+    session: TechSession | None = None
+    locked_until: datetime | None = None
+    tries_left: int | None = None
+
+
+@dataclass(frozen=True)
+class TechInfo:
+    username: str
+    role: Role
+    failed_logins: int
+    locked_until: datetime | None
+    last_login: datetime | None
+    created: datetime
+
+
+def check_password_policy(password: str) -> str | None:
+    """Why ``password`` is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"password must be at least {MIN_PASSWORD_LENGTH} characters"
+    if password.isdigit() or password.isalpha():
+        return "password must mix letters with digits or symbols"
+    return None
+
+
+class TechnicianService:
+    def __init__(
+        self,
+        sessions: sessionmaker[Session],
+        security: SecuritySettings,
+        *,
+        clock: Clock = utc_now,
+        hasher: PasswordHasher | None = None,
+        journal: Journal | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._max_failures = security.tech_lockout_failures
+        self._lockout = timedelta(minutes=security.tech_lockout_minutes)
+        self._idle = timedelta(minutes=security.tech_idle_minutes)
+        self._clock = clock
+        self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
+        self._journal = journal
+        self._dummy_hash = self._hasher.hash("timing equaliser for unknown usernames")
+
+    def _record(self, event: str, **fields: Any) -> None:
+        if self._journal is not None:
+            self._journal.record(event, **fields)
+
+    def has_any_technician(self) -> bool:
+        with self._sessions() as db:
+            return bool(db.scalar(select(func.count()).select_from(Technician)))
+
+    def add(
+        self, username: str, password: str, role: Role | str = Role.TECHNICIAN, *, by: str | None = None
+    ) -> None:
+        if not _USERNAME.match(username):
+            raise TechError("username must be 3-32 characters: lower-case letters, digits, '.', '_' or '-'")
+        problem = check_password_policy(password)
+        if problem:
+            raise TechError(problem)
+        try:
+            role = Role(role)
+        except ValueError:
+            raise TechError(f"role must be one of {', '.join(r.value for r in Role)}") from None
+        try:
+            with self._sessions.begin() as db:
+                db.add(
+                    Technician(
+                        username=username,
+                        password_hash=self._hasher.hash(password),
+                        role=role.value,
+                        failed_logins=0,
+                        created=self._clock(),
+                    )
+                )
+        except IntegrityError:
+            raise TechError(f"technician {username!r} already exists") from None
+        self._record("tech_added", username=username, role=role.value, by=by)
+
+    def authenticate(self, username: str, password: str) -> LoginResult:
+        now = self._clock()
+        with self._sessions.begin() as db:
+            tech = db.scalars(select(Technician).where(Technician.username == username)).one_or_none()
+            if tech is None:
+                self._verify(self._dummy_hash, password)
+                result = LoginResult(LoginOutcome.BAD_CREDENTIALS)
+            elif tech.locked_until is not None and tech.locked_until > now:
+                result = LoginResult(LoginOutcome.LOCKED, locked_until=tech.locked_until)
+            else:
+                if tech.locked_until is not None:  # the lock-out has run out: a fresh set of tries
+                    tech.locked_until, tech.failed_logins = None, 0
+                if self._verify(tech.password_hash, password):
+                    tech.failed_logins = 0
+                    tech.last_login = now
+                    if self._hasher.check_needs_rehash(tech.password_hash):
+                        tech.password_hash = self._hasher.hash(password)
+                    session = TechSession(tech.username, Role(tech.role), self._idle, now, self._clock)
+                    result = LoginResult(LoginOutcome.OK, session=session)
+                else:
+                    tech.failed_logins += 1
+                    if tech.failed_logins >= self._max_failures:
+                        tech.locked_until = now + self._lockout
+                        result = LoginResult(LoginOutcome.LOCKED, locked_until=tech.locked_until)
+                    else:
+                        left = self._max_failures - tech.failed_logins
+                        result = LoginResult(LoginOutcome.BAD_CREDENTIALS, tries_left=left)
+        event = {
+            LoginOutcome.OK: "tech_login",
+            LoginOutcome.BAD_CREDENTIALS: "tech_login_failed",
+            LoginOutcome.LOCKED: "tech_login_locked",
+        }[result.outcome]
+        self._record(
+            event, username=username if tech is not None else "<unknown>", outcome=result.outcome.value
+        )
+        return result
+
+    def _verify(self, password_hash: str, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash, password)
+        except (VerificationError, InvalidHashError):
+            return False
+
+    def logout(self, session: TechSession, *, reason: str = "logout") -> None:
+        self._record("tech_logout", username=session.username, reason=reason)
+
+    def unlock(self, username: str, *, by: str | None = None) -> None:
+        with self._sessions.begin() as db:
+            tech = db.scalars(select(Technician).where(Technician.username == username)).one_or_none()
+            if tech is None:
+                raise TechError(f"no technician {username!r}")
+            tech.locked_until, tech.failed_logins = None, 0
+        self._record("tech_unlocked", username=username, by=by)
+
+    def change_password(self, username: str, password: str, *, by: str | None = None) -> None:
+        problem = check_password_policy(password)
+        if problem:
+            raise TechError(problem)
+        with self._sessions.begin() as db:
+            tech = db.scalars(select(Technician).where(Technician.username == username)).one_or_none()
+            if tech is None:
+                raise TechError(f"no technician {username!r}")
+            tech.password_hash = self._hasher.hash(password)
+        self._record("tech_password_changed", username=username, by=by)
+
+    def remove(self, username: str, *, by: str | None = None) -> None:
+        with self._sessions.begin() as db:
+            tech = db.scalars(select(Technician).where(Technician.username == username)).one_or_none()
+            if tech is None:
+                raise TechError(f"no technician {username!r}")
+            db.delete(tech)
+        self._record("tech_removed", username=username, by=by)
+
+    def accounts(self) -> list[TechInfo]:
+        with self._sessions() as db:
+            techs = db.scalars(select(Technician).order_by(Technician.username)).all()
+            return [
+                TechInfo(t.username, Role(t.role), t.failed_logins, t.locked_until, t.last_login, t.created)
+                for t in techs
+            ]

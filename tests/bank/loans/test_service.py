@@ -1,0 +1,168 @@
+"""Loan applications against the seeded bank: history from the ledger, journal, the review queue."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import Engine, select, update
+from sqlalchemy.orm import Session
+
+from bank.ledger import Ledger, TransferRequest
+from bank.loans.models import LoanStatus
+from bank.loans.scorecard import LoanRequest
+from bank.loans.service import ApplicationView, LoanRefusal, LoanRefused, LoanService
+from bank.models import Account, Customer, InternalAccount, TransferKind
+from bank.security.techs import Role
+from bank.security.vault import Vault
+
+LI_NA_ID = "310104198506120326"  # born 1985-06-12, current 0001100000010030 (¥3,000, ¥1,000 overdraft)
+WANG_FANG_ID = "11010519491231002X"  # born 1949: 76 on the test day
+
+
+class Journal:
+    def __init__(self) -> None:
+        self.records: list[tuple[str, dict[str, Any]]] = []
+
+    def record(self, event: str, *, session_id: str | None = None, **fields: Any) -> int:
+        self.records.append((event, fields))
+        return len(self.records)
+
+
+@dataclass
+class Session_:
+    username: str
+    role: Role
+    is_expired: bool = False
+    calls: list[str] = field(default_factory=list)
+
+    def expired(self, now: datetime | None = None) -> bool:
+        return self.is_expired
+
+
+def customer_and_account(engine: Engine, number: str) -> tuple[int, int]:
+    with Session(engine) as session:
+        row = session.scalar(select(Account).where(Account.number == number))
+        assert row is not None and row.customer_id is not None
+        return row.customer_id, row.id
+
+
+@pytest.fixture
+def loans(bank: Engine, vault: Vault, clock: Any) -> LoanService:
+    # The seed customers joined three years before the test day.
+    with Session(bank) as session:
+        session.execute(update(Customer).values(created_at=clock.now - timedelta(days=3 * 365 + 5)))
+        session.commit()
+    return LoanService(bank, vault, journal=Journal(), clock=clock)
+
+
+def test_the_applicant_comes_from_kyc_and_the_ledger(loans: LoanService, bank: Engine, clock: Any) -> None:
+    customer, account = customer_and_account(bank, "0001100000010030")
+    applicant = loans.applicant(customer)
+    assert applicant is not None
+    assert applicant.age == 40 and not applicant.blacklisted
+    assert applicant.months_as_customer == 36
+    assert applicant.overdrafts_12m == 0 and applicant.refusals_12m == 0
+    # Seeded today: ¥3,000 current + ¥20,000 savings, held for about an hour of the 90 days.
+    assert 0 <= applicant.average_balance_minor < 2_300_000 // 90
+
+    # Li Na spends into her overdraft: counted once.
+    ledger = Ledger(bank, clock=clock)
+    fees = ledger.internal_account_id(InternalAccount.FEES)
+    result = ledger.transfer(
+        TransferRequest("od-1", TransferKind.INTERNAL, account, fees, 350_000, "CNY", channel="internal")
+    )
+    assert not hasattr(result, "reason")
+    clock.now += timedelta(days=30)
+    later = loans.applicant(customer)
+    assert later is not None and later.overdrafts_12m == 1
+    loans.add_to_blacklist(LI_NA_ID, "fraud case 42")
+    listed = loans.applicant(customer)
+    assert listed is not None and listed.blacklisted
+
+
+def test_approve_decline_refer_are_stored_explained_and_journaled(loans: LoanService, bank: Engine) -> None:
+    customer, account = customer_and_account(bank, "0001100000010030")
+    approved = loans.apply(
+        customer, account, LoanRequest(2_000_000, 24, 1_500_000, 0, "car"), session_id="S1"
+    )
+    assert isinstance(approved, ApplicationView)
+    assert (approved.outcome, approved.status) == ("approve", LoanStatus.DECIDED.value)
+    assert approved.reference.startswith("LN") and len(approved.reference) == 12
+    assert [f[0] for f in approved.factors] == [
+        "income",
+        "existing_debt",
+        "months_as_customer",
+        "average_balance",
+        "overdrafts",
+        "refusals",
+    ]
+    event, fields = loans.journal.records[-1]  # type: ignore[union-attr]
+    assert event == "loan_decision"
+    assert fields["outcome"] == "approve" and fields["reference"] == approved.reference
+    assert fields["factors"] == approved.factors and "name" not in fields
+    assert LI_NA_ID not in repr(loans.journal.records)  # type: ignore[union-attr]
+
+    referred = loans.apply(customer, account, LoanRequest(6_000_000, 60, 2_000_000, 0, "home"))
+    assert isinstance(referred, ApplicationView)
+    assert (referred.outcome, referred.status) == ("refer", "pending_review")
+
+    old_customer, old_account = customer_and_account(bank, "0001100000010014")  # Wang Fang, 76
+    declined = loans.apply(old_customer, old_account, LoanRequest(500_000, 12, 1_000_000, 0, "travel"))
+    assert isinstance(declined, ApplicationView)
+    assert declined.outcome == "decline" and declined.rule_hits[0][0] == "age"
+    assert declined.reasons == ["loan.reason.age"]
+
+    bad = loans.apply(customer, account, LoanRequest(500_000, 7, 1_000_000, 0, "car"))
+    assert bad == LoanRefused(LoanRefusal.INPUT, "loan.error.term")
+    assert loans.apply(9_999, account, LoanRequest(500_000, 12, 1_000_000, 0, "car")) == LoanRefused(
+        LoanRefusal.UNKNOWN_CUSTOMER
+    )
+    assert [a.reference for a in loans.pending_reviews()] == [referred.reference]
+
+
+def test_only_a_supervisor_works_the_review_queue(loans: LoanService, bank: Engine) -> None:
+    customer, account = customer_and_account(bank, "0001100000010030")
+    referred = loans.apply(customer, account, LoanRequest(6_000_000, 60, 2_000_000, 0, "home"))
+    assert isinstance(referred, ApplicationView)
+    technician = Session_("tom", Role.TECHNICIAN)
+    assert loans.review(technician, referred.application_id, approve=True) == LoanRefused(
+        LoanRefusal.NOT_PERMITTED
+    )
+    expired = Session_("sue", Role.SUPERVISOR, is_expired=True)
+    assert loans.review(expired, referred.application_id, approve=True) == LoanRefused(
+        LoanRefusal.SESSION_EXPIRED
+    )
+    supervisor = Session_("sue", Role.SUPERVISOR)
+    done = loans.review(supervisor, referred.application_id, approve=False, note="  income not verified ")
+    assert isinstance(done, ApplicationView)
+    assert (done.status, done.reviewed_by, done.review_note) == (
+        "review_declined",
+        "sue",
+        "income not verified",
+    )
+    assert loans.pending_reviews() == []
+    again = loans.review(supervisor, referred.application_id, approve=True)
+    assert again == LoanRefused(LoanRefusal.NOT_PENDING, "review_declined")
+    assert loans.review(supervisor, 999, approve=True) == LoanRefused(LoanRefusal.UNKNOWN_APPLICATION)
+    events = [event for event, _ in loans.journal.records]  # type: ignore[union-attr]
+    assert events == ["loan_decision", "loan_review_refused", "loan_review"]
+    assert loans.journal.records[-1][1]["technician"] == "sue"  # type: ignore[union-attr]
+
+
+def test_history_counts_voided_payments(loans: LoanService, bank: Engine, clock: Any) -> None:
+    customer, account = customer_and_account(bank, "0001100000010030")
+    ledger = Ledger(bank, clock=clock)
+    clearing = ledger.internal_account_id(InternalAccount.CLEARING)
+    held = ledger.transfer(
+        TransferRequest(
+            "ob-1", TransferKind.OTHER_BANK, account, clearing, 10_000, "CNY", channel="internal"
+        ),
+        pending=True,
+    )
+    ledger.void_pending(held.transfer_id, "rejected by the other bank")  # type: ignore[union-attr]
+    applicant = loans.applicant(customer)
+    assert applicant is not None and applicant.refusals_12m == 1
+    assert datetime(2026, 1, 1, tzinfo=UTC) < clock.now
