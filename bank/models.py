@@ -31,7 +31,7 @@ from sqlalchemy.types import TypeDecorator
 
 from bank.db.base import Base
 from bank.security.vault import EncryptedBytes, EncryptedText, Vault
-from kiosk.redaction import mask_pan
+from hostlink.redaction import mask_pan
 
 
 class UtcDateTime(TypeDecorator[datetime]):

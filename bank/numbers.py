@@ -9,34 +9,11 @@ from __future__ import annotations
 
 import random
 
+from hostlink.checkdigits import luhn_check_digit
+
 BIN = "621234"
 BRANCH_CODE = "0001"
 KIND_DIGITS = {"current": "1", "savings": "2", "internal": "9"}
-
-
-def luhn_check_digit(payload: str) -> str:
-    """The digit that makes ``payload + digit`` pass the Luhn check."""
-    if not payload.isdigit() or not payload.isascii():
-        raise ValueError("Luhn payload must be digits")
-    total = 0
-    # Double every second digit counting from the right of the payload (the check digit is appended).
-    for index, char in enumerate(reversed(payload)):
-        digit = int(char)
-        if index % 2 == 0:
-            digit *= 2
-            if digit > 9:
-                digit -= 9
-        total += digit
-    return str((10 - total % 10) % 10)
-
-
-def luhn_valid(number: str) -> bool:
-    return (
-        len(number) >= 2
-        and number.isdigit()
-        and number.isascii()
-        and luhn_check_digit(number[:-1]) == number[-1]
-    )
 
 
 def make_account_number(kind: str, serial: int, branch: str = BRANCH_CODE) -> str:

@@ -34,7 +34,7 @@ from bank.models import (
 )
 from bank.numbers import random_account_number, random_pan
 from bank.security.vault import Vault
-from kiosk.redaction import mask_pan
+from hostlink.redaction import mask_pan
 
 CARD_VALIDITY_YEARS = 10
 

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bank.db.engine import check_connection, make_engine, session_factory
 from bank.db.migrate import is_up_to_date, upgrade
 from bank.security.vault import Vault, install_vault
-from kiosk.logs import setup_logging
-from kiosk.paths import prepare_data_dir
+from hostlink.logs import setup_logging
+from hostlink.paths import prepare_data_dir
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,8 @@ import statistics
 import time
 from typing import Any
 
-from kiosk.advice.products import allocation_for
-from kiosk.advice.projection import Z95, portfolio_stats, project
+from hostlink.advice.products import allocation_for
+from hostlink.advice.projection import Z95, portfolio_stats, project
 from kiosk.help.evaluation import HELD_OUT, PARAPHRASES, evaluate
 from kiosk.help.retrieval import HelpAssistant, language_of, tokenize
 

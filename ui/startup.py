@@ -91,8 +91,8 @@ def run_kiosk(
 ) -> int:
     from PySide6.QtCore import QTimer
 
-    from kiosk.logs import setup_logging
-    from kiosk.paths import prepare_data_dir
+    from hostlink.logs import setup_logging
+    from hostlink.paths import prepare_data_dir
     from ui.app import KioskWindow, create_application
     from ui.ops import run_in_background
     from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH

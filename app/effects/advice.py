@@ -6,9 +6,9 @@ from typing import Any
 
 from app.effects import EffectContext, handler
 from bank.advice.store import AdviceStore
-from kiosk.advice.products import product
-from kiosk.advice.projection import project
-from kiosk.advice.questionnaire import score
+from hostlink.advice.products import product
+from hostlink.advice.projection import project
+from hostlink.advice.questionnaire import score
 
 
 def advice_store(services: Any) -> AdviceStore:

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from bank.advice.models import AdviceRecord
 from bank.models import utcnow
-from kiosk.advice.products import Product, cooling_off_until, split_amount, suitability
-from kiosk.advice.projection import Projection
-from kiosk.advice.questionnaire import Assessment
+from hostlink.advice.products import Product, cooling_off_until, split_amount, suitability
+from hostlink.advice.projection import Projection
+from hostlink.advice.questionnaire import Assessment
 
 
 class JournalLike(Protocol):

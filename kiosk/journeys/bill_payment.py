@@ -16,7 +16,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bank.billing.billers import BILLERS, BillerKind
+from hostlink.billers import BILLERS, BillerKind
 from kiosk.journeys.confirmed import ConfirmedMovement
 from kiosk.journeys.core import NOTHING, Event, Step
 from kiosk.journeys.session import CustomerSession, SessionConfig, register_logged_in_service

@@ -19,9 +19,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.advice.products import SHELF, product, split_amount, suitability
-from kiosk.advice.projection import project
-from kiosk.advice.questionnaire import QUESTIONS, Assessment, score
+from hostlink.advice.products import SHELF, product, split_amount, suitability
+from hostlink.advice.projection import project
+from hostlink.advice.questionnaire import QUESTIONS, Assessment, score
 from kiosk.journeys.core import NOTHING, Event, Step
 from kiosk.journeys.session import (
     CustomerSession,

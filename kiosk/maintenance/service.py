@@ -36,9 +36,9 @@ from bank.security.techs import (
     TechnicianService,
     TechSession,
 )
+from hostlink.redaction import redact
 from kiosk.journal import Journal, JournalRecord, VerifyReport
 from kiosk.maintenance.store import MaintenanceStore, OutOfService
-from kiosk.redaction import redact
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)

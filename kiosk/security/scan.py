@@ -28,7 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk.redaction import mask_pan
+from hostlink.redaction import mask_pan
 
 SKIPPED_DIRS = frozenset({"keys"})
 _MAX_FILE_BYTES = 512 * 1024 * 1024

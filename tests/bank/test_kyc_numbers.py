@@ -14,7 +14,8 @@ from bank.kyc import (
     is_expired,
     sex_from_id,
 )
-from bank.numbers import luhn_check_digit, luhn_valid, make_account_number, make_pan
+from bank.numbers import make_account_number, make_pan
+from hostlink.checkdigits import luhn_check_digit, luhn_valid
 
 
 def test_design_vectors() -> None:

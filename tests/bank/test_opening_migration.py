@@ -16,9 +16,9 @@ from bank.db.engine import make_engine
 from bank.db.migrate import upgrade
 from bank.kyc import check_character
 from bank.models import Account, Card, CardStatus, Customer
-from bank.numbers import luhn_valid
 from bank.opening import AccountOpened, OpeningRefusal, OpeningRefused, OpeningRequest, open_account
 from bank.security.vault import Vault
+from hostlink.checkdigits import luhn_valid
 
 TODAY = date(2026, 3, 10)
 

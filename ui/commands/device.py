@@ -57,7 +57,7 @@ def _started(wait_s: float, only: str | None = None) -> tuple[Any, Any]:
 
 def _journal(settings: Any) -> Any:
     from kiosk.journal import Journal
-    from kiosk.paths import prepare_data_dir
+    from hostlink.paths import prepare_data_dir
 
     prepare_data_dir(settings.data_dir)
     return Journal(settings.data_dir / "journal", settings.kiosk_id)

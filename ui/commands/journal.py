@@ -18,7 +18,7 @@ app = typer.Typer(
 
 def _open_journal():  # type: ignore[no-untyped-def]
     from kiosk.journal import Journal
-    from kiosk.paths import prepare_data_dir
+    from hostlink.paths import prepare_data_dir
     from kiosk.settings import load_settings
 
     settings = load_settings()

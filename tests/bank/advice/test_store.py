@@ -10,9 +10,9 @@ import pytest
 from bank.advice.store import AdviceError, AdviceStore
 from bank.db.engine import make_engine
 from bank.db.migrate import upgrade
-from kiosk.advice.products import product
-from kiosk.advice.projection import project
-from kiosk.advice.questionnaire import QUESTIONS, score
+from hostlink.advice.products import product
+from hostlink.advice.projection import project
+from hostlink.advice.questionnaire import QUESTIONS, score
 from kiosk.journal import Journal
 
 ANSWERS = dict(

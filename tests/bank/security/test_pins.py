@@ -17,8 +17,8 @@ from bank.security.hsm import SimulatedHsm
 from bank.security.pins import PinCheck, PinService, SetPin
 from bank.security.vault import Vault, install_vault
 from hostlink.pinblock import encrypt_pin_block
+from hostlink.redaction import mask_pan
 from kiosk.journal import Journal
-from kiosk.redaction import mask_pan
 from kiosk.settings import SecuritySettings
 
 SECURITY = SecuritySettings()

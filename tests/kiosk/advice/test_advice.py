@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from kiosk.advice.products import ALLOCATIONS, PRODUCTS, SHELF, product, split_amount, suitability
-from kiosk.advice.projection import Z95, PortfolioStats, portfolio_stats, project, value_at
-from kiosk.advice.questionnaire import QUESTIONS, AnswerError, band_for, level_number, score
+from hostlink.advice.products import ALLOCATIONS, PRODUCTS, SHELF, product, split_amount, suitability
+from hostlink.advice.projection import Z95, PortfolioStats, portfolio_stats, project, value_at
+from hostlink.advice.questionnaire import QUESTIONS, AnswerError, band_for, level_number, score
 
 MOST_CAUTIOUS = {q.id: min(q.options, key=lambda o: o.points).id for q in QUESTIONS}
 BOLDEST = {q.id: max(q.options, key=lambda o: o.points).id for q in QUESTIONS}

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from hostlink.redaction import redact
 from kiosk.journal import Journal
-from kiosk.redaction import redact
 from kiosk.security.scan import luhn_ok, scan_file, scan_for_secrets
 
 PAN = "6212340000000019"  # BIN 621234, serial 1: Luhn check digit 9 worked by hand

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import ROUND_HALF_EVEN, Decimal, localcontext
 
-from kiosk.advice.products import BPS, Product, allocation_for
+from hostlink.advice.products import BPS, Product, allocation_for
 
 CORRELATION = Decimal("0.5")
 # Standard-normal 95th percentile, Φ⁻¹(0.95), to 25 digits.

@@ -2,8 +2,8 @@ import json
 import logging
 from pathlib import Path
 
-from kiosk.logs import setup_logging
-from kiosk.redaction import mask_pan, redact
+from hostlink.logs import setup_logging
+from hostlink.redaction import mask_pan, redact
 
 PAN = "4321987654321098"
 

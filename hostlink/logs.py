@@ -14,7 +14,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from kiosk.redaction import redact
+from hostlink.redaction import redact
 
 
 class RedactionFilter(logging.Filter):

@@ -1,7 +1,7 @@
 """The kiosk's product shelf, the suggested allocation per risk level, and the suitability rules.
 
 Return and volatility are *assumptions for illustration* (annual, in basis points), shown to the customer
-as such; they are the inputs of :mod:`kiosk.advice.projection`. Product risk R1 (lowest) … R5 follows the
+as such; they are the inputs of :mod:`hostlink.advice.projection`. Product risk R1 (lowest) … R5 follows the
 bank's product rating; a customer assessed at level Cn may express interest in products up to Rn only
 (browsing the rest is allowed, the kiosk refuses with the reason). Products rated R4 and above carry a
 24-hour cooling-off period (the customer can withdraw without cost), which is shown and must be
@@ -14,7 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from kiosk.advice.questionnaire import level_number
+from hostlink.advice.questionnaire import level_number
 
 COOLING_OFF_FROM_RISK = 4  # R4 and R5
 COOLING_OFF = timedelta(hours=24)
