@@ -14,11 +14,10 @@ import random
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from bank.kyc import assess_identity, birth_date_from_id, normalise_id_number
 from bank.models import (
     Account,
     AccountKind,
@@ -26,6 +25,7 @@ from bank.models import (
     Card,
     CardStatus,
     Customer,
+    Posting,
     find_customer_by_id_number,
     id_number_lookup_hash,
     new_card,
@@ -34,6 +34,7 @@ from bank.models import (
 )
 from bank.numbers import random_account_number, random_pan
 from bank.security.vault import Vault
+from hostlink.kyc import assess_identity, birth_date_from_id, normalise_id_number
 from hostlink.redaction import mask_pan
 
 CARD_VALIDITY_YEARS = 10
@@ -171,3 +172,38 @@ _DETAILS = {
     "id_expired": "the ID card has expired",
     "under_age": "the applicant is under the minimum age",
 }
+
+
+def is_customer(engine: Engine, vault: Vault, id_number: str) -> bool:
+    with Session(engine) as session:
+        return find_customer_by_id_number(session, vault, id_number) is not None
+
+
+def void_opening(engine: Engine, customer_id: int, account_id: int, card_id: int) -> bool:
+    """Delete a just-opened customer, account and card in one transaction.
+
+    Refuses (False, nothing changed) unless the card is still ``pending_issue`` and the account has no
+    posting: an opening that has been completed, or used, is never undone here.
+    """
+    with Session(engine) as session, session.begin():
+        card = session.get(Card, card_id)
+        account = session.get(Account, account_id)
+        if (
+            card is None
+            or account is None
+            or card.account_id != account_id
+            or account.customer_id != customer_id
+        ):
+            return False
+        if card.status != CardStatus.PENDING_ISSUE.value:
+            return False
+        if session.scalar(select(Posting.id).where(Posting.account_id == account_id).limit(1)) is not None:
+            return False
+        others = session.scalar(
+            select(Account.id).where(Account.customer_id == customer_id, Account.id != account_id).limit(1)
+        )
+        session.execute(delete(Card).where(Card.account_id == account_id))
+        session.execute(delete(Account).where(Account.id == account_id))
+        if others is None:
+            session.execute(delete(Customer).where(Customer.id == customer_id))
+    return True

@@ -1,4 +1,4 @@
-"""Start-up of the Qt-free core: data dir, logging, key vault, database (migrated on first start)."""
+"""Start-up of the bank host: its data dir, logging, key vault, database (migrated on first start)."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from bank.db.engine import check_connection, make_engine, session_factory
 from bank.db.migrate import is_up_to_date, upgrade
 from bank.security.vault import Vault, install_vault
+from bank.settings import HostSettings
 from hostlink.logs import setup_logging
 from hostlink.paths import prepare_data_dir
-from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 @dataclass
 class Runtime:
-    settings: Settings
+    settings: HostSettings
     engine: Engine
     sessions: sessionmaker[Session]
     vault: Vault
@@ -35,7 +35,7 @@ class Runtime:
         self.engine.dispose()
 
 
-def start_runtime(settings: Settings, *, migrate: bool = True, console_log: bool = False) -> Runtime:
+def start_runtime(settings: HostSettings, *, migrate: bool = True, console_log: bool = False) -> Runtime:
     """Raises DatabaseUnavailable (one-line message) when the database cannot be reached."""
     prepare_data_dir(settings.data_dir)
     log_file = setup_logging(settings.data_dir, settings.log_level, console=console_log)
@@ -46,5 +46,5 @@ def start_runtime(settings: Settings, *, migrate: bool = True, console_log: bool
     if migrate and not is_up_to_date(engine):
         log.info("migrating database to the newest schema")
         upgrade(engine)
-    log.info("runtime started (kiosk %s, data dir %s)", settings.kiosk_id, settings.data_dir)
+    log.info("host runtime started (host %s, data dir %s)", settings.host_id, settings.data_dir)
     return Runtime(settings, engine, session_factory(engine), vault, log_file)

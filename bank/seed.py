@@ -20,7 +20,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bank.db.models import KioskMeta
-from bank.kyc import birth_date_from_id
 from bank.ledger import Ledger, TransferOutcome, TransferRequest
 from bank.models import (
     Account,
@@ -37,6 +36,7 @@ from bank.models import (
     phone_lookup_hash,
 )
 from bank.security.vault import Vault
+from hostlink.kyc import birth_date_from_id
 
 SEED_META_KEY = "bank.seed"
 SEED_VERSION = "1"

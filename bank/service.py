@@ -131,12 +131,14 @@ class BankService:
         clock: Callable[[], datetime] = utcnow,
         other_bank_fee_minor: int = OTHER_BANK_FEE_MINOR,
         bank_code: str = OUR_BANK_CODE,
+        ledger: Ledger | None = None,
     ) -> None:
         self.engine = engine
         self.vault = vault
         self.kiosk_id = kiosk_id
         self.clock = clock
-        self.ledger = Ledger(engine, clock=clock)
+        # One ledger per host process: it keeps a connection per thread between transfers.
+        self.ledger = ledger or Ledger(engine, clock=clock)
         self.sessions = sessionmaker(engine, expire_on_commit=False)
         self.other_bank_fee_minor = other_bank_fee_minor
         self.bank_code = bank_code
@@ -158,6 +160,10 @@ class BankService:
                 card.pvv,
                 card.pin_failures,
             )
+
+    def card(self, card_id: int) -> Card | None:
+        with self.sessions() as session:
+            return session.get(Card, card_id)
 
     def set_card_status(self, card_id: int, status: CardStatus, *, pvv: str | None = None) -> bool:
         """Retain, block or activate a card (activation after dispensing stores the HSM's PVV)."""

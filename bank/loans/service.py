@@ -23,7 +23,6 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
-from bank.kyc import age_on
 from bank.ledger import BANK_TIMEZONE
 from bank.loans.models import LoanApplication, LoanBlacklist, LoanOutcome, LoanStatus
 from bank.loans.scorecard import Applicant, Decision, LoanPolicy, LoanRequest, decide, request_problem
@@ -36,8 +35,9 @@ from bank.models import (
     id_number_lookup_hash,
     utcnow,
 )
-from bank.security.techs import Action, is_allowed
 from bank.security.vault import Vault
+from hostlink.kyc import age_on
+from hostlink.technicians import Action, is_allowed
 
 AVERAGE_BALANCE_DAYS = 90
 HISTORY_DAYS = 365

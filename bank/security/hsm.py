@@ -24,8 +24,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bank.settings import HostSettings, SecuritySettings
 from hostlink.pinblock import PinBlockError, PinBlockFormat, decrypt_pin_block
-from kiosk.settings import SecuritySettings, Settings
 
 PVV_METHOD = "H1"
 _PVV_DOMAIN = b"smart-teller-pvv-v1"
@@ -148,6 +148,6 @@ class SimulatedHsm:
         return self._pvv(pan, pin)
 
 
-def pvv_for_settings(settings: Settings) -> Callable[[str, str], str]:
+def pvv_for_settings(settings: HostSettings) -> Callable[[str, str], str]:
     """(pan, pin) → PVV with this kiosk's keys: ONLY for seeding the documented test cards."""
     return SimulatedHsm.from_settings(settings.security, settings.data_dir / "keys").pvv_for_clear_pin

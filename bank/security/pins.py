@@ -15,10 +15,10 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from bank.audit import AuditPort
 from bank.models import Card, CardStatus, pan_lookup_hash
 from bank.security.hsm import HsmError, SimulatedHsm
 from bank.security.vault import Vault
-from kiosk.journal import Journal
 
 
 class PinCheck(enum.StrEnum):
@@ -68,7 +68,7 @@ class PinService:
         hsm: SimulatedHsm,
         sessions: sessionmaker[Session],
         vault: Vault,
-        journal: Journal | None = None,
+        journal: AuditPort | None = None,
         *,
         max_tries: int = 3,
     ) -> None:

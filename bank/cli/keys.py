@@ -1,4 +1,4 @@
-"""``smart-teller keys rotate``: a new encryption key, and every encrypted column re-encrypted under it."""
+"""``smart-teller host keys rotate``: a new encryption key; every encrypted column re-encrypted under it."""
 
 from __future__ import annotations
 
@@ -12,21 +12,20 @@ def rotate(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     """Make a new active key (old keys stay for decryption) and re-encrypt the stored PII under it."""
     import json
 
+    from bank.audit import HostAudit
     from bank.runtime import start_runtime
     from bank.security.rotation import rotate_and_reencrypt
-    from kiosk.journal import Journal
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     settings = load_settings()
     runtime = start_runtime(settings)
     try:
         report = rotate_and_reencrypt(runtime.engine, runtime.vault)
-    finally:
-        runtime.close()
-    with Journal(settings.data_dir / "journal", settings.kiosk_id) as journal:
-        journal.record(
+        HostAudit(runtime.engine, settings.host_id).record(
             "vault_key_rotated", old_key=report.old_key, new_key=report.new_key, rewritten=report.rewritten
         )
+    finally:
+        runtime.close()
     if as_json:
         typer.echo(
             json.dumps({"old_key": report.old_key, "new_key": report.new_key, "rewritten": report.rewritten})

@@ -1,5 +1,6 @@
-"""``smart-teller bank check|seed|clear|simulate``: ledger invariants, seed data, one clearing-house cycle,
-and the seeded randomised simulation of the bank (on a throw-away database, never the configured one)."""
+"""``smart-teller host bank check|seed|clear|simulate``: ledger invariants, seed data, one clearing-house
+cycle, and the seeded randomised simulation of the bank (on a throw-away database, never the configured
+one)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from typing import TYPE_CHECKING, cast
 import typer
 
 if TYPE_CHECKING:
-    from kiosk.settings import Settings
+    from bank.settings import HostSettings as Settings
 
 app = typer.Typer(
     name="bank", help="The bank's ledger: invariant check, seed data, clearing.", no_args_is_help=True
@@ -22,7 +23,7 @@ def check(as_json: bool = typer.Option(False, "--json", help="Print the report a
     """Trial balance and ledger invariants; exit 1 naming the violated rule."""
     from bank.check import check_ledger
     from bank.runtime import start_runtime
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     runtime = start_runtime(load_settings())
     try:
@@ -57,7 +58,7 @@ def seed() -> None:
 
     from bank.runtime import start_runtime
     from bank.seed import seed_bank
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     settings = load_settings()
     pvv_for = _hsm_pvv_for(settings)
@@ -77,7 +78,7 @@ def clear() -> None:
     from bank.clearing import ClearingHouse
     from bank.ledger import Ledger
     from bank.runtime import start_runtime
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     runtime = start_runtime(load_settings())
     ledger = Ledger(runtime.engine)
@@ -121,9 +122,9 @@ def simulate(
     typer.echo(json.dumps(report.as_dict(), indent=2))
     if report.failure:
         typer.echo(
-            f"smart-teller: simulation failed: {report.failure}; reproduce with: smart-teller bank simulate"
-            f" --seed {seed} --ops {ops} --db {db} --kiosks {kiosks} --check-every {check_every}"
-            + (" --threads" if threads else ""),
+            f"smart-teller: simulation failed: {report.failure}; reproduce with:"
+            f" smart-teller host bank simulate --seed {seed} --ops {ops} --db {db} --kiosks {kiosks}"
+            f" --check-every {check_every}" + (" --threads" if threads else ""),
             err=True,
         )
         raise typer.Exit(1)

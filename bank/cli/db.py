@@ -1,4 +1,4 @@
-"""``smart-teller db upgrade|status``."""
+"""``smart-teller host db upgrade|status``."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ def upgrade() -> None:
     from bank.db.engine import check_connection, make_engine
     from bank.db.migrate import current_heads
     from bank.db.migrate import upgrade as run_upgrade
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     settings = load_settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -31,7 +31,7 @@ def status() -> None:
     """Say whether the schema is current; exit 1 when a migration is pending."""
     from bank.db.engine import check_connection, make_engine
     from bank.db.migrate import current_heads, is_up_to_date
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     settings = load_settings()
     engine = make_engine(settings.effective_database_url)

@@ -1,4 +1,4 @@
-"""``smart-teller billing run-scheduled``: pay the scheduled bill payments that are due (cron, timers).
+"""``smart-teller host billing run-scheduled``: pay the scheduled bill payments that are due (cron, timers).
 
 Each active schedule whose day of the month has come and that has not run this month is paid once (the
 idempotency key names the schedule and the month, so running twice pays once). Prints one JSON object per
@@ -24,10 +24,10 @@ def run_scheduled(
     ),
 ) -> None:
     """Pay every scheduled payment due today (or as of --now); JSON lines out."""
+    from bank.audit import HostAudit
     from bank.billing.service import BillingService
     from bank.runtime import start_runtime
-    from kiosk.journal import Journal
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings as load_settings
 
     moment = None
     if now:
@@ -41,12 +41,11 @@ def run_scheduled(
             raise typer.Exit(2)
     settings = load_settings()
     runtime = start_runtime(settings)
-    journal = Journal(settings.data_dir / "journal", settings.kiosk_id)
+    journal = HostAudit(runtime.engine, settings.host_id)
     try:
-        service = BillingService(runtime.engine, runtime.vault, kiosk_id=settings.kiosk_id, journal=journal)
+        service = BillingService(runtime.engine, runtime.vault, kiosk_id=settings.host_id, journal=journal)
         runs = service.run_due(moment)
     finally:
-        journal.close()
         runtime.close()
     for run in runs:
         typer.echo(

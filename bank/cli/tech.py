@@ -1,8 +1,15 @@
-"""``smart-teller tech add|list|unlock``: technician and supervisor accounts (no default credentials)."""
+"""``smart-teller host tech add|list|unlock``: technician and supervisor accounts (no default credentials)."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from bank.audit import HostAudit
+    from bank.runtime import Runtime
+    from bank.security.techs import TechnicianService
 
 
 def _die(message: str, code: int) -> SystemExit:
@@ -14,16 +21,16 @@ def _die(message: str, code: int) -> SystemExit:
 app = typer.Typer(name="tech", help="Technician and supervisor accounts.", no_args_is_help=True)
 
 
-def _service():  # type: ignore[no-untyped-def]
+def _service() -> tuple[Runtime, HostAudit, TechnicianService]:
+    from bank.audit import HostAudit
     from bank.runtime import start_runtime
     from bank.security.techs import TechnicianService
-    from kiosk.journal import Journal
-    from kiosk.settings import load_settings
+    from bank.settings import load_host_settings
 
-    settings = load_settings()
+    settings = load_host_settings()
     runtime = start_runtime(settings)
-    journal = Journal(settings.data_dir / "journal", settings.kiosk_id)
-    return runtime, journal, TechnicianService(runtime.sessions, settings.security, journal=journal)
+    audit = HostAudit(runtime.engine, settings.host_id)
+    return runtime, audit, TechnicianService(runtime.sessions, settings.security, journal=audit)
 
 
 @app.command()
@@ -35,19 +42,18 @@ def add(
     """Create an account; the password is asked twice (or read once from standard input)."""
     import sys
 
-    from bank.security.techs import TechError
+    from hostlink.technicians import TechError
 
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = typer.prompt("Password", hide_input=True, confirmation_prompt=True)
-    runtime, journal, service = _service()
+    runtime, _audit, service = _service()
     try:
         service.add(username, password, role, by="cli")
     except TechError as exc:
         raise _die(str(exc), 1) from None
     finally:
-        journal.close()
         runtime.close()
     typer.echo(f"{role} {username} added")
 
@@ -57,11 +63,10 @@ def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON
     """List accounts with their role, lock-out and last login (never a password hash)."""
     import json
 
-    runtime, journal, service = _service()
+    runtime, _audit, service = _service()
     try:
         accounts = service.accounts()
     finally:
-        journal.close()
         runtime.close()
     rows = [
         {
@@ -78,7 +83,7 @@ def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON
         typer.echo(json.dumps(rows, indent=2))
         return
     if not rows:
-        typer.echo("no technician accounts: create one with `smart-teller tech add USERNAME`")
+        typer.echo("no technician accounts: create one with `smart-teller host tech add USERNAME`")
     for row in rows:
         locked = f", locked until {row['locked_until']}" if row["locked_until"] else ""
         typer.echo(f"{row['username']} ({row['role']}), last login {row['last_login'] or 'never'}{locked}")
@@ -87,14 +92,13 @@ def list_accounts(as_json: bool = typer.Option(False, "--json", help="Print JSON
 @app.command()
 def unlock(username: str = typer.Argument(..., help="The locked-out account.")) -> None:
     """End a lock-out now and clear the failure count."""
-    from bank.security.techs import TechError
+    from hostlink.technicians import TechError
 
-    runtime, journal, service = _service()
+    runtime, _audit, service = _service()
     try:
         service.unlock(username, by="cli")
     except TechError as exc:
         raise _die(str(exc), 1) from None
     finally:
-        journal.close()
         runtime.close()
     typer.echo(f"{username} unlocked")

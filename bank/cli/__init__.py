@@ -1,0 +1,214 @@
+"""``smart-teller host ...``: the bank host's own program — serve the API, enrol terminals, the database,
+technician accounts, keys, the ledger's checks and scheduled bill runs.
+
+The terminal's console script forwards ``smart-teller host`` here as ``python -m bank`` (the terminal's
+packages never import the bank). Operator errors print one line on stderr and exit 2.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import typer
+
+from bank.cli import bank as bank_commands
+from bank.cli import billing as billing_commands
+from bank.cli import db as db_commands
+from bank.cli import keys as keys_commands
+from bank.cli import tech as tech_commands
+
+app = typer.Typer(
+    name="smart-teller host",
+    help="The bank host: its API server, terminals, database, technicians and keys.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+for sub in (bank_commands, billing_commands, db_commands, keys_commands, tech_commands):
+    app.add_typer(sub.app, name=sub.app.info.name)
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"smart-teller: {message}", err=True)
+    return typer.Exit(code)
+
+
+@app.command()
+def serve(
+    host: str = typer.Option("", help="Address to listen on (default: settings, 127.0.0.1)."),
+    port: int = typer.Option(-1, help="Port (default: settings, 8700; 0 picks a free one)."),
+    seed: bool = typer.Option(
+        False, "--seed", help="Create the seed customers and cards if the bank is empty."
+    ),
+    ready_file: Path | None = typer.Option(
+        None, help="Write {'url': ...} as JSON here once listening (for supervisors and tests)."
+    ),
+) -> None:
+    """Serve the JSON API (uvicorn). Stateless apart from the database and keys: run as many as you like."""
+    import socket
+
+    import uvicorn
+
+    from bank.api.app import BodyLimit, create_app
+    from bank.host import Host
+    from bank.settings import load_host_settings
+
+    settings = load_host_settings()
+    listen_host = host or settings.api.listen_host
+    listen_port = settings.api.listen_port if port < 0 else port
+    bank_host = Host.start(settings)
+    if seed and bank_host.seed_if_empty():
+        typer.echo("seed customers and test cards created", err=True)
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    try:
+        sock.bind((listen_host, listen_port))
+    except OSError as exc:
+        bank_host.close()
+        raise _fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror}") from None
+    bound_port = sock.getsockname()[1]
+    url = f"http://{listen_host}:{bound_port}"
+    app_ = BodyLimit(create_app(bank_host), settings.api.max_body_bytes)
+    config = uvicorn.Config(
+        app_, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
+    )
+    server = uvicorn.Server(config)
+    if ready_file is not None:
+        # Written once uvicorn has started, so whoever waits for it can connect at once.
+        original = server.startup
+
+        async def startup(sockets: list[socket.socket] | None = None) -> None:
+            await original(sockets=sockets)
+            tmp = ready_file.with_suffix(".tmp")
+            tmp.write_text(json.dumps({"url": url, "host_id": settings.host_id}))
+            tmp.replace(ready_file)
+
+        server.startup = startup  # type: ignore[method-assign]
+    typer.echo(json.dumps({"url": url, "host_id": settings.host_id}), err=False)
+    sys.stdout.flush()
+    try:
+        server.run(sockets=[sock])
+    finally:
+        bank_host.close()
+
+
+@app.command("enrol-terminal")
+def enrol_terminal(
+    terminal_id: str = typer.Argument(..., help="The terminal's ID, unique in the fleet (e.g. KIOSK-0001)."),
+    credential_file: Path | None = typer.Option(
+        None, help="Write the credential to this file (0600) instead of printing it."
+    ),
+    rotate: bool = typer.Option(
+        False,
+        "--rotate",
+        help="Re-enrol a terminal already enrolled: a new secret, the old one stops working.",
+    ),
+) -> None:
+    """Enrol a terminal and issue its credential (shown once; the host keeps it encrypted)."""
+    import os
+
+    from bank.host import Host
+    from bank.settings import load_host_settings
+    from bank.terminals.service import EnrolmentError
+
+    bank_host = Host.start(load_host_settings())
+    try:
+        if rotate and any(t.terminal_id == terminal_id for t in bank_host.registry.terminals()):
+            credential = bank_host.registry.rotate(terminal_id)
+        else:
+            credential = bank_host.registry.enrol(terminal_id)
+    except EnrolmentError as exc:
+        raise _fail(str(exc), 1) from None
+    finally:
+        bank_host.close()
+    if credential_file is None:
+        typer.echo(credential)
+        return
+    credential_file.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(credential_file, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(credential + "\n")
+    os.chmod(credential_file, 0o600)
+    typer.echo(f"terminal {terminal_id} enrolled; credential written to {credential_file}")
+
+
+@app.command("revoke-terminal")
+def revoke_terminal(terminal_id: str = typer.Argument(...)) -> None:
+    """Revoke a terminal: every call it makes from now on is refused (and the refusal recorded)."""
+    from bank.host import Host
+    from bank.settings import load_host_settings
+    from bank.terminals.service import EnrolmentError
+
+    bank_host = Host.start(load_host_settings())
+    try:
+        bank_host.registry.revoke(terminal_id)
+    except EnrolmentError as exc:
+        raise _fail(str(exc), 1) from None
+    finally:
+        bank_host.close()
+    typer.echo(f"terminal {terminal_id} revoked")
+
+
+@app.command()
+def terminals(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Enrolled terminals with their status, last call and journal head."""
+    from bank.host import Host
+    from bank.settings import load_host_settings
+
+    bank_host = Host.start(load_host_settings())
+    try:
+        rows = bank_host.registry.terminals()
+    finally:
+        bank_host.close()
+    data = [
+        {
+            "terminal_id": t.terminal_id,
+            "status": t.status,
+            "enrolled_at": t.enrolled_at.isoformat(),
+            "last_seen_at": t.last_seen_at.isoformat() if t.last_seen_at else None,
+            "journal_seq": t.journal_seq,
+        }
+        for t in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    for row in data:
+        typer.echo(f"{row['terminal_id']:<16} {row['status']:<8} last seen {row['last_seen_at'] or '-'}")
+
+
+@app.command()
+def openapi(
+    out: Path = typer.Option(Path("docs/host-api.json"), help="Where to write the document."),
+) -> None:
+    """Write the API's OpenAPI document (the published contract)."""
+    from bank.api.app import openapi_document
+
+    out.write_text(json.dumps(openapi_document(), indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    typer.echo(f"wrote {out}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        rc = app(args=argv, prog_name="smart-teller host", standalone_mode=False)
+    except typer.Exit as exc:
+        return int(exc.exit_code or 0)
+    except SystemExit as exc:
+        return int(exc.code or 0) if isinstance(exc.code, int) else 2
+    except Exception as exc:
+        import click
+
+        from bank.db.engine import DatabaseUnavailable
+        from bank.security.vault import VaultError
+        from bank.settings import HostSettingsError
+
+        if isinstance(exc, HostSettingsError | DatabaseUnavailable | VaultError):
+            typer.echo(f"smart-teller: {exc}", err=True)
+            return 2
+        if isinstance(exc, click.ClickException):
+            exc.show()
+            return exc.exit_code
+        raise
+    return rc if isinstance(rc, int) else 0

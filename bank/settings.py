@@ -1,0 +1,160 @@
+"""The bank host's settings: defaults, then a TOML file, then ``SMART_TELLER_HOST_*`` environment variables.
+
+The host is its own program with its own data dir (database, key files, logs): a terminal's settings
+never name the bank's database or keys. ``SMART_TELLER_DATABASE_URL`` (the operator-facing name of the
+design brief) is honoured too, since the database is the host's. A fresh machine needs none of them: the
+embedded default is SQLite in the host's per-user data dir.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from datetime import tzinfo
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import platformdirs
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+HOST_ENV_PREFIX = "SMART_TELLER_HOST_"
+HOST_CONFIG_FILE_ENV = "SMART_TELLER_HOST_CONFIG"
+
+
+class HostSettingsError(Exception):
+    """A bad host setting; the message is one line that names the key."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class SecuritySettings(_Section):
+    # The PIN pads' PIN keys as the host's HSM knows them. The defaults are the documented test keys the
+    # PIN pad simulator holds; a bank loads its terminals' keys into its HSM instead.
+    pin_key_hex: str = "0123456789ABCDEFFEDCBA9876543210"
+    pin_key_aes_hex: str = "000102030405060708090A0B0C0D0E0F"
+    pin_tries: int = Field(default=3, ge=1, le=10)
+    tech_lockout_failures: int = Field(default=5, ge=1)
+    tech_lockout_minutes: int = Field(default=30, ge=1)
+    tech_idle_minutes: int = Field(default=15, ge=1)
+
+    @field_validator("pin_key_hex", "pin_key_aes_hex")
+    @classmethod
+    def _hex_key(cls, value: str) -> str:
+        try:
+            raw = bytes.fromhex(value)
+        except ValueError as exc:
+            raise ValueError("must be hexadecimal") from exc
+        if len(raw) not in (16, 24, 32):
+            raise ValueError("must be 16, 24 or 32 bytes")
+        return value
+
+
+class ApiSettings(_Section):
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8700, ge=0, le=65535)
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)  # an ID photo is tens of kB
+    # A signed request older or newer than this is refused; nonces are remembered twice as long.
+    clock_skew_s: int = Field(default=300, ge=5, le=3600)
+
+
+class HostSettings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix=HOST_ENV_PREFIX,
+        env_nested_delimiter="__",
+        extra="forbid",
+        frozen=True,
+        populate_by_name=True,
+    )
+
+    data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("smart-teller-host")))
+    database_url: str = Field(
+        default="",
+        validation_alias=AliasChoices(
+            "database_url", "SMART_TELLER_HOST_DATABASE_URL", "SMART_TELLER_DATABASE_URL"
+        ),
+    )
+    host_id: str = Field(default="HOST-1", min_length=1, max_length=32)
+    bank_name: str = "Smart Teller Bank"
+    currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
+    # The bank day (daily limits, statements, receipts) follows this zone.
+    timezone: str = "Asia/Shanghai"
+    minimum_age_years: int = Field(default=16, ge=0)
+    face_threshold: float = Field(default=0.5, gt=0, lt=1.5)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    security: SecuritySettings = SecuritySettings()
+    api: ApiSettings = ApiSettings()
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings)
+
+    @field_validator("data_dir")
+    @classmethod
+    def _data_dir_named(cls, value: Path) -> Path:
+        if str(value) in ("", "."):
+            raise ValueError("must name a folder (it is empty)")
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @property
+    def bank_timezone(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
+
+    @property
+    def effective_database_url(self) -> str:
+        return self.database_url or f"sqlite:///{self.data_dir / 'bank.db'}"
+
+    def redacted(self) -> dict[str, Any]:
+        data = self.model_dump(mode="json")
+        data["security"]["pin_key_hex"] = "********"
+        data["security"]["pin_key_aes_hex"] = "********"
+        url = data.get("database_url") or ""
+        if "@" in url and "://" in url:
+            scheme, rest = url.split("://", 1)
+            creds, host = rest.rsplit("@", 1)
+            data["database_url"] = f"{scheme}://{creds.split(':', 1)[0]}:********@{host}"
+        return data
+
+
+def load_host_settings(config_file: Path | None = None, **overrides: Any) -> HostSettings:
+    """Defaults < TOML file < environment < explicit overrides. Raises :class:`HostSettingsError`."""
+    path = config_file
+    if path is None and os.environ.get(HOST_CONFIG_FILE_ENV):
+        path = Path(os.environ[HOST_CONFIG_FILE_ENV])
+    file_values: dict[str, Any] = {}
+    if path is not None:
+        try:
+            file_values = tomllib.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise HostSettingsError(f"host settings file {path} does not exist") from None
+        except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+            reason = str(exc).replace("\n", " ")
+            raise HostSettingsError(f"host settings file {path} is not valid TOML: {reason}") from None
+    try:
+        from_env = HostSettings().model_dump(exclude_unset=True)
+        values = {**file_values, **from_env, **overrides}
+        return HostSettings(**values)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        key = ".".join(str(part) for part in first["loc"]) or "settings"
+        message = "unknown setting" if first["type"] == "extra_forbidden" else first["msg"]
+        raise HostSettingsError(f"bad host setting {key}: {message}".replace("\n", " ")) from None
