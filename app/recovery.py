@@ -12,7 +12,7 @@ import logging
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk.journal.recovery import (
     CardReaderPort,
@@ -22,6 +22,9 @@ from kiosk.journal.recovery import (
     recover,
     sweep_cards,
 )
+
+if TYPE_CHECKING:
+    from app.services import TerminalServices
 
 log = logging.getLogger(__name__)
 
@@ -80,29 +83,30 @@ OPENING_CLOSED = frozenset(
 )
 
 
-def void_unfinished_openings(services: Any) -> dict[int, str]:
+def void_unfinished_openings(services: TerminalServices) -> dict[int, str]:
     """Openings this kiosk journaled as ``account_opened`` but never closed (the process died before the
-    card was issued): delete them, since no card reached a customer. ``void_opening`` refuses one whose
+    card was issued): the host deletes them, since no card reached a customer. The host refuses one whose
     card was activated or whose account has a posting, so a finished opening is never undone.
     """
-    from sqlalchemy.orm import Session
+    from hostlink import api
 
-    from bank.models import Card
-    from kiosk.journeys.opening import void_opening
-
-    opened: dict[int, int] = {}  # card id → customer id
+    opened: dict[int, tuple[int, int | None]] = {}  # card id → (customer id, account id)
     for record in services.journal.records():
         card_id = record.fields.get("card_id")
         if record.event == "account_opened" and isinstance(card_id, int):
-            opened[card_id] = int(record.fields.get("customer_id", 0))
+            account_id = record.fields.get("account_id")
+            opened[card_id] = (
+                int(record.fields.get("customer_id", 0)),
+                account_id if isinstance(account_id, int) else None,
+            )
         elif record.event in OPENING_CLOSED and isinstance(card_id, int):
             opened.pop(card_id, None)
     results: dict[int, str] = {}
-    for card_id, customer_id in opened.items():
-        with Session(services.engine) as session:
-            card = session.get(Card, card_id)
-            account_id = card.account_id if card is not None else None
-        voided = account_id is not None and void_opening(services.engine, customer_id, account_id, card_id)
+    for card_id, (customer_id, account_id) in opened.items():
+        order = api.OpeningVoid(
+            customer_id=customer_id, account_id=account_id, card_id=card_id, reason="crash_recovery"
+        )
+        voided = services.host.void_opening(order, f"recovery:void:{card_id}").voided
         event = "account_opening_voided" if voided else "account_opening_void_refused"
         services.journal.record(event, customer_id=customer_id, card_id=card_id, reason="crash_recovery")
         results[card_id] = event

@@ -1,9 +1,9 @@
-"""The services bundle the effect handlers use: bank, account opening, HSM, PIN checks, journal, face.
+"""The terminal's services, what effect handlers use: the bank host's client, the journal, the face worker.
 
-Built once by the composition root from a :class:`~bank.runtime.Runtime` (``Services.from_runtime``) and
-handed to every :class:`~ui.journey_runner.JourneyRunner`; effect handlers call these from the worker pool,
-never from the GUI thread. Everything here is Qt-free and device-free; tests build it on a temporary data
-dir exactly like the kiosk does.
+Built once by the composition root (:meth:`TerminalServices.start`) and handed to every journey runner;
+effect handlers call these from the worker pool, never from the GUI thread. Nothing here holds a bank
+key, a database connection or a customer record: the host decides and keeps, the terminal captures and
+shows.
 """
 
 from __future__ import annotations
@@ -12,23 +12,16 @@ import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy.orm import Session
-
-from bank.ledger import BANK_TIMEZONE, Ledger
-from bank.models import utcnow
-from bank.opening import AccountOpened, OpeningRefused, OpeningRequest, open_account
-from bank.security.hsm import SimulatedHsm
-from bank.security.pins import PinService
-from bank.service import BankService
+from hostlink.paths import prepare_data_dir
+from kiosk.hostclient import Credential, HostClient, HostLink
 from kiosk.journal import Journal
 from kiosk.settings import Settings
 
 if TYPE_CHECKING:
-    from bank.runtime import Runtime
     from kiosk.biometrics.worker import BiometricsWorker
 
 log = logging.getLogger(__name__)
@@ -36,51 +29,57 @@ log = logging.getLogger(__name__)
 RECEIPTS_DIR = "receipts"
 
 
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
 @dataclass
-class Services:
+class TerminalServices:
     """What journeys' effects may call. ``biometrics`` is started lazily by :meth:`face_worker`."""
 
     settings: Settings
-    bank: BankService
-    hsm: SimulatedHsm
-    pins: PinService
+    host: HostClient
+    link: HostLink
     journal: Journal
-    engine: Any
-    vault: Any
     clock: Callable[[], datetime] = utcnow
     biometrics: BiometricsWorker | None = None
     _owns_journal: bool = field(default=True, repr=False)
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
-    def from_runtime(
+    def start(
         cls,
-        runtime: Runtime,
+        settings: Settings,
         *,
         journal: Journal | None = None,
         clock: Callable[[], datetime] = utcnow,
         biometrics: BiometricsWorker | None = None,
-    ) -> Services:
-        settings = runtime.settings
+        probe: bool = True,
+    ) -> TerminalServices:
+        """Raises :class:`~kiosk.hostclient.CredentialError` when the terminal is not enrolled."""
+        prepare_data_dir(settings.data_dir)
+        credential = Credential.load(settings.host_credential_path)
         own_journal = journal is None
         journal = journal or Journal(settings.data_dir / "journal", settings.kiosk_id)
-        hsm = SimulatedHsm.from_settings(settings.security, settings.data_dir / "keys")
-        bank = BankService(runtime.engine, runtime.vault, kiosk_id=settings.kiosk_id, clock=clock)
-        pins = PinService(
-            hsm, runtime.sessions, runtime.vault, journal, max_tries=settings.security.pin_tries
+        client = HostClient(
+            settings.host.urls,
+            credential,
+            timeout_s=settings.host.timeout_s,
+            journal_head=journal.head_text,
         )
-        return cls(
-            settings=settings,
-            bank=bank,
-            hsm=hsm,
-            pins=pins,
-            journal=journal,
-            engine=runtime.engine,
-            vault=runtime.vault,
-            clock=clock,
-            biometrics=biometrics,
-            _owns_journal=own_journal,
-        )
+        link = HostLink(client, interval_s=settings.host.probe_interval_s)
+        services = cls(settings, client, link, journal, clock, biometrics, own_journal)
+        link.subscribe(services._journal_link)
+        if probe:
+            link.probe()
+            link.start()
+        return services
+
+    def _journal_link(self, up: bool) -> None:
+        try:
+            self.journal.record("host_link_up" if up else "host_link_down", hosts=len(self.host.urls))
+        except Exception:
+            log.exception("journaling the host link failed")
 
     # -- helpers the effects share --------------------------------------------------------------
     @property
@@ -90,11 +89,11 @@ class Services:
         return path
 
     def today(self) -> date:
-        """The bank day (Beijing time), which history ranges and account opening use."""
-        return self.clock().astimezone(BANK_TIMEZONE).date()
+        """The bank day, which history ranges and account opening use."""
+        return self.now_local().date()
 
     def now_local(self) -> datetime:
-        return self.clock().astimezone(BANK_TIMEZONE)
+        return self.clock().astimezone(self.settings.bank_timezone)
 
     @staticmethod
     def new_session_id() -> str:
@@ -102,18 +101,8 @@ class Services:
 
     @staticmethod
     def new_idempotency_key(session_id: str) -> str:
-        """One per confirmed transfer: a retried request never posts twice."""
-        return f"{session_id}:{secrets.token_hex(8)}"
-
-    def open_account(self, request: OpeningRequest) -> AccountOpened | OpeningRefused:
-        """Account opening (J2's journey) with this kiosk's minimum age and today's bank day."""
-        return open_account(
-            self.engine,
-            self.vault,
-            request,
-            today=self.today(),
-            minimum_age=self.settings.journeys.minimum_age_years,
-        )
+        """One per request that changes something at the host: a retried request never acts twice."""
+        return f"{session_id or 'T'}:{secrets.token_hex(8)}"
 
     def face_worker(self) -> BiometricsWorker:
         """The biometrics worker process, started on first use (the model loads in the background)."""
@@ -126,29 +115,19 @@ class Services:
         return self.biometrics
 
     def settle_transfer(self, reference: str) -> str:
-        """Crash recovery for a transfer intent without an outcome, named by its idempotency key.
-
-        The ledger writes a transfer atomically, so it either exists or not: ``not_posted`` (nothing
-        moved), or the transfer's status (``posted``; ``pending`` other-bank transfers stay with the
-        clearing house, which posts or voids them).
-        """
-        result = Ledger(self.engine, clock=self.clock).replay(reference)
-        if result is None:
-            return "not_posted"
-        status = getattr(result, "status", None)
-        return str(status.value) if status is not None else "manual_review"
-
-    def seed_if_empty(self) -> bool:
-        """The simulated build's first start: the seed customers and test cards. True when created now."""
-        from bank.seed import seed_bank
-
-        with Session(self.engine) as session:
-            report = seed_bank(session, self.vault, pvv_for=self.hsm.pvv_for_clear_pin)
-        return report.created
+        """Crash recovery for a transfer intent without an outcome, named by its idempotency key:
+        ``not_posted`` (nothing moved) or the transfer's status at the host (``posted``, ``pending`` …)."""
+        return self.host.transfer_state(reference).status
 
     def close(self) -> None:
+        self.link.close()
+        self.host.close()
         if self.biometrics is not None:
             self.biometrics.close()
             self.biometrics = None
         if self._owns_journal:
             self.journal.close()
+
+
+# The name effect handlers and the runners import.
+Services = TerminalServices

@@ -1,16 +1,19 @@
-"""Typed settings: defaults, then a TOML file, then ``SMART_TELLER_*`` environment variables.
+"""The terminal's typed settings: defaults, then a TOML file, then ``SMART_TELLER_*`` environment variables.
 
-A fresh machine needs none of them: the embedded defaults are SQLite in the per-user data dir and the
-simulators. Nested keys use ``__`` in the environment (``SMART_TELLER_DEVICES__PRINTER=tcp://...``); the two
-operator-facing names are flat: ``SMART_TELLER_DATA_DIR`` and ``SMART_TELLER_DATABASE_URL``.
+A fresh machine needs none of them: the embedded defaults are the simulators and one bank host on loopback.
+Nested keys use ``__`` in the environment (``SMART_TELLER_DEVICES__PRINTER=tcp://...``); the terminal's data
+dir is ``SMART_TELLER_DATA_DIR``. The terminal names no database: the bank host has its own settings
+(``bank/settings.py``).
 """
 
 from __future__ import annotations
 
 import os
 import tomllib
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -73,6 +76,25 @@ class SecuritySettings(_Section):
         return value
 
 
+class HostLinkSettings(_Section):
+    """Where the bank host is. Several URLs: a call whose host does not answer goes to the next one."""
+
+    urls: tuple[str, ...] = ("http://127.0.0.1:8700",)
+    credential_file: str = ""  # empty: <data dir>/host-credential, written at enrolment
+    timeout_s: float = Field(default=5.0, gt=0, le=60)
+    probe_interval_s: float = Field(default=1.0, gt=0, le=30)
+
+    @field_validator("urls")
+    @classmethod
+    def _http_urls(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        if not value:
+            raise ValueError("at least one host URL")
+        for url in value:
+            if not url.startswith(("http://", "https://")):
+                raise ValueError(f"{url!r} is not an http(s) URL")
+        return value
+
+
 class JourneySettings(_Section):
     idle_timeout_s: int = Field(default=60, ge=5)
     idle_warning_s: int = Field(default=15, ge=1)
@@ -92,7 +114,6 @@ class Settings(BaseSettings):
     )
 
     data_dir: Path = Field(default_factory=lambda: Path(platformdirs.user_data_dir("smart-teller")))
-    database_url: str = ""
     kiosk_id: str = Field(default="KIOSK-0001", min_length=1, max_length=32)
     bank_name: str = "Smart Teller Bank"
     branch: str = "Main Branch"
@@ -103,6 +124,9 @@ class Settings(BaseSettings):
     biometrics: BiometricsSettings = BiometricsSettings()
     security: SecuritySettings = SecuritySettings()
     journeys: JourneySettings = JourneySettings()
+    host: HostLinkSettings = HostLinkSettings()
+    # The bank's time zone: receipts, screens and journal views show bank time.
+    timezone: str = "Asia/Shanghai"
 
     @classmethod
     def settings_customise_sources(
@@ -126,20 +150,31 @@ class Settings(BaseSettings):
         return value
 
     @property
-    def effective_database_url(self) -> str:
-        return self.database_url or f"sqlite:///{self.data_dir / 'smart-teller.db'}"
+    def host_credential_path(self) -> Path:
+        return (
+            Path(self.host.credential_file)
+            if self.host.credential_file
+            else self.data_dir / "host-credential"
+        )
+
+    @property
+    def bank_timezone(self) -> tzinfo:
+        return ZoneInfo(self.timezone)
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
 
     def redacted(self) -> dict[str, Any]:
-        """Settings for display: key material and database passwords hidden."""
+        """Settings for display: key material hidden."""
         data = self.model_dump(mode="json")
         data["security"]["pin_key_hex"] = "********"
         data["security"]["pin_key_aes_hex"] = "********"
-        url = data.get("database_url") or ""
-        if "@" in url and "://" in url:
-            scheme, rest = url.split("://", 1)
-            creds, host = rest.rsplit("@", 1)
-            user = creds.split(":", 1)[0]
-            data["database_url"] = f"{scheme}://{user}:********@{host}"
         return data
 
 

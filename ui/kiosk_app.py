@@ -269,21 +269,26 @@ class BackOffice:
         self.follower.close()
 
 
-def install_back_office(
-    window: KioskWindow, kiosk: KioskApp, devices: Any, services: Services, runtime: Any
-) -> BackOffice:
+def install_back_office(window: KioskWindow, kiosk: KioskApp, devices: Any, services: Services) -> BackOffice:
     """Maintenance mode (with the loan review queue and the security page), the live security monitor
     fed by the journal and the drivers' events, and the accessibility modes."""
-    from bank.loans.service import LoanService
+    from kiosk.maintenance.host_loans import HostLoanReview
+    from kiosk.maintenance.host_techs import HostTechnicians
     from kiosk.monitoring.monitor import JournalFollower, SecurityMonitor
     from ui.accessibility import install_accessibility
     from ui.maintenance import install_maintenance
     from ui.maintenance.loan_review import install_loan_review
     from ui.maintenance.security_page import install_security_monitor
 
-    maintenance = install_maintenance(window, devices, runtime, journal=services.journal)
-    install_loan_review(maintenance, LoanService(runtime.engine, runtime.vault, journal=services.journal))
-    monitor = SecurityMonitor(journal=services.journal, kiosk_id=runtime.settings.kiosk_id)
+    settings = services.settings
+
+    def new_key() -> str:
+        return services.new_idempotency_key("MAINT")
+
+    techs = HostTechnicians(services.host, idle_minutes=settings.security.tech_idle_minutes, new_key=new_key)
+    maintenance = install_maintenance(window, devices, settings, techs, journal=services.journal)
+    install_loan_review(maintenance, HostLoanReview(services.host, new_key))
+    monitor = SecurityMonitor(journal=services.journal, kiosk_id=settings.kiosk_id)
     install_security_monitor(maintenance, monitor)
     follower = JournalFollower(services.journal.path, monitor.observe_journal)
     follower.start()

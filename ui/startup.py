@@ -1,13 +1,14 @@
 """Start the touchscreen: paint the attract screen first, then bring up the bank and the devices behind it.
 
 A customer walking up to a kiosk that is booting should see the bank's welcome, not a black screen. So
-this module imports only the shell (Qt, settings, strings) before the first paint; the database, the
-migrations check, the services, the drivers and crash recovery run on a worker thread right after, and the
-journeys are attached on the GUI thread when that is done ("kiosk ready"). Until then a service picked from
-the menu answers "not available right now".
+this module imports only the shell (Qt, settings, strings) before the first paint; the host client, the
+journal, the drivers and crash recovery run on a worker thread right after, and the journeys are attached
+on the GUI thread when that is done ("kiosk ready"). Until then a service picked from the menu answers
+"not available right now".
 
-If the bank side cannot start (an unreachable database, a damaged key file), the window closes and the
-command exits with code 2 and one line on stderr, as every other command does.
+If the terminal cannot start (no host credential: it was never enrolled), the window closes and the
+command exits with code 2 and one line on stderr, as every other command does. An unreachable host is
+not a reason to stop: the terminal starts, offers nothing that needs the host, and says so.
 """
 
 from __future__ import annotations
@@ -38,7 +39,6 @@ class Startup:
     """What the worker thread built, and what the GUI thread attached to it."""
 
     def __init__(self) -> None:
-        self.runtime: Any = None
         self.services: Any = None
         self.devices: Any = None
         self.kiosk: Any = None
@@ -55,21 +55,15 @@ class Startup:
             self.devices.close()
         if self.services is not None:
             self.services.close()
-        if self.runtime is not None:
-            self.runtime.close()
 
 
-def prepare_bank_and_devices(settings: Any, state: Startup, *, seed_bank: bool) -> Startup:
-    """Worker thread: runtime (database, migrations), services, drivers, crash recovery."""
+def prepare_bank_and_devices(settings: Any, state: Startup) -> Startup:
+    """Worker thread: services (the host client, the journal), drivers, crash recovery."""
     from app.composition import build_devices
     from app.recovery import recover_at_start
-    from app.services import Services
-    from bank.runtime import start_runtime
+    from app.services import TerminalServices
 
-    state.runtime = start_runtime(settings)
-    state.services = Services.from_runtime(state.runtime)
-    if seed_bank and state.services.seed_if_empty():
-        log.info("simulated build: seed customers and test cards created")
+    state.services = TerminalServices.start(settings)
     state.devices = build_devices(settings)
     state.devices.start()
     recover_at_start(state.services, state.devices)
@@ -86,7 +80,6 @@ def run_kiosk(
     windowed: bool = False,
     lang: str | None = None,
     quit_after_s: float | None = None,
-    seed_bank: bool = False,
     on_ready: Callable[[Startup], None] | None = None,
 ) -> int:
     from PySide6.QtCore import QTimer
@@ -109,9 +102,7 @@ def run_kiosk(
         from ui.kiosk_app import KioskApp, install_back_office
 
         state.kiosk = KioskApp(window, state.devices, state.services)
-        state.back_office = install_back_office(
-            window, state.kiosk, state.devices, state.services, state.runtime
-        )
+        state.back_office = install_back_office(window, state.kiosk, state.devices, state.services)
         state.ready_at = time.time()
         log.info("kiosk ready: journeys attached %.2f s after start", state.ready_at - STARTED)
         if quit_after_s is not None:
@@ -141,7 +132,7 @@ def run_kiosk(
     # No busy spinner: the attract screen is what a booting kiosk should show.
     run_in_background(
         window,
-        lambda: prepare_bank_and_devices(settings, state, seed_bank=seed_bank),
+        lambda: prepare_bank_and_devices(settings, state),
         attach,
         failed,
         registry=window.ops,

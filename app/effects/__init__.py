@@ -16,10 +16,13 @@ import pkgutil
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from devices.base import CancelToken, Operation, Result
 from kiosk.journeys.core import Effect, Event
+
+if TYPE_CHECKING:
+    from app.services import TerminalServices
 
 log = logging.getLogger(__name__)
 
@@ -48,11 +51,11 @@ def load_all() -> None:
 
 @dataclass
 class EffectContext:
-    """What a handler may use. ``devices`` and ``services`` are whatever the composition root built."""
+    """What a handler may use: the composition root's devices and the terminal's services."""
 
     effect: Effect
     devices: Any
-    services: Any
+    services: TerminalServices
     post: Callable[[Event], None]
     spawn: Callable[[Callable[[], Any], Callable[[bool, Any], None]], None]
     token: CancelToken = field(default_factory=CancelToken)

@@ -1,40 +1,30 @@
-"""Wealth-advice effects on the worker pool: record the assessment, a refusal, an interest (journaled)."""
+"""Wealth-advice effects on the worker pool: the host records the assessment, a refusal, an interest."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from app.effects import EffectContext, handler
-from bank.advice.store import AdviceStore
-from hostlink.advice.products import product
-from hostlink.advice.projection import project
-from hostlink.advice.questionnaire import score
-
-
-def advice_store(services: Any) -> AdviceStore:
-    return AdviceStore(
-        services.engine, services.journal, kiosk_id=services.settings.kiosk_id, clock=services.clock
-    )
+from hostlink import api
 
 
 @handler("advice.save")
 def save(ctx: EffectContext) -> None:
     params = ctx.params
-    answers = {str(k): str(v) for k, v in dict(params["answers"]).items()}
-    amount = int(params["amount_minor"])
-    years = int(params["years"])
+    services = ctx.services
+    order = api.AdviceSave(
+        session_id=str(params["session_id"]),
+        customer_id=int(params["customer_id"]),
+        answers={str(k): str(v) for k, v in dict(params["answers"]).items()},
+        amount_minor=int(params["amount_minor"]),
+        years=int(params["years"]),
+    )
+    key = services.new_idempotency_key(order.session_id)
 
     def work() -> dict[str, Any]:
-        assessment = score(answers)  # scored again here: the record never trusts the screen's copy
-        projection = project(amount, assessment.level, years)
-        record_id = advice_store(ctx.services).save_assessment(
-            session_id=str(params["session_id"]),
-            customer_id=int(params["customer_id"]),
-            assessment=assessment,
-            amount_minor=amount,
-            projection=projection,
-        )
-        return {"record_id": record_id, "level": assessment.level}
+        # The host scores the answers again: the record never trusts the screen's copy.
+        return services.host.save_advice(order, key).model_dump()
 
     ctx.in_background(work)
 
@@ -42,11 +32,14 @@ def save(ctx: EffectContext) -> None:
 @handler("advice.refuse")
 def refuse(ctx: EffectContext) -> None:
     params = ctx.params
+    services = ctx.services
+    order = api.AdviceRefusal(
+        record_id=int(params["record_id"]), product=str(params["product"]), reason=str(params["reason"])
+    )
+    key = services.new_idempotency_key(str(params.get("session_id") or ""))
 
     def work() -> dict[str, Any]:
-        advice_store(ctx.services).record_refusal(
-            int(params["record_id"]), product(str(params["product"])), str(params["reason"])
-        )
+        services.host.refuse_advice(order, key)
         return {"recorded": True}
 
     ctx.in_background(work)
@@ -55,18 +48,21 @@ def refuse(ctx: EffectContext) -> None:
 @handler("advice.interest")
 def interest(ctx: EffectContext) -> None:
     params = ctx.params
+    services = ctx.services
+    order = api.AdviceInterest(
+        record_id=int(params["record_id"]),
+        product=str(params["product"]),
+        acknowledged=bool(params.get("acknowledged", False)),
+    )
+    key = services.new_idempotency_key(str(params.get("session_id") or ""))
 
     def work() -> dict[str, Any]:
-        registered = advice_store(ctx.services).register_interest(
-            int(params["record_id"]),
-            product(str(params["product"])),
-            acknowledged=bool(params.get("acknowledged", False)),
-        )
+        registered = services.host.register_interest(order, key)
         until = registered.cooling_off_until
-        local = ctx.services.now_local().tzinfo
+        shown = datetime.fromisoformat(until).astimezone(services.settings.bank_timezone) if until else None
         return {
             "product": registered.product,
-            "cooling_off_until": until.astimezone(local).strftime("%Y-%m-%d %H:%M") if until else "",
+            "cooling_off_until": shown.strftime("%Y-%m-%d %H:%M") if shown else "",
         }
 
     ctx.in_background(work)

@@ -1,203 +1,163 @@
-"""Bank and HSM effects, run on the worker pool: card look-up, PIN check, accounts, enquiries, transfers.
+"""Card and account effects, run on the worker pool against the bank host: card look-up, PIN check,
+accounts, enquiries, transfers.
 
-Results go back to the journeys as plain dicts (minor units, ISO dates, masked numbers). A PIN block is
-handed from the effect's params straight to the PIN service and dropped; nothing here logs it.
+Results go back to the journeys as plain dicts (minor units, ISO dates, masked numbers). A PIN block goes
+from the effect's params to the host (enciphered, as the PIN pad made it) and is dropped; nothing here
+logs it. A transfer whose answer is lost is asked again with the same idempotency key (the host answers a
+repeated key with the first answer), and if no host answers at all, asked about by that key: it is never
+posted twice and never lost.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
-from datetime import date
 from typing import Any
 
 from app.effects import EffectContext, handler
-from bank.ledger import TransferOutcome, TransferRefused
-from bank.service import EnquiryRefused, StatementLine
-from hostlink.money import Money
+from app.services import TerminalServices
+from hostlink import api
+from kiosk.hostclient import HostError, HostUnavailable
 
 log = logging.getLogger(__name__)
 
 
-def _background(ctx: EffectContext, work: Callable[[Any], Any]) -> None:
-    services = ctx.services
-    ctx.in_background(lambda: work(services))
+def _services(ctx: EffectContext) -> TerminalServices:
+    services: TerminalServices = ctx.services
+    return services
 
 
-def _line(line: StatementLine) -> dict[str, Any]:
-    return {
-        "date": line.when.strftime("%Y-%m-%d"),
-        "description": line.description,
-        "amount_minor": line.amount.minor,
-        "balance_minor": line.balance_after.minor,
-    }
+def _line(line: api.StatementLineView) -> dict[str, Any]:
+    return line.model_dump()
 
 
 @handler("bank.card_lookup")
 def card_lookup(ctx: EffectContext) -> None:
     pan = str(ctx.params["pan"])
+    host = _services(ctx).host
 
-    def work(services: Any) -> dict[str, Any] | None:
-        card = services.bank.card_by_pan(pan)
-        if card is None:
+    def work() -> dict[str, Any] | None:
+        card = host.card_lookup(pan)
+        if not card.found:
             return None
-        account = services.bank.account(card.account_id)
-        tries = services.settings.security.pin_tries
-        return {
-            "card_id": card.card_id,
-            "status": card.status,
-            "expiry": card.expiry,
-            "customer_id": card.customer_id,
-            "account_id": card.account_id,
-            "account_masked": account.masked_number if account else "",
-            "has_pin": card.pvv is not None,
-            "tries_left": max(0, tries - card.pin_failures),
-        }
+        return card.model_dump(exclude={"found"})
 
-    _background(ctx, work)
+    ctx.in_background(work)
 
 
 @handler("security.check_pin")
 def check_pin(ctx: EffectContext) -> None:
     pan = str(ctx.params["pan"])
-    block = ctx.params["pin_block"]
-    session_id = str(ctx.params.get("session_id") or "") or None
+    block = bytes(ctx.params["pin_block"])
+    session_id = str(ctx.params.get("session_id") or "")
+    services = _services(ctx)
+    key = services.new_idempotency_key(session_id)
 
-    def work(services: Any) -> dict[str, Any]:
-        result = services.pins.check_pin(pan, bytes(block), session_id=session_id)
-        return {"outcome": result.outcome.value, "tries_left": result.tries_left}
+    def work() -> dict[str, Any]:
+        result = services.host.verify_pin(pan, block, session_id, key)
+        return {"outcome": result.outcome, "tries_left": result.tries_left}
 
-    _background(ctx, work)
+    ctx.in_background(work)
 
 
 @handler("bank.accounts")
 def accounts(ctx: EffectContext) -> None:
     customer_id = int(ctx.params["customer_id"])
-
-    def work(services: Any) -> list[dict[str, Any]]:
-        return [
-            {
-                "account_id": a.account_id,
-                "masked": a.masked_number,
-                "kind": a.kind,
-                "status": a.status,
-                "available_minor": a.available.minor,
-            }
-            for a in services.bank.accounts_of_customer(customer_id)
-        ]
-
-    _background(ctx, work)
+    host = _services(ctx).host
+    ctx.in_background(lambda: [a.model_dump() for a in host.accounts(customer_id).accounts])
 
 
 @handler("bank.balance")
 def balance(ctx: EffectContext) -> None:
     account_id = int(ctx.params["account_id"])
+    host = _services(ctx).host
 
-    def work(services: Any) -> dict[str, Any]:
-        result = services.bank.balance(account_id)
-        if isinstance(result, EnquiryRefused):
-            raise LookupError(result.reason.value)
-        return {
-            "ledger_minor": result.ledger.minor,
-            "available_minor": result.available.minor,
-            "pending_minor": result.pending.minor,
-            "overdraft_minor": result.overdraft_limit.minor,
-            "status": result.status,
-        }
+    def work() -> dict[str, Any]:
+        result = host.balance(account_id)
+        if result.refused:
+            raise LookupError(result.refused)
+        return result.model_dump(exclude={"refused"})
 
-    _background(ctx, work)
+    ctx.in_background(work)
 
 
 @handler("bank.mini_statement")
 def mini_statement(ctx: EffectContext) -> None:
     account_id = int(ctx.params["account_id"])
+    host = _services(ctx).host
 
-    def work(services: Any) -> dict[str, Any]:
-        result = services.bank.mini_statement(account_id)
-        if isinstance(result, EnquiryRefused):
-            raise LookupError(result.reason.value)
+    def work() -> dict[str, Any]:
+        result = host.mini_statement(account_id)
+        if result.refused:
+            raise LookupError(result.refused)
         return {"lines": [_line(line) for line in result.lines]}
 
-    _background(ctx, work)
+    ctx.in_background(work)
 
 
 @handler("bank.history")
 def history(ctx: EffectContext) -> None:
     p = ctx.params
-    account_id, before = int(p["account_id"]), p.get("before")
-    start, end = date.fromisoformat(str(p["start"])), date.fromisoformat(str(p["end"]))
-    page_size = int(p.get("page_size", 8))
+    before = p.get("before")
+    query = api.HistoryQuery(
+        start=str(p["start"]),
+        end=str(p["end"]),
+        page_size=int(p.get("page_size", 8)),
+        before=None if before is None else int(before),
+    )
+    account_id = int(p["account_id"])
+    host = _services(ctx).host
 
-    def work(services: Any) -> dict[str, Any]:
-        result = services.bank.history(
-            account_id, start, end, page_size=page_size, before=None if before is None else int(before)
-        )
-        if isinstance(result, EnquiryRefused):
-            return {"refused": result.reason.value, "lines": [], "next_cursor": None}
+    def work() -> dict[str, Any]:
+        result = host.history(account_id, query)
+        if result.refused:
+            return {"refused": result.refused, "lines": [], "next_cursor": None}
         return {"lines": [_line(line) for line in result.lines], "next_cursor": result.next_cursor}
 
-    _background(ctx, work)
+    ctx.in_background(work)
 
 
-def reference_of(transfer_id: int) -> str:
-    """The number the customer quotes: ``TR`` and the transfer id, zero-padded."""
-    return f"TR{transfer_id:010d}"
+def transfer_order(p: dict[str, Any]) -> api.TransferOrder:
+    kind = str(p["kind"])
+    if kind not in ("own", "customer", "other_bank"):
+        raise ValueError(f"unknown transfer kind {kind!r}")
+    return api.TransferOrder(
+        idempotency_key=str(p["idempotency_key"]),
+        kind=kind,  # type: ignore[arg-type]
+        from_account_id=int(p["from_account_id"]),
+        to_account_id=int(p["to_account_id"]) if p.get("to_account_id") is not None else None,
+        payee_account=str(p.get("payee_account", "")),
+        payee_name=str(p.get("payee_name", "")),
+        bank_code=str(p.get("bank_code", "")),
+        amount_minor=int(p["amount_minor"]),
+        currency=str(p.get("currency", "CNY")),
+    )
 
 
 @handler("bank.transfer")
 def transfer(ctx: EffectContext) -> None:
     p = dict(ctx.params)
     key = str(p["idempotency_key"])
+    host = _services(ctx).host
 
-    def post(services: Any) -> Any:
-        bank = services.bank
-        amount = Money(int(p["amount_minor"]), str(p.get("currency", "CNY")))
-        kind = p["kind"]
-        if kind == "own":
-            return bank.transfer_own(key, int(p["from_account_id"]), int(p["to_account_id"]), amount)
-        if kind == "customer":
-            return bank.transfer_to_customer(
-                key, int(p["from_account_id"]), str(p["payee_account"]), str(p["payee_name"]), amount
-            )
-        if kind == "other_bank":
-            return bank.transfer_other_bank(
-                key,
-                int(p["from_account_id"]),
-                str(p["bank_code"]),
-                str(p["payee_account"]),
-                str(p["payee_name"]),
-                amount,
-            )
-        raise ValueError(f"unknown transfer kind {kind!r}")
-
-    def work(services: Any) -> dict[str, Any]:
+    def work() -> dict[str, Any]:
+        order = transfer_order(p)
         try:
-            result = post(services)
-        except Exception as exc:
-            # Did anything post? The ledger answers by the idempotency key (nothing half-done).
-            log.error("transfer %s failed: %s", key, exc)
-            try:
-                replay = services.bank.ledger.replay(key)
-            except Exception:
-                log.exception("transfer %s: the ledger could not be asked either", key)
-                raise exc from None
-            if replay is None:
-                return {"posted": False, "error": type(exc).__name__}
-            result = replay
-        if isinstance(result, TransferRefused):
-            return {"refused": result.reason.value}
-        assert isinstance(result, TransferOutcome)
-        return {
-            "reference": reference_of(result.transfer_id),
-            "transfer_id": result.transfer_id,
-            "status": result.status.value,
-            "fee_minor": result.fee_minor,
-            "replayed": result.replayed,
-        }
+            answer = host.transfer(order)
+        except HostUnavailable as exc:
+            # No host answered, even after retries on every address. Did it post? Ask by the key; if
+            # that cannot be answered either, the outcome stays unknown and recovery settles it later.
+            log.error("transfer %s: no answer from the host: %s", key, exc)
+            state = host.transfer_state(key)
+            if state.status == "not_posted":
+                return {"posted": False, "error": "host_unavailable"}
+            answer = host.transfer(order)  # posted: the same key replays the first answer
+        if answer.refused:
+            return {"refused": answer.refused}
+        return answer.model_dump(exclude={"refused"})
 
     def finished(ok: bool, payload: Any) -> None:
         # The code and detail are what the journal's transfer outcome says: the dispute team must tell a
-        # posted transfer (with its reference) from a refused one without opening the ledger.
+        # posted transfer (with its reference) from a refused one without asking the host.
         if ok and isinstance(payload, dict) and payload.get("posted") is False:
             ctx.done(False, payload, "not_posted", str(payload.get("error", "")))
         elif ok and isinstance(payload, dict) and payload.get("refused"):
@@ -211,4 +171,10 @@ def transfer(ctx: EffectContext) -> None:
         else:
             ctx.done(False, {}, "unknown", str(payload))
 
-    ctx.spawn(lambda: work(ctx.services), finished)
+    def guarded() -> dict[str, Any]:
+        try:
+            return work()
+        except HostError as exc:
+            raise RuntimeError(f"host: {exc}") from exc
+
+    ctx.spawn(guarded, finished)

@@ -14,55 +14,29 @@ from typing import Any
 
 from app.effects import EffectContext, handler
 from app.effects.printer import _keep_copy, _printer, to_document
-from bank.billing.service import BillingService, BillPaid, BillRefused, ScheduleInfo
 from devices.base import Completion, Result
+from hostlink import api
 from kiosk.billing.receipt import bill_receipt
+from kiosk.hostclient import HostUnavailable
 
 log = logging.getLogger(__name__)
 
 
-def billing_service(services: Any) -> BillingService:
-    """Built per effect from the shared services (cheap: it shares the bank's ledger and engine)."""
-    return BillingService(
-        services.engine,
-        services.vault,
-        ledger=services.bank.ledger,
-        clock=services.clock,
-        kiosk_id=services.settings.kiosk_id,
-        journal=services.journal,
-    )
-
-
-def schedule_dict(info: ScheduleInfo) -> dict[str, Any]:
-    return {
-        "schedule_id": info.schedule_id,
-        "biller": info.biller_code,
-        "account_masked": info.account_masked,
-        "amount_minor": info.amount_minor,
-        "day_of_month": info.day_of_month,
-        "last_period": info.last_period,
-        "last_result": info.last_result,
-    }
+def schedule_dict(info: api.ScheduleView) -> dict[str, Any]:
+    return info.model_dump()
 
 
 @handler("billing.lookup")
 def lookup(ctx: EffectContext) -> None:
     biller, number = str(ctx.params["biller"]), str(ctx.params["number"])
 
+    host = ctx.services.host
+
     def work() -> dict[str, Any]:
-        bill = billing_service(ctx.services).lookup(biller, number)
-        if isinstance(bill, BillRefused):
-            return {"refused": bill.reason.value}
-        return {
-            "biller": bill.biller_code,
-            "account_masked": bill.account_masked,
-            "period": bill.period,
-            "billed_minor": bill.billed_minor,
-            "paid_minor": bill.paid_minor,
-            "due_minor": bill.due_minor,
-            "due_date": bill.due_date.isoformat() if bill.due_date else None,
-            "topup_amounts_minor": list(bill.topup_amounts_minor),
-        }
+        bill = host.bill_lookup(biller, number)
+        if bill.refused:
+            return {"refused": bill.refused}
+        return bill.model_dump(exclude={"refused"})
 
     ctx.in_background(work)
 
@@ -75,35 +49,29 @@ def pay(ctx: EffectContext) -> None:
     journal = ctx.services.journal
     intent = journal.intent("transfer", session_id=session_id, **dict(p.get("journal", {})))
 
-    def attempt(service: BillingService) -> BillPaid | BillRefused:
-        return service.pay(
-            key,
-            customer_id=int(p["customer_id"]),
-            from_account_id=int(p["from_account_id"]),
-            biller_code=str(p["biller"]),
-            number=str(p["number"]),
-            amount_minor=int(p["amount_minor"]),
-            currency=str(p.get("currency", "CNY")),
-        )
+    host = ctx.services.host
+    order = api.BillPayment(
+        idempotency_key=key,
+        customer_id=int(p["customer_id"]),
+        from_account_id=int(p["from_account_id"]),
+        biller=str(p["biller"]),
+        number=str(p["number"]),
+        amount_minor=int(p["amount_minor"]),
+        currency=str(p.get("currency", "CNY")),
+    )
 
     def work() -> dict[str, Any]:
-        service = billing_service(ctx.services)
         try:
-            result = attempt(service)
-        except Exception as exc:
-            # Did the ledger post it? Ask by key (nothing half-done); a replay records a posted payment.
-            log.error("bill payment %s failed: %s", key, exc)
-            if service.settle(key) == "not_posted":
-                return {"posted": False, "error": type(exc).__name__}
-            result = attempt(service)
-        if isinstance(result, BillRefused):
-            return {"refused": result.reason.value}
-        return {
-            "reference": result.reference,
-            "transfer_id": result.transfer_id,
-            "amount_minor": result.amount_minor,
-            "replayed": result.replayed,
-        }
+            result = host.pay_bill(order)
+        except HostUnavailable as exc:
+            # Did the ledger post it? Ask by key (nothing half-done); a replay returns a posted payment.
+            log.error("bill payment %s: no answer from the host: %s", key, exc)
+            if host.bill_state(key).status == "not_posted":
+                return {"posted": False, "error": "host_unavailable"}
+            result = host.pay_bill(order)
+        if result.refused:
+            return {"refused": result.refused}
+        return result.model_dump(exclude={"refused"})
 
     def finished(ok: bool, payload: Any) -> None:
         if ok and isinstance(payload, dict) and payload.get("reference"):
@@ -128,10 +96,9 @@ def pay(ctx: EffectContext) -> None:
 @handler("billing.schedules")
 def schedules(ctx: EffectContext) -> None:
     customer_id = int(ctx.params["customer_id"])
+    host = ctx.services.host
     ctx.in_background(
-        lambda: {
-            "schedules": [schedule_dict(s) for s in billing_service(ctx.services).schedules(customer_id)]
-        }
+        lambda: {"schedules": [schedule_dict(s) for s in host.schedules(customer_id).schedules]}
     )
 
 
@@ -139,25 +106,29 @@ def schedules(ctx: EffectContext) -> None:
 def schedule_create(ctx: EffectContext) -> None:
     p = dict(ctx.params)
 
+    services = ctx.services
+    amount = p.get("amount_minor")
+    order = api.ScheduleOrder(
+        customer_id=int(p["customer_id"]),
+        from_account_id=int(p["from_account_id"]),
+        biller=str(p["biller"]),
+        number=str(p["number"]),
+        day_of_month=int(p["day_of_month"]),
+        amount_minor=None if amount is None else int(amount),
+        currency=str(p.get("currency", "CNY")),
+    )
+    key = services.new_idempotency_key(str(p.get("session_id") or ""))
+
     def work() -> dict[str, Any]:
-        service = billing_service(ctx.services)
-        amount = p.get("amount_minor")
-        info = service.create_schedule(
-            customer_id=int(p["customer_id"]),
-            from_account_id=int(p["from_account_id"]),
-            biller_code=str(p["biller"]),
-            number=str(p["number"]),
-            day_of_month=int(p["day_of_month"]),
-            amount_minor=None if amount is None else int(amount),
-            currency=str(p.get("currency", "CNY")),
-        )
-        if isinstance(info, BillRefused):
-            return {"refused": info.reason.value}
+        answer = services.host.create_schedule(order, key)
+        if answer.refused or answer.schedule is None:
+            return {"refused": answer.refused or "unknown"}
+        info = answer.schedule
         ctx.services.journal.record(
             "bill_schedule_created",
             session_id=p.get("session_id"),
             schedule_id=info.schedule_id,
-            biller=info.biller_code,
+            biller=info.biller,
             account=info.account_masked,
             day_of_month=info.day_of_month,
             amount_minor=info.amount_minor,
@@ -172,17 +143,21 @@ def schedule_cancel(ctx: EffectContext) -> None:
     p = dict(ctx.params)
     customer_id, schedule_id = int(p["customer_id"]), int(p["schedule_id"])
 
+    services = ctx.services
+    key = services.new_idempotency_key(str(p.get("session_id") or ""))
+
     def work() -> dict[str, Any]:
-        service = billing_service(ctx.services)
-        info = service.cancel_schedule(customer_id, schedule_id)
-        ok = not isinstance(info, BillRefused)
+        answer = services.host.cancel_schedule(
+            api.ScheduleCancel(customer_id=customer_id, schedule_id=schedule_id), key
+        )
+        ok = not answer.refused
         ctx.services.journal.record(
             "bill_schedule_cancelled" if ok else "bill_schedule_cancel_refused",
             session_id=p.get("session_id"),
             schedule_id=schedule_id,
         )
         return {
-            "schedules": [schedule_dict(s) for s in service.schedules(customer_id)],
+            "schedules": [schedule_dict(s) for s in services.host.schedules(customer_id).schedules],
             "cancelled": schedule_id if ok else None,
             "error": "" if ok else "billing.error.unknown_schedule",
         }

@@ -21,15 +21,19 @@ import time
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from app.effects import EffectContext, handler
+from kiosk.biometrics.faces import FaceOutcome
 from kiosk.biometrics.liveness import LivenessProgress
 from kiosk.biometrics.verify import (
+    ENCODING_SIZE,
     VerificationDecision,
-    template_from_bytes,
+    VerificationOutcome,
+    decide,
     template_to_bytes,
 )
 from kiosk.biometrics.worker import WorkerFailure
-from kiosk.journeys.face_login import face_template_of
 
 if TYPE_CHECKING:
     from kiosk.biometrics.worker import BiometricsWorker
@@ -98,15 +102,9 @@ class _FaceCheck:
         ctx = self.ctx
         params = ctx.params
         reference_photo: bytes | None = params.get("reference_photo") or None
+        # Face login: no reference here. The host holds the enrolled template and matches the live
+        # encoding this terminal sends; the template never comes to the terminal.
         template = None
-        if reference_photo is None:
-            stored = face_template_of(ctx.services.engine, int(params["customer_id"]))
-            template = template_from_bytes(stored) if stored else None
-            if template is None:
-                ctx.done(
-                    True, {"matched": False, "prompt": "face.reference_unusable", "liveness_failed": False}
-                )
-                return
         session = self.worker.liveness_start()
         if isinstance(session, WorkerFailure):
             ctx.done(False, {"prompt": session.prompt}, code="worker", detail=session.reason.value)
@@ -130,6 +128,23 @@ class _FaceCheck:
             return
         ctx.progress("camera.face_progress", prompt="liveness.passed", challenge="", step=0, steps=0)
         self._match(reference_photo, template, decision.to_journal())
+
+    def _verify_at_host(self, image: Any) -> VerificationDecision | WorkerFailure:
+        """The live face's encoding from the worker, matched by the host against the enrolled template."""
+        analysis = self.worker.analyse(image, encoding=True)
+        if isinstance(analysis, WorkerFailure):
+            return analysis
+        threshold = self.worker.config.threshold
+        if analysis.encoding is None or analysis.outcome is not FaceOutcome.OK:
+            # No single whole face: the prompt the worker would give (decide() answers before comparing,
+            # so the placeholder reference is never used), without asking the host.
+            return decide(analysis, np.zeros(ENCODING_SIZE), threshold, 1)
+        customer_id = int(self.ctx.params["customer_id"])
+        answer = self.ctx.services.host.match_face(customer_id, analysis.encoding.tolist())
+        outcome = VerificationOutcome(answer.outcome)
+        return VerificationDecision(
+            outcome, answer.distance, answer.threshold, analysis.faces_found, 1, "host"
+        )
 
     def _liveness(self, session: str) -> LivenessProgress | None:
         ctx = self.ctx
@@ -170,7 +185,11 @@ class _FaceCheck:
                 if not ctx.token.cancelled:
                     ctx.done(False, code="offline", detail="the camera stopped delivering frames")
                 return
-            answer = self.worker.verify(candidate.image, reference_image=reference_photo, template=template)
+            answer = (
+                self.worker.verify(candidate.image, reference_image=reference_photo, template=template)
+                if reference_photo is not None
+                else self._verify_at_host(candidate.image)
+            )
             if isinstance(answer, WorkerFailure):
                 ctx.done(False, {"prompt": answer.prompt}, code="worker", detail=answer.reason.value)
                 return

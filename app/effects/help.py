@@ -5,26 +5,25 @@ from __future__ import annotations
 from typing import Any
 
 from app.effects import EffectContext, handler
-from bank.alerts.service import StaffAlerts
-
-
-def staff_alerts(services: Any) -> StaffAlerts:
-    return StaffAlerts(services.engine, services.journal, services.settings.kiosk_id, clock=services.clock)
+from hostlink import api
 
 
 @handler("help.call_staff")
 def call_staff(ctx: EffectContext) -> None:
     params = ctx.params
 
+    services = ctx.services
+    order = api.StaffAlertOrder(
+        kind=str(params.get("kind", "call_staff")),
+        session_id=str(params.get("session_id") or ""),
+        lang=str(params.get("lang", "en")),
+        topic=str(params.get("topic", ""))[:64],
+    )
+    # The host pages once per session and kind, however often "call staff" is pressed.
+    key = services.new_idempotency_key(order.session_id)
+
     def work() -> dict[str, Any]:
-        alert = staff_alerts(ctx.services).raise_alert(
-            str(params.get("kind", "call_staff")),
-            str(params.get("kiosk_id") or "") or None,
-            str(params.get("session_id") or "") or None,
-            lang=str(params.get("lang", "en")),
-            topic=str(params.get("topic", "")),
-        )
-        return {"alert_id": alert.id}
+        return {"alert_id": services.host.raise_alert(order, key).alert_id}
 
     ctx.in_background(work)
 

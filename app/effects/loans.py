@@ -1,44 +1,34 @@
-"""Loan effects on the worker pool: the pre-qualification decision (stored and journaled by the service)."""
+"""Loan effects on the worker pool: the host's pre-qualification decision (stored and recorded there)."""
 
 from __future__ import annotations
 
 from typing import Any
 
 from app.effects import EffectContext, handler
-from bank.loans.scorecard import LoanRequest
-from bank.loans.service import LoanRefused, LoanService
-
-
-def loan_service(services: Any) -> LoanService:
-    return LoanService(services.engine, services.vault, journal=services.journal, clock=services.clock)
+from hostlink import api
 
 
 @handler("loans.apply")
 def apply(ctx: EffectContext) -> None:
     p = dict(ctx.params)
+    services = ctx.services
+    session_id = str(p.get("session_id", ""))
+    order = api.LoanApplicationOrder(
+        idempotency_key=services.new_idempotency_key(session_id),
+        customer_id=int(p["customer_id"]),
+        account_id=int(p["account_id"]),
+        amount_minor=int(p["amount_minor"]),
+        term_months=int(p["term_months"]),
+        monthly_income_minor=int(p["monthly_income_minor"]),
+        monthly_debt_minor=int(p["monthly_debt_minor"]),
+        purpose=str(p["purpose"]),
+        session_id=session_id,
+    )
 
     def work() -> dict[str, Any]:
-        request = LoanRequest(
-            int(p["amount_minor"]),
-            int(p["term_months"]),
-            int(p["monthly_income_minor"]),
-            int(p["monthly_debt_minor"]),
-            str(p["purpose"]),
-        )
-        result = loan_service(ctx.services).apply(
-            int(p["customer_id"]), int(p["account_id"]), request, session_id=str(p.get("session_id", ""))
-        )
-        if isinstance(result, LoanRefused):
-            return {"refused": result.reason.value, "detail": result.detail}
-        return {
-            "reference": result.reference,
-            "outcome": result.outcome,
-            "status": result.status,
-            "score": result.score,
-            "reasons": list(result.reasons),
-            "amount_minor": result.amount_minor,
-            "term_months": result.term_months,
-            "instalment_minor": result.instalment_minor,
-        }
+        result = services.host.apply_for_loan(order)
+        if result.refused:
+            return {"refused": result.refused, "detail": result.detail}
+        return result.model_dump(exclude={"refused", "detail"})
 
     ctx.in_background(work)

@@ -1,29 +1,27 @@
-"""Account opening and face login services: the bank, the HSM and the PIN pad for a new card.
+"""Account opening and face login effects: the bank host for the customer and card, the PIN pad for a PIN.
 
-Bank and HSM work runs on the worker pool (``ctx.in_background``); the PIN pad through its driver's
-operations. Journal records name what happened with masked numbers only.
+Host calls run on the worker pool (``ctx.in_background``); the PIN pad through its driver's operations.
+Journal records name what happened with masked numbers only.
 
 ``opening.set_pin`` runs both PIN entries itself so the journey never holds a PIN block: the first block
-waits here while the customer types the second, then both go straight to the HSM
-(:meth:`bank.security.pins.PinService.set_pin` compares them, refuses weak PINs and stores only the PVV).
+waits here while the customer types the second, then both go to the host's HSM (which compares them,
+refuses weak PINs and stores only the PVV).
 """
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import logging
 import secrets
-from typing import Any
+from typing import Any, Literal
 
 from app.effects import EffectContext, handler
-from bank.models import AccountKind, CardStatus
-from bank.opening import AccountOpened, OpeningRequest
-from bank.security.pins import SetPin
 from devices.base import Completion, Result
 from devices.printer.layout import ReceiptDocument, ReceiptLine
+from hostlink import api
+from kiosk.hostclient import HostRefused
 from kiosk.i18n import tr
-from kiosk.journeys.face_login import find_customer
-from kiosk.journeys.opening import is_customer, void_opening
 
 log = logging.getLogger(__name__)
 
@@ -38,54 +36,62 @@ def _masked_account(number: str) -> str:
 
 @handler("opening.is_customer")
 def check_customer(ctx: EffectContext) -> None:
-    services = ctx.services
+    host = ctx.services.host
     number = str(ctx.params["id_number"])
-    ctx.in_background(lambda: is_customer(services.engine, services.vault, number))
+    ctx.in_background(lambda: host.is_customer(number))
 
 
 @handler("opening.open_account")
 def open_new_account(ctx: EffectContext) -> None:
     services, p = ctx.services, ctx.params
     expiry = p.get("id_expiry")
-    request = OpeningRequest(
+    photo = p.get("photo")
+    template = p.get("face_template")
+    order = api.OpeningOrder(
+        idempotency_key=services.new_idempotency_key(str(p.get("session_id") or "")),
         name=str(p["name"]),
         id_number=str(p["id_number"]),
-        id_expiry=dt.date.fromisoformat(str(expiry)) if expiry else None,
+        id_expiry=str(expiry) if expiry else None,
         phone=str(p["phone"]),
         address=str(p["address"]),
         occupation=str(p.get("occupation", "")),
-        photo=p.get("photo"),
-        face_template=p.get("face_template"),
-        account_kind=AccountKind(str(p["account_kind"])),
+        photo_b64=base64.b64encode(bytes(photo)).decode("ascii") if photo else None,
+        face_template=_template_numbers(template),
+        account_kind=_account_kind(p["account_kind"]),
         currency=services.settings.currency,
     )
 
     def work() -> dict[str, Any]:
-        result = services.open_account(request)
-        if not isinstance(result, AccountOpened):
-            _record(ctx, "account_opening_refused", reason=result.reason.value)
-            return {"refused": result.reason.value}
+        result = services.host.open_account(order)
+        if result.refused:
+            _record(ctx, "account_opening_refused", reason=result.refused)
+            return {"refused": result.refused}
         _record(
             ctx,
             "account_opened",
             customer_id=result.customer_id,
+            account_id=result.account_id,
             account=_masked_account(result.account_number),
             card_id=result.card_id,
             pan_masked=result.pan_masked,
-            account_kind=request.account_kind.value,
-            face_enrolled=request.face_template is not None,
+            account_kind=order.account_kind,
+            face_enrolled=order.face_template is not None,
         )
-        return {
-            "customer_id": result.customer_id,
-            "account_id": result.account_id,
-            "card_id": result.card_id,
-            "account_number": result.account_number,
-            "pan": result.pan,  # for the PIN blocks and track 2; kept in the journey's memory only
-            "pan_masked": result.pan_masked,
-            "card_expiry": result.card_expiry,
-        }
+        # The PAN is for the PIN blocks and track 2: kept in the journey's memory only.
+        return result.model_dump(exclude={"refused"})
 
     ctx.in_background(work)
+
+
+def _template_numbers(template: Any) -> list[float] | None:
+    """The enrolled template as the host takes it: 128 numbers (the worker gives 128 little-endian floats)."""
+    if template is None:
+        return None
+    if isinstance(template, bytes | bytearray):
+        import numpy as np
+
+        return [float(x) for x in np.frombuffer(bytes(template), dtype="<f8")]
+    return [float(x) for x in template]
 
 
 @handler("opening.set_pin")
@@ -140,19 +146,20 @@ def set_new_pin(ctx: EffectContext) -> None:
             assert first_block is not None and second_block is not None
             # On the pad's I/O thread, which has nothing else to do now: the HSM and one row update take
             # milliseconds, and Qt's pool may only be used from the GUI thread.
+            session_id = str(p.get("session_id") or "")
             try:
-                outcome = services.pins.set_pin(
-                    pan, first_block, second_block, session_id=p.get("session_id")
-                )
+                outcome = services.host.set_pin(
+                    pan, first_block, second_block, session_id, services.new_idempotency_key(session_id)
+                ).outcome
             except Exception as exc:
                 log.exception("setting the new PIN failed")
                 ctx.done(False, code="error", detail=type(exc).__name__)
                 return
             unsubscribe()
-            if outcome is SetPin.OK:
+            if outcome == "ok":
                 ctx.done(True, "ok")
             else:
-                ctx.done(False, str(outcome.value), code=str(outcome.value))
+                ctx.done(False, outcome, code=outcome)
 
         entry(after_second)
 
@@ -164,11 +171,19 @@ def activate_card(ctx: EffectContext) -> None:
     services = ctx.services
     card_id = int(ctx.params["card_id"])
 
+    key = services.new_idempotency_key(str(ctx.params.get("session_id") or ""))
+
     def work() -> bool:
-        ok = bool(services.bank.set_card_status(card_id, CardStatus.ACTIVE))
+        try:
+            ok = services.host.set_card_status(card_id, "active", "issued", key).ok
+        except HostRefused as exc:
+            ok = False
+            detail = exc.code
+        else:
+            detail = ""
         _record(ctx, "card_issued" if ok else "card_activation_failed", card_id=card_id)
         if not ok:
-            raise RuntimeError(f"card {card_id} not found")
+            raise RuntimeError(f"card {card_id} not activated {detail}".strip())
         return ok
 
     ctx.in_background(work)
@@ -178,8 +193,16 @@ def activate_card(ctx: EffectContext) -> None:
 def void(ctx: EffectContext) -> None:
     services, p = ctx.services, ctx.params
 
+    order = api.OpeningVoid(
+        customer_id=int(p["customer_id"]),
+        account_id=int(p["account_id"]),
+        card_id=int(p["card_id"]),
+        reason=str(p.get("reason", ""))[:64],
+    )
+    key = services.new_idempotency_key(str(p.get("session_id") or ""))
+
     def work() -> bool:
-        voided = void_opening(services.engine, int(p["customer_id"]), int(p["account_id"]), int(p["card_id"]))
+        voided = services.host.void_opening(order, key).voided
         _record(
             ctx,
             "account_opening_voided" if voided else "account_opening_void_refused",
@@ -241,8 +264,16 @@ def find(ctx: EffectContext) -> None:
     mode, value = str(p["mode"]), str(p["value"])
 
     def work() -> dict[str, Any] | None:
-        found = find_customer(services.engine, services.vault, mode, value)
-        _record(ctx, "face_login_lookup", mode=mode, found=found is not None)
-        return found
+        answer = services.host.find_customer(mode, value)
+        _record(ctx, "face_login_lookup", mode=mode, found=answer.found)
+        return answer.model_dump(exclude={"found"}) if answer.found else None
 
     ctx.in_background(work)
+
+
+def _account_kind(value: Any) -> Literal["current", "savings"]:
+    if value == "current":
+        return "current"
+    if value == "savings":
+        return "savings"
+    raise ValueError(f"account kind {value!r} is not current or savings")

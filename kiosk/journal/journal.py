@@ -263,6 +263,12 @@ class Journal:
             self._catch_up()
             return self._hash
 
+    def head_text(self) -> str | None:
+        """``seq:hash`` of the newest record, as host calls carry it (None while the journal is empty)."""
+        with self._lock, self._flocked(fcntl.LOCK_SH):
+            self._catch_up()
+            return f"{self._seq}:{self._hash}" if self._seq else None
+
     def verify(self) -> VerifyReport:
         with self._lock, self._flocked(fcntl.LOCK_SH):
             return verify_file(self._path)

@@ -14,12 +14,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session
-
-from bank.kyc import id_number_problem, normalise_id_number
-from bank.models import Account, AccountStatus, Customer, find_customer_by_id_number, phone_lookup_hash
-from bank.security.vault import Vault
+from hostlink.kyc import id_number_problem, normalise_id_number
 from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
 from kiosk.journeys.opening import message, normalise_phone, valid_phone
 
@@ -171,9 +166,11 @@ class FaceLoginJourney(Journey):
         return NOTHING
 
     def _enter_services(self, account_id: int) -> Step:
+        masked = next((str(a["masked"]) for a in self._accounts if a["account_id"] == account_id), "")
         data = {
             "customer_id": self._customer_id,
             "account_id": account_id,
+            "account_masked": masked,
             "auth": "face",
             "session_id": self.session_id,
         }
@@ -193,45 +190,3 @@ class FaceLoginJourney(Journey):
 
     def _fail(self, body_key: str) -> Step:
         return self.finish("failed", message=message("error", "face_login.failed.title", body_key))
-
-
-# -- bank-side look-ups (run on the worker pool by app/effects/opening.py) ---------------------------------
-
-
-def find_customer(engine: Engine, vault: Vault, mode: str, value: str) -> dict[str, Any] | None:
-    """The customer with this phone or ID number: id, whether a face is enrolled, active accounts.
-
-    Phone numbers are not unique across customers; a phone shared by several customers cannot identify
-    one, so it finds nobody (the customer uses the ID number instead).
-    """
-    with Session(engine) as session:
-        if mode == "id_number":
-            customer = find_customer_by_id_number(session, vault, value)
-        elif mode == "phone":
-            rows = session.scalars(
-                select(Customer).where(Customer.phone_hash == phone_lookup_hash(vault, value)).limit(2)
-            ).all()
-            customer = rows[0] if len(rows) == 1 else None
-        else:
-            return None
-        if customer is None:
-            return None
-        accounts = session.scalars(
-            select(Account)
-            .where(Account.customer_id == customer.id, Account.status == AccountStatus.ACTIVE.value)
-            .order_by(Account.id)
-        ).all()
-        return {
-            "customer_id": customer.id,
-            "has_template": customer.face_template is not None,
-            "accounts": [
-                {"account_id": a.id, "masked": f"****{a.number[-4:]}", "kind": a.kind} for a in accounts
-            ],
-        }
-
-
-def face_template_of(engine: Engine, customer_id: int) -> bytes | None:
-    """The enrolled template (decrypted by the column type); only the face-check effect calls this."""
-    with Session(engine) as session:
-        customer = session.get(Customer, customer_id)
-        return None if customer is None else customer.face_template

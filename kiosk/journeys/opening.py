@@ -23,12 +23,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from sqlalchemy import Engine, delete, select
-from sqlalchemy.orm import Session
-
-from bank.kyc import assess_identity
-from bank.models import Account, Card, CardStatus, Customer, Posting, find_customer_by_id_number
-from bank.security.vault import Vault
+from hostlink.kyc import assess_identity
 from kiosk.journeys.core import NOTHING, Event, Journey, Step
 
 log = logging.getLogger(__name__)
@@ -594,41 +589,3 @@ def _count_after(count: int, key: str) -> int:
 
 def _mask_account(number: str) -> str:
     return f"****{number[-4:]}" if number else ""
-
-
-# -- bank-side steps (run on the worker pool by app/effects/opening.py) -----------------------------------
-
-
-def is_customer(engine: Engine, vault: Vault, id_number: str) -> bool:
-    with Session(engine) as session:
-        return find_customer_by_id_number(session, vault, id_number) is not None
-
-
-def void_opening(engine: Engine, customer_id: int, account_id: int, card_id: int) -> bool:
-    """Delete a just-opened customer, account and card in one transaction.
-
-    Refuses (False, nothing changed) unless the card is still ``pending_issue`` and the account has no
-    posting: an opening that has been completed, or used, is never undone here.
-    """
-    with Session(engine) as session, session.begin():
-        card = session.get(Card, card_id)
-        account = session.get(Account, account_id)
-        if (
-            card is None
-            or account is None
-            or card.account_id != account_id
-            or account.customer_id != customer_id
-        ):
-            return False
-        if card.status != CardStatus.PENDING_ISSUE.value:
-            return False
-        if session.scalar(select(Posting.id).where(Posting.account_id == account_id).limit(1)) is not None:
-            return False
-        others = session.scalar(
-            select(Account.id).where(Account.customer_id == customer_id, Account.id != account_id).limit(1)
-        )
-        session.execute(delete(Card).where(Card.account_id == account_id))
-        session.execute(delete(Account).where(Account.id == account_id))
-        if others is None:
-            session.execute(delete(Customer).where(Customer.id == customer_id))
-    return True

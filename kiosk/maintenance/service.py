@@ -27,16 +27,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from bank.security.techs import (
+from hostlink.redaction import redact
+from hostlink.technicians import (
     Action,
     LoginResult,
     Role,
     TechError,
     TechInfo,
-    TechnicianService,
+    TechnicianDirectory,
     TechSession,
 )
-from hostlink.redaction import redact
 from kiosk.journal import Journal, JournalRecord, VerifyReport
 from kiosk.maintenance.store import MaintenanceStore, OutOfService
 from kiosk.settings import Settings
@@ -87,7 +87,7 @@ class MaintenanceService:
     def __init__(
         self,
         journal: Journal,
-        techs: TechnicianService,
+        techs: TechnicianDirectory,
         store: MaintenanceStore,
         devices: Mapping[str, Any],
         settings: Settings,

@@ -46,16 +46,31 @@ def demo(
         _fail(str(exc), 2)
     out.mkdir(parents=True, exist_ok=True)
     data = data_dir or out / "data"
-    if data_dir is None and data.exists():
-        shutil.rmtree(data)  # a fresh bank every run, so the pictures are the same every run
-    printed = out / "printer"
-    process, addresses = _start_simulators(tuple(script.DEVICES), printed)
+    host_data = data.with_name(data.name + "-host")
+    if data_dir is None:
+        for folder in (data, host_data):  # a fresh bank every run, so the pictures are the same every run
+            if folder.exists():
+                shutil.rmtree(folder)
+    from app.hostproc import HostStartError, start_embedded_host
+    from kiosk.settings import load_settings
+
     try:
-        summary = _run(journey, script, out, data, lang, addresses)
-    except DemoFailed as exc:
-        _fail(f"demo {journey} failed: {exc}", 1)
+        host = start_embedded_host(
+            host_data, load_settings(data_dir=str(data)).kiosk_id, data / "host-credential"
+        )
+    except HostStartError as exc:
+        _fail(str(exc), 2)
+    printed = out / "printer"
+    try:
+        process, addresses = _start_simulators(tuple(script.DEVICES), printed)
+        try:
+            summary = _run(journey, script, out, data, lang, addresses, host.url)
+        except DemoFailed as exc:
+            _fail(f"demo {journey} failed: {exc}", 1)
+        finally:
+            _stop(process)
     finally:
-        _stop(process)
+        host.stop()
     _collect_receipts(printed, data, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     typer.echo(json.dumps(summary, ensure_ascii=False))
@@ -64,12 +79,11 @@ def demo(
 
 
 def _run(
-    journey: str, script: Any, out: Path, data: Path, lang: str, addresses: dict[str, Any]
+    journey: str, script: Any, out: Path, data: Path, lang: str, addresses: dict[str, Any], host_url: str
 ) -> dict[str, Any]:
     from app.composition import build_devices
     from app.recovery import recover_at_start
-    from app.services import Services
-    from bank.runtime import start_runtime
+    from app.services import TerminalServices
     from kiosk.settings import load_settings
     from ui.app import KioskWindow, create_application
     from ui.demo import Demo
@@ -78,15 +92,13 @@ def _run(
 
     urls = {name: address["url"] for name, address in addresses.items() if "url" in address}
     controls = {name: address["control"] for name, address in addresses.items() if "control" in address}
-    settings = load_settings(data_dir=str(data), devices=urls, language=lang)
-    runtime = start_runtime(settings)
+    settings = load_settings(data_dir=str(data), devices=urls, language=lang, host={"urls": [host_url]})
     qt_app = create_application(lang)
-    services = Services.from_runtime(runtime)
+    services = TerminalServices.start(settings)
     devices = build_devices(settings)
     window = KioskWindow(settings, lang=lang)
     kiosk = None
     try:
-        services.seed_if_empty()
         devices.start()
         recover_at_start(services, devices)  # a demo killed mid-run left a session half-done
         kiosk = KioskApp(window, devices, services, journey_context={"session_config": DEMO_SESSION})
@@ -124,7 +136,6 @@ def _run(
         window.close()
         devices.close()
         services.close()
-        runtime.close()
 
 
 def _start_simulators(

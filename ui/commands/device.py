@@ -56,8 +56,8 @@ def _started(wait_s: float, only: str | None = None) -> tuple[Any, Any]:
 
 
 def _journal(settings: Any) -> Any:
-    from kiosk.journal import Journal
     from hostlink.paths import prepare_data_dir
+    from kiosk.journal import Journal
 
     prepare_data_dir(settings.data_dir)
     return Journal(settings.data_dir / "journal", settings.kiosk_id)

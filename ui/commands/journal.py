@@ -17,8 +17,8 @@ app = typer.Typer(
 
 
 def _open_journal():  # type: ignore[no-untyped-def]
-    from kiosk.journal import Journal
     from hostlink.paths import prepare_data_dir
+    from kiosk.journal import Journal
     from kiosk.settings import load_settings
 
     settings = load_settings()

@@ -1,4 +1,5 @@
-"""``smart-teller run``: the kiosk touchscreen (``--simulated`` also starts the device simulators)."""
+"""``smart-teller run``: the kiosk touchscreen (``--simulated`` also starts a bank host and the device
+simulators on loopback)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+from pathlib import Path
 from typing import IO, Any
 
 import typer
@@ -42,9 +44,12 @@ def run(
         _fail("--quit-after must not be negative")
 
     simulators: subprocess.Popen[str] | None = None
+    host: Any = None
     try:
         overrides: dict[str, Any] = {}
         if simulated:
+            host = start_host(load_settings())
+            overrides["host"] = {"urls": [host.url]}
             simulators, urls = start_simulators(panel=not no_panel)
             if urls:
                 overrides["devices"] = urls
@@ -57,13 +62,32 @@ def run(
             windowed=windowed,
             lang=lang or None,
             quit_after_s=quit_after or None,
-            seed_bank=simulated,  # the simulated build seeds its test customers on first start
         )
     finally:
         if simulators is not None:
             stop_simulators(simulators)
+        if host is not None:
+            host.stop()
     if code:
         raise typer.Exit(code)
+
+
+def start_host(settings: Any) -> Any:
+    """The embedded default: one bank host on loopback with its own data dir, seeded, this terminal
+    enrolled with it (``SMART_TELLER_HOST_DATA_DIR`` names the host's data dir)."""
+    import os
+
+    import platformdirs
+
+    from app.hostproc import HostStartError, start_embedded_host
+
+    host_dir = Path(
+        os.environ.get("SMART_TELLER_HOST_DATA_DIR") or platformdirs.user_data_dir("smart-teller-host")
+    )
+    try:
+        return start_embedded_host(host_dir, settings.kiosk_id, settings.host_credential_path)
+    except HostStartError as exc:
+        _fail(str(exc))
 
 
 def _fail(message: str, code: int = 2) -> None:

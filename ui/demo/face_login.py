@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bank.models import AccountKind, CardStatus
-from bank.opening import AccountOpened, OpeningRequest, open_account
-from kiosk.biometrics.verify import template_to_bytes
+from hostlink import api
 from ui.demo import Demo, DemoFailed
 from ui.demo.open_account import PERSON_PHOTO, act_on_challenges
 
@@ -24,28 +22,28 @@ def enrol(demo: Demo) -> str:
     """Make sure the customer exists with a face template; returns how to pick them ("phone" or
     "id_number"). On a data dir where the account-opening demo (or this one) already ran, the customer is
     there with the template stored at opening, so the demo picks them by ID number instead."""
-    from kiosk.journeys.opening import is_customer
-
     services = demo.app.services
-    if is_customer(services.engine, services.vault, ID_NUMBER):
+    if services.host.is_customer(ID_NUMBER):
         return "id_number"
     analysis = services.face_worker().analyse(FACES / PERSON_PHOTO, encoding=True)
     encoding = getattr(analysis, "encoding", None)
     if encoding is None:
         raise DemoFailed(f"no face found in {PERSON_PHOTO}")
-    request = OpeningRequest(
+    # Opened through the host, as the account-opening journey would, with the face the virtual person shows.
+    order = api.OpeningOrder(
+        idempotency_key=services.new_idempotency_key("DEMO"),
         name="赵建国",
         id_number=ID_NUMBER,
         id_expiry=None,
         phone=PHONE,
         address="广东省深圳市南山区科技园南路18号",
-        face_template=template_to_bytes(encoding),
-        account_kind=AccountKind.SAVINGS,
+        face_template=[float(x) for x in encoding],
+        account_kind="savings",
     )
-    opened = open_account(services.engine, services.vault, request, today=services.today())
-    if not isinstance(opened, AccountOpened):
-        raise DemoFailed(f"enrolment refused: {opened.reason}")
-    services.bank.set_card_status(opened.card_id, CardStatus.ACTIVE)
+    opened = services.host.open_account(order)
+    if opened.refused:
+        raise DemoFailed(f"enrolment refused: {opened.refused}")
+    services.host.set_card_status(opened.card_id, "active", "demo", services.new_idempotency_key("DEMO"))
     return "phone"
 
 

@@ -17,13 +17,11 @@ def build_face_login(start: JourneyStart) -> FaceLoginJourney:
     services = start.services
 
     def services_menu(data: Mapping[str, Any]) -> Journey:
-        account_id = int(data["account_id"])
-        summary = services.bank.account(account_id)
         session = CustomerSession(
             session_id=start.session_id,
             customer_id=int(data["customer_id"]),
-            account_id=account_id,
-            account_masked=summary.masked_number if summary is not None else "",
+            account_id=int(data["account_id"]),
+            account_masked=str(data.get("account_masked", "")),
             lang=start.lang,
             auth="face",
             today=services.today(),

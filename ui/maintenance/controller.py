@@ -23,14 +23,14 @@ from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication
 
 from app.composition import DeviceSet
-from bank.runtime import Runtime
-from bank.security.techs import LoginOutcome, LoginResult, TechnicianService, TechSession
 from devices.printer.layout import ReceiptDocument, ReceiptLine
+from hostlink.technicians import LoginOutcome, LoginResult, TechnicianDirectory, TechSession
 from kiosk.i18n import tr
 from kiosk.journal import Journal
 from kiosk.maintenance.overview import describe_device
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService
 from kiosk.maintenance.store import MaintenanceStore
+from kiosk.settings import Settings
 from ui.app import KioskWindow
 from ui.maintenance.login import MaintenanceLoginScreen
 from ui.maintenance.pages import ServicePage
@@ -292,10 +292,10 @@ class MaintenanceController(QObject):
 def install_maintenance(
     window: KioskWindow,
     devices: DeviceSet,
-    runtime: Runtime,
+    settings: Settings,
+    techs: TechnicianDirectory,
     *,
     journal: Journal | None = None,
-    techs: TechnicianService | None = None,
     idle_timeout_s: float | None = None,
     idle_warning_s: float = 60.0,
     command_timeout_s: float = 20.0,
@@ -304,15 +304,12 @@ def install_maintenance(
     """Connect maintenance mode to ``window``; returns the controller (tests and the demo drive it).
 
     ``journal`` defaults to the terminal's journal in the data dir (opened here and closed with the
-    window); ``techs`` to a technician service on the runtime's database journaling there.
+    window); ``techs`` is where accounts are checked (the bank host, through its API).
     ``idle_timeout_s`` overrides the settings' technician idle minutes (tests, demos).
     """
-    settings = runtime.settings
     owned = None
     if journal is None:
         journal = owned = Journal(settings.data_dir / "journal", settings.kiosk_id)
-    if techs is None:
-        techs = TechnicianService(runtime.sessions, settings.security, journal=journal)
     store = MaintenanceStore(settings.data_dir / "maintenance")
     service = MaintenanceService(
         journal,
@@ -320,7 +317,7 @@ def install_maintenance(
         store,
         dict(devices.items()),
         settings,
-        log_file=runtime.log_file,
+        log_file=settings.data_dir / "logs" / "smart-teller.log",
         command_timeout_s=command_timeout_s,
         card_take_timeout_s=card_take_timeout_s,
     )

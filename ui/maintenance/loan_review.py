@@ -12,10 +12,12 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
-from bank.loans.service import ApplicationView, LoanRefused, LoanService
-from bank.security.techs import Action, TechSession
+from hostlink.api import LoanReviewItem as ApplicationView
 from hostlink.money import Money
+from hostlink.technicians import Action, TechSession
 from kiosk.i18n import tr
+from kiosk.maintenance.host_loans import HostLoanReview as LoanService
+from kiosk.maintenance.host_loans import ReviewRefused as LoanRefused
 from ui.maintenance.common import text_field
 from ui.maintenance.pages import Page, Runner
 from ui.widgets.button import KioskButton

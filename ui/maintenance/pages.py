@@ -27,7 +27,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from bank.security.techs import Action, TechInfo, TechSession
+from hostlink.technicians import Action, TechInfo, TechSession
 from kiosk.i18n import tr
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
 from ui.maintenance.common import FAIL_TEXT_COLOUR, OK_COLOUR, OutcomeLabel, outcome_text, text_field

@@ -8,7 +8,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
 
-from bank.security.techs import Action
+from hostlink.technicians import Action
 from kiosk.i18n import tr
 from ui.maintenance.common import FAIL_COLOUR, KeyboardFollower
 from ui.maintenance.pages import (

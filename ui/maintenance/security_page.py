@@ -11,7 +11,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
-from bank.security.techs import Action, TechSession
+from hostlink.technicians import Action, TechSession
 from kiosk.i18n import tr
 from kiosk.monitoring import Alert, SecurityMonitor
 from ui.maintenance.pages import Page, Runner
