@@ -22,13 +22,12 @@ from app.headless_runner import (
 )
 from app.recovery import recover_at_start
 from app.services import Services
-from bank.runtime import start_runtime
 from devices.simcontrol import ControlClient
 from kiosk.settings import load_settings
 
 
 @pytest.fixture
-def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank_host: Any) -> Iterator[dict[str, Any]]:
     from simulators.card_dispenser import make_server as dispenser_server
     from simulators.card_reader import make_server as reader_server
     from simulators.pin_pad import make_server as pad_server
@@ -52,10 +51,10 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, A
         settings = load_settings(
             data_dir=str(tmp_path / "data"),
             devices={**{n: d["url"] for n, d in described.items()}, "command_timeout_s": 1.0},
+            host={"urls": [bank_host.url]},
         )
-        runtime = start_runtime(settings)
-        services = Services.from_runtime(runtime)
-        services.seed_if_empty()
+        bank_host.install_credential(tmp_path / "data")
+        services = Services.start(settings)
         devices = build_devices(settings)
         devices.start()
         kiosk = HeadlessKiosk(services, devices, journey_context={"session_config": QUICK_SESSION})
@@ -65,11 +64,11 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, A
             "devices": devices,
             "customer": Customer(kiosk, {n: d["control"] for n, d in described.items()}),
             "servers": servers,
+            "bank_host": bank_host,
         }
         kiosk.close()
         devices.close()
         services.close()
-        runtime.close()
     finally:
         for server in started:
             server.close()
@@ -102,7 +101,7 @@ def test_a_transfer_visit_posts_once_with_its_intent_and_outcome_journaled(rig: 
     intents = [r for r in records if r["kind"] == "intent"]
     assert [r["event"] for r in intents] == ["transfer", "print", "card_eject"]
     key = intents[0]["fields"]["idempotency_key"]
-    assert services.bank.ledger.replay(key) is not None
+    assert rig["bank_host"].inspect().ledger.replay(key) is not None
     outcomes = {r["ref"]: r["fields"] for r in records if r["kind"] == "outcome"}
     assert all(outcomes[i["seq"]]["result"] == "success" for i in intents)
     assert outcomes[intents[0]["seq"]]["detail"].startswith("TR")  # the reference the customer saw
@@ -146,4 +145,4 @@ def test_a_refused_transfer_is_journaled_as_refused_not_as_success(rig: dict[str
     [intent] = [r for r in records if r["event"] == "transfer" and r["kind"] == "intent"]
     [result] = [r["fields"] for r in records if r["kind"] == "outcome" and r["ref"] == intent["seq"]]
     assert result["result"] == "refused" and result["detail"]
-    assert services.bank.ledger.replay(intent["fields"]["idempotency_key"]) is None
+    assert rig["bank_host"].inspect().ledger.replay(intent["fields"]["idempotency_key"]) is None

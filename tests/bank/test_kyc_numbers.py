@@ -4,7 +4,9 @@ from datetime import date
 
 import pytest
 
-from bank.kyc import (
+from bank.numbers import make_account_number, make_pan
+from hostlink.checkdigits import luhn_check_digit, luhn_valid
+from hostlink.kyc import (
     IdProblem,
     age_on,
     assess_identity,
@@ -14,8 +16,6 @@ from bank.kyc import (
     is_expired,
     sex_from_id,
 )
-from bank.numbers import make_account_number, make_pan
-from hostlink.checkdigits import luhn_check_digit, luhn_valid
 
 
 def test_design_vectors() -> None:

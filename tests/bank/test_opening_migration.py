@@ -14,11 +14,11 @@ import bank.models  # noqa: F401  (registers the bank tables on the metadata)
 from bank.db.base import Base
 from bank.db.engine import make_engine
 from bank.db.migrate import upgrade
-from bank.kyc import check_character
 from bank.models import Account, Card, CardStatus, Customer
 from bank.opening import AccountOpened, OpeningRefusal, OpeningRefused, OpeningRequest, open_account
 from bank.security.vault import Vault
 from hostlink.checkdigits import luhn_valid
+from hostlink.kyc import check_character
 
 TODAY = date(2026, 3, 10)
 

@@ -1,13 +1,13 @@
 """End-to-end fixtures: the kiosk window with real drivers against simulators started in-process.
 
-Each test gets fresh simulators (card reader, PIN pad, printer) on ephemeral loopback ports, a fresh data
-dir with a seeded SQLite bank, and a :class:`KioskHarness` that touches the screens like a customer and
+Each test gets fresh simulators (card reader, PIN pad, printer) on ephemeral loopback ports, a bank host
+process of its own (a copy of a seeded SQLite bank, this terminal enrolled), a fresh terminal data dir,
+and a :class:`KioskHarness` that touches the screens like a customer and
 drives the simulators through their control API (``devices.simcontrol``) like the demo does.
 """
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -57,38 +57,22 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
             server.close()
 
 
-@pytest.fixture(scope="session")
-def seeded_data_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A data dir migrated and seeded once per test process; each test starts from a copy of it (the
-    database and its keys), which is what a fresh seeded bank is, without migrating and seeding again."""
-    from app.services import Services
-    from bank.runtime import start_runtime
-
-    template = tmp_path_factory.mktemp("seeded") / "data"
-    runtime = start_runtime(load_settings(data_dir=str(template)))
-    services = Services.from_runtime(runtime)
-    services.seed_if_empty()
-    services.close()
-    runtime.close()  # the last connection closing checkpoints the WAL into the database file
-    shutil.rmtree(template / "logs", ignore_errors=True)
-    return template
-
-
 @pytest.fixture
 def e2e_settings(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     simulators: dict[str, dict[str, Any]],
-    seeded_data_template: Path,
+    bank_host: Any,
 ) -> Settings:
     monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
     (tmp_path / "none.toml").write_text("", encoding="utf-8")
-    shutil.copytree(seeded_data_template, tmp_path / "data")
+    bank_host.install_credential(tmp_path / "data")
     urls = {name: address["url"] for name, address in simulators.items()}
     return load_settings(
         data_dir=str(tmp_path / "data"),
         devices={**urls, "command_timeout_s": 1.0},
         journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
+        host={"urls": [bank_host.url]},
     )
 
 
@@ -103,13 +87,25 @@ class KioskHarness:
     ZHANG_MIN = ZHANG_MIN
     LI_NA_ACCOUNT = LI_NA_ACCOUNT
 
-    def __init__(self, qtbot: Any, app: Any, simulators: dict[str, dict[str, Any]]) -> None:
+    def __init__(
+        self, qtbot: Any, app: Any, simulators: dict[str, dict[str, Any]], bank_host: Any = None
+    ) -> None:
+        self.bank_host = bank_host
         self.qtbot = qtbot
         self.app = app
         self.window = app.window
         self.simulators = simulators
         self.seen: list[str] = []
         self.window.stack.screenChanged.connect(self.seen.append)
+
+    # -- the bank, as the host keeps it (read in this process, to check what the host did) ------
+    @property
+    def bank(self) -> Any:
+        return self.bank_host.bank()
+
+    @property
+    def host(self) -> Any:
+        return self.bank_host.inspect()
 
     # -- devices ------------------------------------------------------------------------------
     def ctl(self, device: str, cmd: str, **args: Any) -> Any:
@@ -187,25 +183,23 @@ def kiosk(
     qapp: QApplication,
     e2e_settings: Settings,
     simulators: dict[str, dict[str, Any]],
+    bank_host: Any,
 ) -> Iterator[KioskHarness]:
     from app.composition import build_devices
-    from app.services import Services
-    from bank.runtime import start_runtime
+    from app.services import TerminalServices
     from ui.app import KioskWindow
     from ui.kiosk_app import KioskApp
     from ui.theme import apply_theme
 
     apply_theme(qapp, "en")
-    runtime = start_runtime(e2e_settings)
-    services = Services.from_runtime(runtime)
-    services.seed_if_empty()
+    services = TerminalServices.start(e2e_settings)
     devices = build_devices(e2e_settings)
     devices.start()
     window = KioskWindow(
         e2e_settings, idle_timeout_s=idle_timeout_s, idle_warning_s=min(10.0, idle_timeout_s / 2)
     )
     app = KioskApp(window, devices, services, journey_context={"session_config": FAST_SESSION})
-    harness = KioskHarness(qtbot, app, simulators)
+    harness = KioskHarness(qtbot, app, simulators, bank_host)
     try:
         yield harness
     finally:
@@ -214,4 +208,3 @@ def kiosk(
         window.deleteLater()
         devices.close()
         services.close()
-        runtime.close()

@@ -43,7 +43,7 @@ def test_pin_pad_failure_during_pin_entry_returns_the_card(kiosk: Any, fault: st
     assert kiosk.outcome().status == "failed"
     assert kiosk.message_title() == "The PIN pad is not working"
     # No PIN was checked, so no try was used up.
-    assert kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"]).pin_failures == 0
+    assert kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"]).pin_failures == 0
 
 
 def test_printer_out_of_paper_mid_session_continues_without_a_receipt(kiosk: Any) -> None:
@@ -140,9 +140,7 @@ def test_cancel_at_each_transfer_step_moves_no_money(kiosk: Any, step: str) -> N
     kiosk.finish_and_take_card()
     assert kiosk.outcome().status == "completed"
     assert "transfer" not in [r.event for r in journal(kiosk)]
-    balance = kiosk.app.services.bank.balance(
-        kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"]).account_id
-    )
+    balance = kiosk.bank.balance(kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"]).account_id)
     assert balance.ledger.minor == 1_234_567
 
 

@@ -60,7 +60,7 @@ def test_history_by_preset_and_custom_range_with_paging(kiosk: Any) -> None:
     # Three own transfers so the current account has four lines: two pages of two.
     from hostlink.money import Money
 
-    bank = kiosk.app.services.bank
+    bank = kiosk.bank
     accounts = bank.accounts_of_customer(kiosk.app.runner.journey.session.customer_id)
     current, savings = accounts[0].account_id, accounts[1].account_id
     for n in range(3):
@@ -134,9 +134,7 @@ def test_transfer_to_another_customer_with_pin_reentry_and_receipt(kiosk: Any) -
     kiosk.act("no")
     kiosk.finish_and_take_card()
     # The money moved exactly once and the intent/outcome pair is in the journal.
-    balance = kiosk.app.services.bank.balance(
-        kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"]).account_id
-    )
+    balance = kiosk.bank.balance(kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"]).account_id)
     assert balance.ledger.minor == 1_234_567 - 600_000
     events = journal_events(kiosk)
     assert events.count("transfer") == 1 and events.count("transfer_outcome") == 1  # intent, then outcome
@@ -231,7 +229,7 @@ def test_three_wrong_pins_retain_the_card_with_a_receipt(kiosk: Any) -> None:
     assert kiosk.ctl("card_reader", "state")["retained"] == 1
     receipts = kiosk.ctl("printer", "receipts")
     assert "CARD RETAINED" in receipts[-1]["text"] and "432198*******0987" in receipts[-1]["text"]
-    card = kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"])
+    card = kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"])
     assert card.status == "retained"
     events = journal_events(kiosk)
     assert "card_retained_pin_tries_exceeded" in events and events.count("card_capture_outcome") == 1

@@ -101,7 +101,7 @@ def test_pin_pad_fault_during_pin_entry_returns_the_card(kiosk: Any, fault: str)
     assert final_title_key(outcome) == "error.pin_pad.title"
     assert outcome_of(kiosk.app.services, "card_eject") == "success"  # the card went back
     dashboard_shows(kiosk, "pin_pad", fault)
-    assert kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"]).pin_failures == 0
+    assert kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"]).pin_failures == 0
 
 
 # -- printer: a receipt that cannot be printed; the session carries on without it ----------------------

@@ -15,12 +15,14 @@ def _clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "config"))
 
 
-def test_defaults_need_nothing_and_point_at_sqlite_in_the_data_dir() -> None:
+def test_defaults_need_nothing_and_point_at_a_host_on_loopback() -> None:
     settings = load_settings()
     assert settings.language == "en"
-    assert settings.effective_database_url.startswith("sqlite:///")
-    assert settings.effective_database_url.endswith("smart-teller.db")
+    assert settings.host.urls == ("http://127.0.0.1:8700",)
+    assert settings.host_credential_path == settings.data_dir / "host-credential"
     assert settings.devices.printer == ""
+    # The terminal names no database: the bank's is the host's.
+    assert not hasattr(settings, "database_url")
 
 
 def test_toml_file_then_environment_override(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -35,13 +37,13 @@ def test_toml_file_then_environment_override(tmp_path: Path, monkeypatch: pytest
     monkeypatch.setenv("SMART_TELLER_LANGUAGE", "en")
     monkeypatch.setenv("SMART_TELLER_DEVICES__PRINTER", "socket://127.0.0.1:7009")
     monkeypatch.setenv("SMART_TELLER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SMART_TELLER_DATABASE_URL", "postgresql://kiosk@db/bank")
+    monkeypatch.setenv("SMART_TELLER_HOST__URLS", '["http://10.0.0.5:8700", "http://10.0.0.6:8700"]')
     settings = load_settings(config)
     assert settings.language == "en"
     assert settings.kiosk_id == "K-7"
     assert settings.devices.printer == "socket://127.0.0.1:7009"
     assert settings.data_dir == tmp_path / "data"
-    assert settings.effective_database_url == "postgresql://kiosk@db/bank"
+    assert settings.host.urls == ("http://10.0.0.5:8700", "http://10.0.0.6:8700")
 
 
 def test_config_file_named_by_environment(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -82,12 +84,20 @@ def test_missing_settings_file_is_an_error(tmp_path: Path) -> None:
         load_settings(tmp_path / "nope.toml")
 
 
-def test_redacted_hides_keys_and_database_password(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setenv("SMART_TELLER_DATABASE_URL", "postgresql://kiosk:s3cret@db:5432/bank")
+def test_redacted_hides_keys(monkeypatch: pytest.MonkeyPatch) -> None:
     shown = load_settings().redacted()
-    assert "s3cret" not in str(shown)
-    assert shown["database_url"] == "postgresql://kiosk:********@db:5432/bank"
     assert shown["security"]["pin_key_hex"] == "********"
+
+
+def test_host_settings_redact_the_database_password(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from bank.settings import load_host_settings
+
+    monkeypatch.setenv("SMART_TELLER_DATABASE_URL", "postgresql://bank:s3cret@db:5432/bank")
+    settings = load_host_settings(data_dir=tmp_path)
+    assert settings.effective_database_url == "postgresql://bank:s3cret@db:5432/bank"
+    shown = settings.redacted()
+    assert "s3cret" not in str(shown)
+    assert shown["database_url"] == "postgresql://bank:********@db:5432/bank"
 
 
 def test_an_empty_data_dir_is_refused_rather_than_meaning_the_current_folder(

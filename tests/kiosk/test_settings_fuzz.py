@@ -44,7 +44,6 @@ SECTIONS = {
 SECTION_KEYS = sorted({key for keys in SECTIONS.values() for key in keys})
 TOP_LEVEL = [
     "data_dir",
-    "database_url",
     "kiosk_id",
     "bank_name",
     "branch",

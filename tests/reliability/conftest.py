@@ -98,8 +98,13 @@ class CrashLane:
         ready = json.loads(self.server.stdout.readline() or "{}")
         assert ready.get("ready"), "the crash fork server did not start (see its stderr)"
         self._runs = 0
-        url = f"sqlite:///{self.data_dir / 'smart-teller.db'}"
-        self.engine = create_engine(url)
+        # The lane's bank host: its own process and data dir, this terminal enrolled with it. It outlives
+        # every kiosk the lane kills, as a bank's host outlives a terminal switched off mid-visit.
+        from app.hostproc import start_embedded_host
+
+        self.host_dir = root / "host"
+        self.host = start_embedded_host(self.host_dir, "KIOSK-0001", self.data_dir / "host-credential")
+        self.engine = create_engine(f"sqlite:///{self.host_dir / 'bank.db'}")
 
     # -- one process ----------------------------------------------------------------------------
     def _process(
@@ -114,6 +119,7 @@ class CrashLane:
             "visits": visits,
             "data_dir": str(self.data_dir),
             "urls": self.urls,
+            "host_url": self.host.url,
             "controls": self.controls,
             "result": str(result),
             "stderr": str(self.root / "children.log"),
@@ -271,6 +277,7 @@ class CrashLane:
         if self.server.stdout is not None:
             self.server.stdout.close()
         self.engine.dispose()
+        self.host.stop()
         for server in self._started:
             server.close()
 

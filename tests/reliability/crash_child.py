@@ -7,7 +7,8 @@ that opens its own database connection, journal and device links after the fork,
 ``SIGKILL`` (a crash point from :mod:`kiosk.chaos`, or the server's timer); nothing is shared with the
 server but imported code.
 
-Each run does what the kiosk does at start (runtime, seed on first start, drivers, crash recovery), writes
+Each run does what the kiosk does at start (services against the lane's bank host, drivers, crash recovery),
+writes
 ``{"phase": "recovered", ...}`` to its result file, and in ``mode == "run"`` goes on with the customer
 visits named in the request. The server answers each request with one JSON line: how the process ended.
 """
@@ -34,7 +35,6 @@ from app.effects import load_all  # noqa: E402
 from app.headless_runner import QUICK_SESSION, VISITS, Customer, HeadlessKiosk  # noqa: E402
 from app.recovery import recover_at_start  # noqa: E402
 from app.services import Services  # noqa: E402
-from bank.runtime import start_runtime  # noqa: E402
 from kiosk import chaos  # noqa: E402
 from kiosk.settings import load_settings  # noqa: E402
 
@@ -56,10 +56,9 @@ def run_once(request: dict[str, Any]) -> None:
     settings = load_settings(
         data_dir=request["data_dir"],
         devices={**request["urls"], "command_timeout_s": 1.0},
+        host={"urls": [request["host_url"]]},
     )
-    runtime = start_runtime(settings)
-    services = Services.from_runtime(runtime)
-    services.seed_if_empty()
+    services = Services.start(settings, probe=False)
     devices = build_devices(settings)
     devices.start()
     recovery = recover_at_start(services, devices)
@@ -85,7 +84,6 @@ def run_once(request: dict[str, Any]) -> None:
     # The drivers are not closed: joining their I/O threads costs more than the rest of a run, and the
     # process ends at once anyway (the OS drops the links, as for a kiosk switched off).
     services.close()
-    runtime.close()
     _write(result, {"phase": "done", "outcomes": outcomes})
 
 

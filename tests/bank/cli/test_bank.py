@@ -6,15 +6,15 @@ from pathlib import Path
 
 import pytest
 
-from ui.cli import main
+from bank.cli import main
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SMART_TELLER_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
+    monkeypatch.setenv("SMART_TELLER_HOST_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SMART_TELLER_HOST_CONFIG", str(tmp_path / "none.toml"))
     (tmp_path / "none.toml").write_text("")
-    monkeypatch.delenv("SMART_TELLER_DATABASE_URL", raising=False)
+    monkeypatch.delenv("SMART_TELLER_HOST_DATABASE_URL", raising=False)
     return tmp_path
 
 

@@ -1,4 +1,4 @@
-"""``smart-teller bank simulate``: a JSON report from a throw-away database; failures name the seed."""
+"""``smart-teller host bank simulate``: a JSON report from a throw-away database; failures name the seed."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import json
 import pytest
 
 import bank.ledger as ledger_module
-from ui.cli import main
+from bank.cli import main
 
 
 def test_simulate_prints_a_clean_report(capsys: pytest.CaptureFixture[str]) -> None:
@@ -26,7 +26,7 @@ def test_simulate_failure_exits_1_with_the_seed_to_reproduce(
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1
     assert err.startswith("smart-teller: simulation failed: seed 11, operation ")
-    assert "smart-teller bank simulate --seed 11 --ops 3000 --db sqlite" in err
+    assert "smart-teller host bank simulate --seed 11 --ops 3000 --db sqlite" in err
 
 
 def test_simulate_refuses_an_unknown_database(capsys: pytest.CaptureFixture[str]) -> None:

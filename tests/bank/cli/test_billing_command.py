@@ -1,4 +1,4 @@
-"""``smart-teller billing run-scheduled`` through the real entry point on a seeded data dir."""
+"""``smart-teller host billing run-scheduled`` through the real entry point on a seeded data dir."""
 
 from __future__ import annotations
 
@@ -9,22 +9,23 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.services import Services
 from bank.billing.service import BillingService
+from bank.cli import main
 from bank.models import Account
 from bank.runtime import start_runtime
-from kiosk.settings import load_settings
-from ui.cli import main
+from bank.settings import load_host_settings as load_settings
 
 
 @pytest.fixture
 def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.setenv("SMART_TELLER_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.setenv("SMART_TELLER_CONFIG", "/dev/null")
-    runtime = start_runtime(load_settings())
-    services = Services.from_runtime(runtime)
+    monkeypatch.setenv("SMART_TELLER_HOST_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SMART_TELLER_HOST_CONFIG", "/dev/null")
+    from bank.host import Host
+
+    host = Host(start_runtime(load_settings()))
+    runtime = host.runtime
     try:
-        services.seed_if_empty()
+        host.seed_if_empty()
         billing = BillingService(runtime.engine, runtime.vault)
         plans = (
             ("0001100000010014", 5_000),  # Wang Fang: paid
@@ -43,8 +44,7 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
                 amount_minor=amount,
             )
     finally:
-        services.close()
-        runtime.close()
+        host.close()
     return tmp_path / "data"
 
 

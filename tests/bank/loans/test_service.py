@@ -15,8 +15,8 @@ from bank.loans.models import LoanStatus
 from bank.loans.scorecard import LoanRequest
 from bank.loans.service import ApplicationView, LoanRefusal, LoanRefused, LoanService
 from bank.models import Account, Customer, InternalAccount, TransferKind
-from bank.security.techs import Role
 from bank.security.vault import Vault
+from hostlink.technicians import Role
 
 LI_NA_ID = "310104198506120326"  # born 1985-06-12, current 0001100000010030 (¥3,000, ¥1,000 overdraft)
 WANG_FANG_ID = "11010519491231002X"  # born 1949: 76 on the test day

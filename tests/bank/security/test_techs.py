@@ -14,15 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from bank.db.base import Base
 from bank.db.engine import make_engine, session_factory
 from bank.security.models import Technician
-from bank.security.techs import (
-    Action,
-    LoginOutcome,
-    Role,
-    TechError,
-    TechnicianService,
-    TechSession,
-    is_allowed,
-)
+from bank.security.techs import TechnicianService
+from hostlink.technicians import Action, LoginOutcome, Role, TechError, TechSession, is_allowed
 from kiosk.settings import SecuritySettings
 
 PASSWORD = "correct-horse-7"

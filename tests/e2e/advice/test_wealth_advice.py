@@ -41,8 +41,7 @@ def answer_all(kiosk: Any, answers: tuple[str, ...] = GROWTH_ANSWERS) -> None:
 
 
 def store(kiosk: Any) -> AdviceStore:
-    services = kiosk.app.services
-    return AdviceStore(services.engine, services.journal, kiosk_id="test")
+    return kiosk.host.advice_for("KIOSK-0001")
 
 
 def test_questionnaire_result_refusal_cooling_off_and_interest(kiosk: Any) -> None:
@@ -74,7 +73,7 @@ def test_questionnaire_result_refusal_cooling_off_and_interest(kiosk: Any) -> No
     assert registered.title_text() == "Interest registered"
     kiosk.act("done")
     kiosk.wait_screen("anything_else")  # the advice journey completed; the menu asks what next
-    card = kiosk.app.services.bank.card_by_pan(kiosk.WANG_FANG["pan"])
+    card = kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"])
     [record] = store(kiosk).for_customer(card.customer_id)
     assert (
         record["level"] == "C4" and record["score"] == 76 and record["questionnaire_version"] == "RQ-2025.1"
@@ -117,7 +116,7 @@ def test_back_keeps_answers_and_cancel_at_a_question_ends_with_nothing_recorded(
 def test_no_advice_is_shown_when_the_record_cannot_be_written(kiosk: Any) -> None:
     from sqlalchemy import text
 
-    with kiosk.app.services.engine.begin() as conn:
+    with kiosk.host.engine.begin() as conn:
         conn.execute(text("DROP TABLE advice_records"))
     start(kiosk)
     answer_all(kiosk)

@@ -13,7 +13,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from bank.billing.service import BillingService
-from bank.loans.service import LoanService
 from bank.models import Account
 
 ELEC_DUE = "1234567913"  # a known electricity customer with a bill every month (Luhn-valid)
@@ -36,15 +35,14 @@ def services(kiosk: Any) -> Any:
 
 
 def balance(kiosk: Any, number: str) -> int:
-    with Session(services(kiosk).engine) as session:
+    with Session(kiosk.host.engine) as session:
         row = session.scalar(select(Account).where(Account.number == number))
         assert row is not None
         return int(row.balance_minor)
 
 
 def billing(kiosk: Any) -> BillingService:
-    s = services(kiosk)
-    return BillingService(s.engine, s.vault, ledger=s.bank.ledger, clock=s.clock)
+    return kiosk.host.billing_for("KIOSK-0001")
 
 
 def journal_events(kiosk: Any) -> list[Any]:
@@ -92,7 +90,7 @@ def test_pay_an_electricity_bill_with_a_receipt_then_schedule_it_monthly(kiosk: 
     kiosk.wait_for(lambda: result.buttons["schedule"].isHidden())
     kiosk.act("print")
     kiosk.wait_screen("anything_else")  # the payment completed, its receipt printed (journaled below)
-    customer = services(kiosk).bank.card_by_pan(kiosk.WANG_FANG["pan"]).customer_id
+    customer = kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"]).customer_id
     [schedule] = billing(kiosk).schedules(customer)
     assert (schedule.biller_code, schedule.day_of_month, schedule.amount_minor) == ("ELEC", 28, None)
     records = journal_events(kiosk)
@@ -162,7 +160,7 @@ def test_insufficient_funds_is_a_clear_refusal_and_nothing_moves(kiosk: Any) -> 
 
 
 def test_scheduled_payments_are_listed_and_cancelled(kiosk: Any) -> None:
-    card = services(kiosk).bank.card_by_pan(kiosk.WANG_FANG["pan"])
+    card = kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"])
     created = billing(kiosk).create_schedule(
         customer_id=card.customer_id,
         from_account_id=card.account_id,
@@ -235,6 +233,5 @@ def test_a_big_loan_is_referred_to_the_review_queue(kiosk: Any) -> None:
     assert result.reason_lines() == ["Loans of this size are always reviewed by our staff."]
     reference = result.data("reference")
     kiosk.act("done")
-    s = services(kiosk)
-    pending = LoanService(s.engine, s.vault).pending_reviews()
+    pending = kiosk.host.loans_for(None).pending_reviews()
     assert [p.reference for p in pending] == [reference]

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from bank.alerts.service import StaffAlerts
-
 
 def start_help(kiosk: Any, lang: str = "en") -> Any:
     kiosk.window.set_language(lang)
@@ -36,7 +34,7 @@ def test_question_answered_related_question_then_not_sure_and_call_staff(kiosk: 
     staff = kiosk.wait_screen("help_staff")
     assert staff.title_text() == "A member of staff is on the way"
     services = kiosk.app.services
-    alerts = StaffAlerts(services.engine, services.journal).pending()
+    alerts = kiosk.host.alerts_for("KIOSK-0001").pending()
     assert len(alerts) == 1 and alerts[0].kind == "call_staff"
     assert alerts[0].session_id == kiosk.app.session_id
     # Calling again from another help screen does not page twice.
@@ -93,7 +91,7 @@ def test_empty_question_is_refused_on_the_same_screen_and_cancel_ends(kiosk: Any
 def test_staff_alert_that_cannot_be_stored_sends_the_customer_to_the_counter(kiosk: Any) -> None:
     from sqlalchemy import text
 
-    with kiosk.app.services.engine.begin() as conn:
+    with kiosk.host.engine.begin() as conn:
         conn.execute(text("DROP TABLE staff_alerts"))
     start_help(kiosk)
     kiosk.act("call_staff")

@@ -20,7 +20,6 @@ from pytestqt.qtbot import QtBot
 from app.composition import DeviceSet
 from app.effects.camera import join_face_checks
 from app.services import Services
-from bank.runtime import start_runtime
 from devices.camera.driver import OpenCvCameraDriver
 from devices.card_dispenser.driver import CardDispenserDriver
 from devices.id_reader.driver import IdReaderDriver
@@ -60,6 +59,12 @@ class Kiosk:
     ctl: dict[str, ControlClient]
     printer: Any
     qtbot: QtBot
+    bank_host: Any = None
+
+    @property
+    def host(self) -> Any:
+        """The bank's database and services, read in this process to check what the host did."""
+        return self.bank_host.inspect()
 
     # -- what is showing ----------------------------------------------------------------------
     @property
@@ -130,6 +135,7 @@ def kiosk(
     tmp_path: Path,
     face_worker: BiometricsWorker,
     monkeypatch: pytest.MonkeyPatch,
+    bank_host: Any,
 ) -> Iterator[Kiosk]:
     from ui.app import KioskWindow
     from ui.kiosk_app import KioskApp
@@ -159,9 +165,10 @@ def kiosk(
             devices=urls,
             journeys={"take_card_timeout_s": 5, "take_card_warning_s": 2, "idle_timeout_s": 120},
             biometrics={"max_attempts": 2},
+            host={"urls": [bank_host.url]},
         )
-        runtime = start_runtime(settings)
-        services = Services.from_runtime(runtime, biometrics=face_worker)
+        bank_host.install_credential(tmp_path / "data")
+        services = Services.start(settings, biometrics=face_worker)
         devices = DeviceSet(
             id_reader=IdReaderDriver(urls["id_reader"], poll_interval=0.1),
             camera=OpenCvCameraDriver(urls["camera"]),
@@ -187,6 +194,7 @@ def kiosk(
             {n: _client(s) for n, s in servers.items()},
             servers["printer"],
             qtbot,
+            bank_host,
         )
         yield kiosk
         app.shutdown()
@@ -196,7 +204,6 @@ def kiosk(
         devices.close()
         services.biometrics = None  # the module's worker outlives this kiosk
         services.close()
-        runtime.close()
     finally:
         for server in started:
             server.close()

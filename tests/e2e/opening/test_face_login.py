@@ -31,7 +31,7 @@ def enrol(kiosk: Kiosk) -> AccountOpened:
         face_template=template_to_bytes(analysis.encoding),  # type: ignore[union-attr]
         account_kind=AccountKind.SAVINGS,
     )
-    opened = open_account(kiosk.services.engine, kiosk.services.vault, request, today=dt.date(2026, 3, 10))
+    opened = open_account(kiosk.host.engine, kiosk.host.vault, request, today=dt.date(2026, 3, 10))
     assert isinstance(opened, AccountOpened)
     return opened
 

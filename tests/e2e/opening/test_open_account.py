@@ -21,7 +21,7 @@ NEW_PIN = "258036"
 
 
 def customers(kiosk: Kiosk) -> tuple[int, int, int]:
-    with Session(kiosk.services.engine) as session:
+    with Session(kiosk.host.engine) as session:
         return (
             session.scalar(select(func.count()).select_from(Customer)) or 0,
             session.scalar(select(func.count()).select_from(Account)) or 0,
@@ -96,7 +96,7 @@ def test_open_an_account_end_to_end(kiosk: Kiosk, lang: str) -> None:
     done.primary_button.click()
     assert kiosk.outcome().status == "completed"
 
-    with Session(kiosk.services.engine) as session:
+    with Session(kiosk.host.engine) as session:
         account = session.scalars(select(Account).where(Account.number == number)).one()
         card = session.scalars(select(Card).where(Card.account_id == account.id)).one()
         customer = session.get(Customer, account.customer_id)

@@ -16,7 +16,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bank.db.engine import make_engine, session_factory
 from bank.db.migrate import upgrade
-from bank.security.techs import Role, TechnicianService, TechSession
+from bank.security.techs import TechnicianService
+from hostlink.technicians import Role, TechSession
 from kiosk.journal import Journal
 from kiosk.maintenance import MaintenanceService, MaintenanceStore, describe_device
 from kiosk.maintenance.service import tail_file

@@ -51,10 +51,10 @@ def kiosk_window(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     simulators: dict[str, dict[str, Any]],
+    bank_host: Any,
 ) -> Iterator[Any]:
     from app.composition import build_devices
     from app.services import Services
-    from bank.runtime import start_runtime
     from kiosk.settings import load_settings
     from ui.app import KioskWindow
     from ui.kiosk_app import KioskApp
@@ -66,11 +66,11 @@ def kiosk_window(
         data_dir=str(tmp_path / "data"),
         devices={**{name: a["url"] for name, a in simulators.items()}, "command_timeout_s": 1.0},
         journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
+        host={"urls": [bank_host.url]},
     )
     apply_theme(qapp, "en")
-    runtime = start_runtime(settings)
-    services = Services.from_runtime(runtime)
-    services.seed_if_empty()
+    bank_host.install_credential(tmp_path / "data")
+    services = Services.start(settings)
     devices = build_devices(settings)
     devices.start()
     window = KioskWindow(settings, idle_timeout_s=60, idle_warning_s=10)
@@ -83,7 +83,6 @@ def kiosk_window(
         window.deleteLater()
         devices.close()
         services.close()
-        runtime.close()
 
 
 def test_card_and_pin_from_the_panel_log_the_customer_in(

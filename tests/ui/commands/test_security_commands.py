@@ -1,8 +1,7 @@
-"""``smart-teller journal`` and ``tech`` through the real entry point, on a temporary data dir."""
+"""``smart-teller journal`` through the real entry point, on a temporary data dir."""
 
 from __future__ import annotations
 
-import io
 import json
 from pathlib import Path
 
@@ -48,24 +47,3 @@ def test_journal_export_range_to_file(
     assert main(["journal", "export", "--from", "2", "--to", "3", "--out", str(out)]) == 0
     assert [json.loads(line)["seq"] for line in out.read_text().splitlines()] == [2, 3]
     assert main(["journal", "export", "--from", "last tuesday"]) == 2
-
-
-def test_tech_add_list_unlock(
-    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
-) -> None:
-    monkeypatch.setattr("sys.stdin", io.StringIO("long-enough-9\n"))
-    assert main(["tech", "add", "alice", "--role", "supervisor", "--password-stdin"]) == 0
-    monkeypatch.setattr("sys.stdin", io.StringIO("short\n"))
-    assert main(["tech", "add", "bob", "--password-stdin"]) == 1
-    assert "at least 10 characters" in capsys.readouterr().err
-    assert main(["tech", "list", "--json"]) == 0
-    listed = json.loads(capsys.readouterr().out)
-    assert [(t["username"], t["role"]) for t in listed] == [("alice", "supervisor")]
-    assert "password" not in json.dumps(listed)
-    assert main(["tech", "unlock", "alice"]) == 0
-    assert main(["tech", "unlock", "nobody"]) == 1
-    events = [
-        json.loads(line)["event"]
-        for line in (data_dir / "journal" / "journal.jsonl").read_text().splitlines()
-    ]
-    assert events == ["tech_added", "tech_unlocked"]
