@@ -52,7 +52,7 @@ from bank.models import (
     utcnow,
 )
 from bank.numbers import make_account_number
-from kiosk.chaos import crash_point
+from hostlink.chaos import crash_point
 
 # Bank days (daily limits, statements) are China Standard Time, which has no daylight saving.
 BANK_TIMEZONE = timezone(timedelta(hours=8), "CST")

@@ -37,7 +37,7 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from kiosk.chaos import crash_point
+from hostlink.chaos import crash_point
 from kiosk.redaction import mask_pan, redact
 
 log = logging.getLogger(__name__)
