@@ -22,6 +22,10 @@ in ``rules`` clearly allows and declines anything else; a declined transfer runs
 — insert + lock, then the rules, then postings + balances (two round trips on PostgreSQL) — which names
 the refusal. Everything else (look-ups, replays, internal accounts) uses SQLAlchemy Core.
 
+A bank day (the day a transfer is booked on, which its daily limits count towards) runs from midnight to
+midnight in the bank's time zone: a Ledger's ``timezone`` argument, China Standard Time (BANK_TIMEZONE)
+unless told otherwise.
+
 The modules: ``types`` (requests, outcomes, refusals, constants), ``rules`` (pure: the checks and the
 bank day), ``sql`` (the hot path's SQL per dialect and its binders), ``transaction`` (a transaction on
 this thread's connection, retries, crash points), ``core`` (the Ledger). This package re-exports what

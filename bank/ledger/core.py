@@ -10,7 +10,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, tzinfo
 from typing import Any
 
 from sqlalchemy import Engine, Row, insert, select
@@ -26,6 +26,7 @@ from bank.ledger.rules import (
 from bank.ledger.sql import ACCOUNTS, TRANSFERS, _Statements
 from bank.ledger.transaction import _Locked, _Transactions, _Tx
 from bank.ledger.types import (
+    BANK_TIMEZONE,
     KIOSK_CHANNEL,
     PostArguments,
     RefusalReason,
@@ -49,12 +50,15 @@ class Ledger(_Transactions):
         clock: Callable[[], datetime] = utcnow,
         rng: random.Random | None = None,
         server_transfers: bool = True,
+        timezone: tzinfo = BANK_TIMEZONE,
     ) -> None:
         """``server_transfers``: post in one statement when the database can (migration 0009: the function
         bank_post_transfer on PostgreSQL, the view's trigger on SQLite); False keeps every transfer on the
-        general path (the tests compare the two)."""
+        general path (the tests compare the two). ``timezone``: the bank's, whose midnight starts a bank day
+        (the day a transfer is booked on and its daily limits count towards)."""
         self.engine = engine
         self.clock = clock
+        self.timezone = timezone
         self._rng = rng or random.Random()
         self._internal: dict[InternalAccount, int] | None = None
         self._for_update = engine.dialect.name == "postgresql"
@@ -169,7 +173,7 @@ class Ledger(_Transactions):
             request.payee_description[:80],
             request.channel,
             request.kiosk_id,
-            sql.bind_date(bank_day_of(now)),
+            sql.bind_date(bank_day_of(now, self.timezone)),
             sql.bind_datetime(now),
             self.internal_account_id(InternalAccount.FEES) if request.fee_minor else None,
             request.channel == KIOSK_CHANNEL,
@@ -205,7 +209,7 @@ class Ledger(_Transactions):
         self, tx: _Tx, request: TransferRequest, fingerprint: str, pending: bool
     ) -> TransferOutcome:
         now = self.clock()
-        bank_day = bank_day_of(now)
+        bank_day = bank_day_of(now, self.timezone)
         status = TransferStatus.PENDING if pending else TransferStatus.POSTED
         arguments = self._post_arguments(request, fingerprint, pending, now)
         stored_now, fee_account = arguments.now, arguments.fee_account

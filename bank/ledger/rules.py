@@ -8,15 +8,16 @@ is_retryable sorts a database error into "try again" or not."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from typing import Any
 
 from bank.ledger.types import BANK_TIMEZONE, RefusalReason, TransferRefused, TransferRequest, _Refusal
 from bank.models import AccountKind, AccountStatus
 
 
-def bank_day_of(moment: datetime) -> date:
-    return moment.astimezone(BANK_TIMEZONE).date()
+def bank_day_of(moment: datetime, tz: tzinfo = BANK_TIMEZONE) -> date:
+    """The bank day ``moment`` falls on in the bank's time zone ``tz``."""
+    return moment.astimezone(tz).date()
 
 
 def is_retryable(exc: BaseException) -> bool:

@@ -11,7 +11,8 @@ from typing import Any, NamedTuple
 
 from bank.models import TransferKind, TransferStatus
 
-# Bank days (daily limits, statements) are China Standard Time, which has no daylight saving.
+# The default bank day (daily limits, statements): China Standard Time, which has no daylight saving.
+# A Ledger takes its zone as an argument; this stays the default and the zone of callers that import it.
 BANK_TIMEZONE = timezone(timedelta(hours=8), "CST")
 KIOSK_CHANNEL = "kiosk"
 
