@@ -6,6 +6,7 @@ import pytest
 from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from hostlink import pinblock
 from hostlink.pinblock import (
     PinBlockError,
     decrypt_pin_block,
@@ -17,7 +18,6 @@ from hostlink.pinblock import (
     parse_format0_clear_block,
     parse_format4_pin_field,
 )
-from hostlink import pinblock
 
 PAN = "43219876543210987"
 TDES_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
