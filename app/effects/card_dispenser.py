@@ -11,7 +11,7 @@ from typing import Any
 from app.effects import EffectContext, handler
 from devices.base import Completion, DeviceEvent, DeviceState
 from devices.card_reader.tracks import TrackError, encode_track2
-from kiosk.chaos import crash_point
+from hostlink.chaos import crash_point
 
 SERVICE_CODE = "101"  # international, normal authorisation, no restrictions (magstripe debit card)
 

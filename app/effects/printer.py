@@ -14,7 +14,7 @@ from typing import Any
 from app.effects import EffectContext, handler
 from devices.base import Completion, Result
 from devices.printer.layout import ReceiptDocument, ReceiptLine
-from kiosk.chaos import crash_point
+from hostlink.chaos import crash_point
 from kiosk.journeys.receipts import Receipt, build_receipt
 
 log = logging.getLogger(__name__)

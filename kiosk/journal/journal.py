@@ -37,8 +37,8 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from hostlink.chaos import crash_point
 from hostlink.redaction import mask_pan, redact
-from kiosk.chaos import crash_point
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -10,11 +10,13 @@ from sqlalchemy.orm import Session
 
 from bank.check import check_ledger
 from bank.ledger import (
+    BANK_TIMEZONE,
     Ledger,
     RefusalReason,
     TransferOutcome,
     TransferRefused,
     TransferRequest,
+    bank_day_of,
 )
 from bank.models import (
     Account,
@@ -141,6 +143,39 @@ def test_daily_limits_by_amount_and_count_reset_next_bank_day(
     assert isinstance(ledger.transfer(request("d6", wang, li, 100, channel="branch")), TransferOutcome)
     clock.now += timedelta(hours=14)  # 00:00 next day in Beijing: a new bank day
     assert isinstance(ledger.transfer(request("d7", wang, li, 40_000)), TransferOutcome)
+    assert_check_ok(seeded)
+
+
+@pytest.mark.parametrize("server_transfers", [True, False], ids=["in the database", "general path"])
+def test_the_bank_day_follows_the_ledgers_time_zone(
+    seeded: Engine, pair: tuple[int, int], clock: Any, server_transfers: bool
+) -> None:
+    """20:00 UTC is already tomorrow in Beijing (the default zone) but still today in UTC: each ledger books
+    the transfer, and counts its daily limits, on its own zone's day."""
+    wang, li = pair
+    clock.now = datetime(2026, 3, 10, 20, 0, tzinfo=UTC)
+    assert BANK_TIMEZONE.utcoffset(None) == timedelta(hours=8)
+    assert bank_day_of(clock.now) == date(2026, 3, 11)
+    assert bank_day_of(clock.now, UTC) == date(2026, 3, 10)
+    zones = {"cst": None, "utc": UTC, "honolulu": timezone(timedelta(hours=-10))}
+    expected = {"cst": "2026-03-11", "utc": "2026-03-10", "honolulu": "2026-03-10"}
+    for name, zone in zones.items():
+        ledger = (
+            Ledger(seeded, clock=clock, server_transfers=server_transfers)  # the default zone
+            if zone is None
+            else Ledger(seeded, clock=clock, server_transfers=server_transfers, timezone=zone)
+        )
+        result = ledger.transfer(request(f"tz-{name}", wang, li, 100))
+        ledger.close()
+        assert isinstance(result, TransferOutcome)
+        with seeded.connect() as conn:
+            booked = conn.execute(
+                text("SELECT bank_day FROM bank_transfers WHERE id = :i"), {"i": result.transfer_id}
+            ).scalar()
+            counted = conn.execute(
+                text("SELECT limit_day FROM bank_accounts WHERE id = :i"), {"i": wang}
+            ).scalar()
+        assert str(booked) == str(counted) == expected[name], name
     assert_check_ok(seeded)
 
 

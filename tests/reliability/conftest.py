@@ -5,7 +5,7 @@ simulators (card reader, PIN pad, printer) and a fork server (``crash_child.py``
 
 1. a kiosk process starts (recovering whatever the last kill left), then a customer visit runs, armed
    to die by ``SIGKILL`` at a seeded crash point (``SMART_TELLER_CRASH_AT`` semantics via
-   :func:`kiosk.chaos.configure`: the n-th pass of a named point) or at a seeded moment (timer);
+   :func:`hostlink.chaos.configure`: the n-th pass of a named point) or at a seeded moment (timer);
 2. a second process starts in *recover* mode: the kiosk's start-up recovery, nothing else;
 3. this process checks the invariants from the outside: the journal verifies and has no open intent;
    the bank check passes; every idempotency key is posted at most once and agrees with what the journal

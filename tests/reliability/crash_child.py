@@ -4,7 +4,7 @@ Run as a script (``python tests/reliability/crash_child.py``). It imports the ki
 JSON request per line on stdin and forks a fresh process for each, so a run costs a fork instead of the
 seconds a cold Python start with SQLAlchemy and the drivers takes. The forked process is a real process
 that opens its own database connection, journal and device links after the fork, and dies by a real
-``SIGKILL`` (a crash point from :mod:`kiosk.chaos`, or the server's timer); nothing is shared with the
+``SIGKILL`` (a crash point from :mod:`hostlink.chaos`, or the server's timer); nothing is shared with the
 server but imported code.
 
 Each run does what the kiosk does at start (services against the lane's bank host, drivers, crash recovery),
@@ -35,7 +35,7 @@ from app.effects import load_all  # noqa: E402
 from app.headless_runner import QUICK_SESSION, VISITS, Customer, HeadlessKiosk  # noqa: E402
 from app.recovery import recover_at_start  # noqa: E402
 from app.services import Services  # noqa: E402
-from kiosk import chaos  # noqa: E402
+from hostlink import chaos  # noqa: E402
 from kiosk.settings import load_settings  # noqa: E402
 
 load_all()

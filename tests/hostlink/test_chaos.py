@@ -1,4 +1,4 @@
-"""kiosk.chaos: a crash point kills its own process with SIGKILL at the configured hit, and only then."""
+"""hostlink.chaos: a crash point kills its own process with SIGKILL at the configured hit, and only then."""
 
 from __future__ import annotations
 
@@ -11,14 +11,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk import chaos
+from hostlink import chaos
 
 REPO = Path(__file__).resolve().parents[2]
 
 CHILD = textwrap.dedent(
     """
     import sys
-    from kiosk.chaos import crash_point
+    from hostlink.chaos import crash_point
     for i in range(1, 6):
         crash_point("a")
         crash_point("b")
