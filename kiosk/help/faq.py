@@ -74,10 +74,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "The kiosk cannot read my card.",
         "Insert the card chip first and face up, as the picture on the slot shows. If it still is not "
         "read, the chip or stripe may be damaged: the counter can replace the card.",
-        "cannot read card rejected not accepted insert chip magnetic stripe damaged",
+        "cannot read card rejected not accepted insert chip magnetic stripe damaged card not recognised",
         "机器读不了我的卡怎么办？",
         "请按卡槽图示方向插卡（芯片朝前、正面朝上）。如仍无法识别，可能是芯片或磁条损坏，请到柜台换卡。",
-        "读卡 识别 插卡 芯片 磁条 损坏 读不出",
+        "读卡 识别 插卡 芯片 磁条 损坏 读不出 读卡失败",
     ),
     _e(
         "card_new",
@@ -133,7 +133,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "safe secure cover keypad protect pin privacy seeing people watching",
         "怎样保护密码安全？",
         "输入密码时请用手遮挡键盘，切勿把密码告诉任何人（银行工作人员绝不会询问您的密码），也不要把密码写在卡上。",
-        "安全 遮挡 保护 泄露",
+        "安全 遮挡 保护 泄露 偷看 防止 被人看到",
     ),
     _e(
         "fraud",
@@ -203,7 +203,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "limit maximum amount daily how much transfer cap",
         "转账限额是多少？",
         "本机单笔转账最高 50,000.00 元，超过 5,000.00 元需再次输入密码。更大金额请到柜台办理。",
-        "限额 额度 最多 上限 最高",
+        "限额 额度 最多 上限 最高 每天 一次 多少钱",
     ),
     _e(
         "cash",
@@ -311,10 +311,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "How do I change my mobile phone number?",
         "Bring your ID card and card to the counter to change the phone number on your account; it is "
         "used for face login and for security messages.",
-        "change phone mobile number update contact",
+        "change phone mobile number update contact new number different number",
         "怎么修改预留手机号？",
         "请携带身份证和银行卡到柜台修改账户预留手机号，该号码用于刷脸登录和安全短信。",
-        "手机号 电话 预留 更换 修改",
+        "手机号 电话 预留 更换 修改 换号 新号码",
     ),
     _e(
         "statement",
@@ -407,11 +407,11 @@ FAQ: tuple[FaqEntry, ...] = (
         "What are the opening hours?",
         "This kiosk is open 24 hours a day, weekends included. The counter is open Monday to Friday "
         "9:00–17:00 and Saturday 9:00–12:00; it is closed on Sunday and on public holidays.",
-        "opening hours open time when close weekend holiday",
+        "opening hours open time when close weekend holiday what time counter closes",
         "营业时间是几点？",
         "本自助机24小时服务，周末照常。"
         "柜台营业时间为周一至周五 9:00–17:00，周六 9:00–12:00，周日及法定节假日休息。",
-        "营业时间 几点 开门 关门 周末 节假日",
+        "营业时间 几点 开门 关门 周末 节假日 柜台",
     ),
     _e(
         "staff",
@@ -421,7 +421,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "staff person human help assistant employee talk someone",
         "可以找工作人员吗？",
         "可以。在帮助页面点击“呼叫工作人员”，工作人员会来到本机为您服务。",
-        "工作人员 人工 客服 找人 帮忙",
+        "工作人员 人工 客服 找人 帮忙 人工服务",
     ),
     _e(
         "complaint",
