@@ -21,8 +21,11 @@ EN: dict[str, str] = {
     "help.answer.related": "Related questions",
     "help.ask_again": "Ask another question",
     "help.not_sure.title": "I'm not sure I understood",
-    "help.not_sure.body": "I could not find a clear answer. Did you mean one of these? Or I can call a "
-    "member of staff for you.",
+    "help.not_sure.body": "I can answer questions about your cards, PIN, transfers, fees, accounts and this "
+    "branch. For anything else, I can call a member of staff for you.",
+    "help.did_you_mean.title": "Did you mean…?",
+    "help.did_you_mean.body": "Choose the question closest to yours, ask it another way, or call a member "
+    "of staff.",
     "help.staff.calling": "Calling a member of staff…",
     "help.staff.title": "A member of staff is on the way",
     "help.staff.body": "Please stay at this kiosk; someone will be with you shortly. You can keep reading "
@@ -50,7 +53,10 @@ ZH_CN: dict[str, str] = {
     "help.answer.related": "相关问题",
     "help.ask_again": "问其他问题",
     "help.not_sure.title": "抱歉，我不太确定您的意思",
-    "help.not_sure.body": "没有找到明确的答案。您是想问下面这些问题吗？也可以为您呼叫工作人员。",
+    "help.not_sure.body": "我可以解答银行卡、密码、转账、费用、账户和本网点的问题。"
+    "其他问题可以为您呼叫工作人员。",
+    "help.did_you_mean.title": "您是想问…？",
+    "help.did_you_mean.body": "请选择最接近的问题，或换个说法再问，也可以呼叫工作人员。",
     "help.staff.calling": "正在呼叫工作人员…",
     "help.staff.title": "工作人员马上就到",
     "help.staff.body": "请在本机旁稍候，工作人员很快就会过来。等待期间您可以继续查看帮助。",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-FAQ_VERSION = "FAQ-2025.1"
+FAQ_VERSION = "FAQ-2025.2"
 TOPICS: tuple[str, ...] = ("cards", "pin", "transfers", "fees", "accounts", "face", "branch")
 
 
@@ -74,10 +74,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "The kiosk cannot read my card.",
         "Insert the card chip first and face up, as the picture on the slot shows. If it still is not "
         "read, the chip or stripe may be damaged: the counter can replace the card.",
-        "cannot read card rejected not accepted insert chip magnetic stripe damaged",
+        "cannot read card rejected not accepted insert chip magnetic stripe damaged card not recognised",
         "机器读不了我的卡怎么办？",
         "请按卡槽图示方向插卡（芯片朝前、正面朝上）。如仍无法识别，可能是芯片或磁条损坏，请到柜台换卡。",
-        "读卡 识别 插卡 芯片 磁条 损坏 读不出",
+        "读卡 识别 插卡 芯片 磁条 损坏 读不出 读卡失败",
     ),
     _e(
         "card_new",
@@ -133,7 +133,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "safe secure cover keypad protect pin privacy seeing people watching",
         "怎样保护密码安全？",
         "输入密码时请用手遮挡键盘，切勿把密码告诉任何人（银行工作人员绝不会询问您的密码），也不要把密码写在卡上。",
-        "安全 遮挡 保护 泄露",
+        "安全 遮挡 保护 泄露 偷看 防止 被人看到",
     ),
     _e(
         "fraud",
@@ -146,6 +146,19 @@ FAQ: tuple[FaqEntry, ...] = (
         "这是诈骗。银行绝不会通过电话或短信索要密码或验证码。"
         "请立即挂断，不要转账，并拨打 400-888-0000 或告知工作人员。",
         "诈骗 骗子 电话 短信 验证码 可疑",
+    ),
+    _e(
+        "phone_lost",
+        "pin",
+        "I lost my mobile phone. Is my account safe?",
+        "Call our 24-hour service line 400-888-0000 from another phone to stop security messages and face "
+        "login until you have a new SIM, and ask your phone company to block the SIM. Then bring your ID "
+        "card to the counter to confirm or change your phone number.",
+        "lost stolen phone mobile sim missing safe account security messages",
+        "手机丢了，账户安全吗？",
+        "请用其他电话拨打24小时客服热线 400-888-0000，暂停安全短信和刷脸登录，"
+        "并请运营商挂失手机卡。之后携带身份证到柜台确认或更换预留手机号。",
+        "手机丢了 手机丢失 手机被偷 手机卡 挂失 安全",
     ),
     # -- transfers -------------------------------------------------------------------------------------
     _e(
@@ -190,7 +203,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "limit maximum amount daily how much transfer cap",
         "转账限额是多少？",
         "本机单笔转账最高 50,000.00 元，超过 5,000.00 元需再次输入密码。更大金额请到柜台办理。",
-        "限额 额度 最多 上限 最高",
+        "限额 额度 最多 上限 最高 每天 一次 多少钱",
     ),
     _e(
         "cash",
@@ -298,10 +311,49 @@ FAQ: tuple[FaqEntry, ...] = (
         "How do I change my mobile phone number?",
         "Bring your ID card and card to the counter to change the phone number on your account; it is "
         "used for face login and for security messages.",
-        "change phone mobile number update contact",
+        "change phone mobile number update contact new number different number",
         "怎么修改预留手机号？",
         "请携带身份证和银行卡到柜台修改账户预留手机号，该号码用于刷脸登录和安全短信。",
-        "手机号 电话 预留 更换 修改",
+        "手机号 电话 预留 更换 修改 换号 新号码",
+    ),
+    _e(
+        "statement",
+        "accounts",
+        "How do I get a statement of my account?",
+        "Log in and choose Enquiries: Mini statement shows your last 10 transactions, History shows any "
+        "period of up to a year, and both can be printed here. For a stamped statement (for a visa or a "
+        "loan), bring your ID card to the counter.",
+        "statement transactions transaction history record list print bank statement stamped",
+        "怎么打印账户流水或对账单？",
+        "登录后选择“查询”：“最近交易”显示最近10笔交易，“交易明细”可查询一年以内任意时段，均可在本机打印。"
+        "需要盖章的流水（办签证、贷款等），请携带身份证到柜台办理。",
+        "流水 对账单 明细 交易记录 账单 打印流水 银行流水 盖章",
+    ),
+    _e(
+        "name_change",
+        "accounts",
+        "I changed my name. How do I update my account?",
+        "Bring your new ID card and the document of the change (for example the marriage certificate or "
+        "the police record of the name change) to the counter; the staff update your account and issue a "
+        "card in the new name. It cannot be done at the kiosk.",
+        "name changed surname married marriage update new name",
+        "我改了名字，账户怎么更新？",
+        "请携带新身份证及更名证明（如公安机关出具的更名证明）到柜台，工作人员将为您更新账户信息并换发新卡。"
+        "此业务无法在自助机上办理。",
+        "改名 改名字 更名 姓名 名字 变更",
+    ),
+    _e(
+        "bereavement",
+        "accounts",
+        "A relative has died. What happens to their account?",
+        "We are sorry for your loss. Please bring the death certificate, your ID card and a document "
+        "showing you are the heir or executor to the counter. The staff freeze the account against misuse "
+        "and explain how its money is paid out. This cannot be done at the kiosk.",
+        "died dead death passed away deceased relative family estate inherit heir executor",
+        "亲人去世了，他的账户怎么办？",
+        "请节哀。请携带死亡证明、您本人的身份证及继承人身份证明（如公证书）到柜台，"
+        "工作人员会先冻结账户以防被冒用，并说明存款的继承和支取手续。此业务无法在自助机上办理。",
+        "去世 过世 身故 死亡 遗产 继承 家人 亲属",
     ),
     _e(
         "wealth",
@@ -353,12 +405,13 @@ FAQ: tuple[FaqEntry, ...] = (
         "hours",
         "branch",
         "What are the opening hours?",
-        "This kiosk is open 24 hours a day. The counter is open Monday to Friday 9:00–17:00 and Saturday "
-        "9:00–12:00, closed on public holidays.",
-        "opening hours open time when close weekend holiday",
+        "This kiosk is open 24 hours a day, weekends included. The counter is open Monday to Friday "
+        "9:00–17:00 and Saturday 9:00–12:00; it is closed on Sunday and on public holidays.",
+        "opening hours open time when close weekend holiday what time counter closes",
         "营业时间是几点？",
-        "本自助机24小时服务。柜台营业时间为周一至周五 9:00–17:00，周六 9:00–12:00，法定节假日休息。",
-        "营业时间 几点 开门 关门 周末 节假日",
+        "本自助机24小时服务，周末照常。"
+        "柜台营业时间为周一至周五 9:00–17:00，周六 9:00–12:00，周日及法定节假日休息。",
+        "营业时间 几点 开门 关门 周末 节假日 柜台",
     ),
     _e(
         "staff",
@@ -368,7 +421,19 @@ FAQ: tuple[FaqEntry, ...] = (
         "staff person human help assistant employee talk someone",
         "可以找工作人员吗？",
         "可以。在帮助页面点击“呼叫工作人员”，工作人员会来到本机为您服务。",
-        "工作人员 人工 客服 找人 帮忙",
+        "工作人员 人工 客服 找人 帮忙 人工服务",
+    ),
+    _e(
+        "complaint",
+        "branch",
+        "How do I make a complaint?",
+        "Tell the staff at the counter or ask for the branch manager, or call our service line "
+        "400-888-0000. You are given a reference number and an answer within 15 working days.",
+        "complaint complain unhappy bad service problem feedback manager",
+        "怎么投诉？",
+        "可以向柜台工作人员或网点负责人反映，也可以拨打客服热线 400-888-0000。"
+        "我们会给您一个受理编号，并在15个工作日内答复。",
+        "投诉 意见 不满 服务差 反映 建议 经理",
     ),
     _e(
         "language",

@@ -1,123 +1,53 @@
-"""Offline retrieval over the FAQ: BM25 on English word tokens and Chinese character bigrams.
+"""Offline retrieval over the FAQ: BM25 (bm25s) over the terms of :mod:`kiosk.help.analysis`.
 
-English text is lower-cased, split into words, stripped of stop words and lightly stemmed ("cards" →
-"card", "transferring" → "transfer"); Chinese text becomes the overlapping character bigrams of each run
-of hanzi (a run of one character stays a unigram), the usual way to index Chinese without a word
-segmenter. Each FAQ entry is one document per language: its question twice (the question is what a
-customer's words resemble most), its extra keywords and its answer.
+Each FAQ entry is one document per language: its question twice (the question is what a customer's
+words resemble most), its extra keywords and its answer, all read as terms (jieba words, Snowball stems,
+synonym groups). A question is read the same way; a question written in pinyin is read as the Chinese it
+spells (and as English too, the better reading winning, since a few English words are also pinyin).
 
 A ranking always has a best entry, so the assistant also needs to know when it does not know. The
-*confidence* of a match is the share of the query's information (its tokens weighted by IDF; a token the
-FAQ never uses weighs as much as the rarest known one) that the matched entry contains. Below
-:data:`CONFIDENCE_THRESHOLD` the kiosk says "I'm not sure" and offers to call staff. The threshold and the
-top-1 accuracy are measured on the labelled paraphrases of :mod:`kiosk.help.evaluation`.
+*confidence* of a match is the share of the question's information (its terms weighted by IDF; a term the
+FAQ never uses weighs as much as the rarest known one) that the matched entry contains. The assistant
+replies in one of three ways:
+
+* ``answer``: confidence at least :data:`ANSWER_THRESHOLD`: the best entry is shown;
+* ``did_you_mean``: confidence between the two thresholds: the closest two or three questions are
+  offered to choose from;
+* ``decline``: confidence below :data:`DECLINE_THRESHOLD` (the question shares hardly anything with the
+  FAQ: the weather, a taxi, a mortgage): the polite "not sure" and the staff button, no suggestions.
+
+The thresholds and the accuracy are measured on the tuning half of :mod:`kiosk.help.evaluation`; the
+held-out half is never tuned on.
 """
 
 from __future__ import annotations
 
 import math
-import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, Literal
 
+import bm25s  # type: ignore[import-untyped]
+
+from kiosk.help.analysis import Analyzer, has_hanzi, language_of
 from kiosk.help.faq import FAQ, FaqEntry
+
+__all__ = ["HelpAssistant", "Match", "Reply", "default_assistant", "language_of"]
 
 K1 = 1.5
 B = 0.75
-CONFIDENCE_THRESHOLD = 0.3
+QUESTION_REPEAT = 2  # the question counts twice in its document
+KEYWORD_REPEAT = 1
+UNKNOWN_WEIGHT = 1.0  # a term the FAQ never uses weighs this share of the rarest known term's IDF
+CONFIDENCE_WEIGHT = 0.25  # ranking: BM25 × (this + confidence)
+ANSWER_THRESHOLD = 0.5
+DECLINE_THRESHOLD = 0.3
+SUGGESTIONS = 3
+# Kept for callers that know one threshold: the confidence needed to answer outright.
+CONFIDENCE_THRESHOLD = ANSWER_THRESHOLD
 
-_WORD = re.compile(r"[a-z0-9]+")
-_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+")
-_ASCII_IN_ZH = re.compile(r"[A-Za-z0-9]+")
-
-EN_STOP = frozenset(
-    """a an the i me my mine we our you your it its is are was were be been am do does did doing can could
-    should would will shall may might must have has had to of in on at for from by with about into and or
-    but if so not no this that these there here what which who whom how why when where please want need
-    get got help some any there's i'm don't""".split()  # noqa: SIM905 (a readable word list)
-)
-ZH_STOP = frozenset(
-    {
-        "怎么",
-        "什么",
-        "如何",
-        "请问",
-        "可以",
-        "我的",
-        "我们",
-        "你们",
-        "这个",
-        "那个",
-        "一下",
-        "是否",
-        "怎样",
-        "么办",
-        "怎么办",
-        "多少",
-        "是多",
-    }
-)
-# Irregular forms the suffix rules do not reach.
-EN_LEMMAS = {
-    "lost": "lose",
-    "forgot": "forget",
-    "forgotten": "forget",
-    "kept": "keep",
-    "took": "take",
-    "stolen": "steal",
-    "sent": "send",
-    "paid": "pay",
-    "withdrew": "withdraw",
-    "ate": "eat",
-    "eaten": "eat",
-    "swallowed": "swallow",
-    "older": "old",
-    "elderly": "old",
-}
-
-
-def stem(word: str) -> str:
-    word = EN_LEMMAS.get(word, word)
-    for suffix, replacement, keep in (
-        ("ies", "y", 3),
-        ("ing", "", 4),
-        ("ed", "", 4),
-        ("es", "", 4),
-        ("s", "", 3),
-    ):
-        if word.endswith(suffix) and len(word) - len(suffix) >= keep:
-            word = word[: -len(suffix)] + replacement
-            break
-    # "transferr(ed)" / "stopp(ed)": a doubled consonant left by the suffix.
-    if len(word) > 4 and word[-1] == word[-2] and word[-1] not in "aeiouls":
-        word = word[:-1]
-    return word
-
-
-def tokens_en(text: str) -> list[str]:
-    words = _WORD.findall(text.lower().replace("’", "'").replace("'", ""))
-    return [stem(w) for w in words if w not in EN_STOP]
-
-
-def tokens_zh(text: str) -> list[str]:
-    found: list[str] = []
-    for run in _HAN.findall(text):
-        if len(run) == 1:
-            found.append(run)
-            continue
-        found.extend(run[i : i + 2] for i in range(len(run) - 1))
-    found.extend(stem(w.lower()) for w in _ASCII_IN_ZH.findall(text) if w.lower() not in EN_STOP)
-    return [t for t in found if t not in ZH_STOP]
-
-
-def language_of(text: str) -> str:
-    """``zh_CN`` when the text has any hanzi, else ``en``."""
-    return "zh_CN" if _HAN.search(text) else "en"
-
-
-def tokenize(text: str, lang: str) -> list[str]:
-    return tokens_zh(text) if lang == "zh_CN" else tokens_en(text)
+ReplyKind = Literal["answer", "did_you_mean", "decline"]
 
 
 @dataclass(frozen=True)
@@ -131,80 +61,114 @@ class Match:
         return self.entry.id
 
 
-class Bm25Index:
-    """One language's index over the FAQ."""
+@dataclass(frozen=True)
+class Reply:
+    kind: ReplyKind
+    matches: tuple[Match, ...]  # the answer and its runners-up, or the suggestions; empty when declined
 
-    def __init__(self, entries: Sequence[FaqEntry], lang: str) -> None:
+    @property
+    def best(self) -> Match | None:
+        return self.matches[0] if self.matches else None
+
+
+def entry_text(entry: FaqEntry, lang: str, answer: bool = True) -> str:
+    parts = [entry.question[lang]] * QUESTION_REPEAT + [entry.keywords[lang]] * KEYWORD_REPEAT
+    return " ".join(parts + ([entry.answer[lang]] if answer else []))
+
+
+class FaqIndex:
+    """One language's BM25 index over the FAQ."""
+
+    def __init__(self, entries: Sequence[FaqEntry], lang: str, analyzer: Analyzer) -> None:
         self.lang = lang
         self.entries = tuple(entries)
-        self.docs: list[Counter[str]] = []
-        for entry in self.entries:
-            question = entry.question[lang]
-            text = " ".join((question, question, entry.keywords[lang], entry.answer[lang]))
-            self.docs.append(Counter(tokenize(text, lang)))
-        self.lengths = [sum(doc.values()) for doc in self.docs]
-        self.average_length = sum(self.lengths) / max(1, len(self.lengths))
+        self.docs = [analyzer.terms(entry_text(entry, lang), lang) for entry in self.entries]
+        self.retriever: Any = bm25s.BM25(k1=K1, b=B, method="lucene")
+        self.retriever.index(self.docs, show_progress=False)
+        # Confidence looks at the question and the keywords only: a long answer holds many everyday
+        # words (走, "one", "say") that would make an unrelated question look covered.
+        self.doc_terms = [frozenset(analyzer.terms(entry_text(e, lang, answer=False), lang)) for e in entries]
         frequency: Counter[str] = Counter()
-        for doc in self.docs:
-            frequency.update(doc.keys())
+        for terms in self.doc_terms:
+            frequency.update(terms)
         n = len(self.docs)
         self.idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
 
-    def _score(self, query: Iterable[str], index: int) -> float:
-        doc, length = self.docs[index], self.lengths[index]
-        total = 0.0
-        for term in query:
-            tf = doc.get(term, 0)
-            if not tf:
-                continue
-            norm = K1 * (1 - B + B * length / self.average_length)
-            total += self.idf[term] * tf * (K1 + 1) / (tf + norm)
-        return total
-
-    def _confidence(self, query: Sequence[str], index: int) -> float:
+    def confidence(self, query: Sequence[str], index: int) -> float:
         unique = set(query)
         if not unique:
             return 0.0
-        weight = {term: self.idf.get(term, self.max_idf) for term in unique}
-        found = sum(w for term, w in weight.items() if term in self.docs[index])
+        weight = {term: self.idf.get(term, self.max_idf * UNKNOWN_WEIGHT) for term in unique}
+        found = sum(w for term, w in weight.items() if term in self.doc_terms[index])
         return found / sum(weight.values())
 
-    def search(self, text: str, limit: int = 3) -> list[Match]:
-        query = tokenize(text, self.lang)
+    def search(self, query: Sequence[str], limit: int) -> list[Match]:
         if not query:
             return []
-        scored = [(self._score(query, i), i) for i in range(len(self.docs))]
-        scored.sort(key=lambda pair: (-pair[0], pair[1]))
-        return [
-            Match(self.entries[i], score, self._confidence(query, i))
-            for score, i in scored[:limit]
-            if score > 0
+        scores = self.retriever.get_scores(list(query))
+        found = [
+            Match(entry, float(scores[i]), self.confidence(query, i))
+            for i, entry in enumerate(self.entries)
+            if scores[i] > 0
         ]
+        # BM25 orders; the confidence tempers it, so an entry that holds all of the question beats one
+        # that holds its commonest word many times.
+        found.sort(key=lambda m: -m.score * (CONFIDENCE_WEIGHT + m.confidence))
+        return found[:limit]
 
 
 class HelpAssistant:
-    """Answers a free-text question in either language; ``answer`` is None when it is not sure."""
+    """Answers a free-text question in either language, offers suggestions, or declines."""
 
-    def __init__(self, entries: Sequence[FaqEntry] = FAQ, threshold: float = CONFIDENCE_THRESHOLD) -> None:
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry] = FAQ,
+        threshold: float = ANSWER_THRESHOLD,
+        decline_threshold: float = DECLINE_THRESHOLD,
+    ) -> None:
         self.threshold = threshold
-        self.indexes = {lang: Bm25Index(entries, lang) for lang in ("en", "zh_CN")}
+        self.decline_threshold = decline_threshold
+        texts = {lang: [entry_text(e, lang) for e in entries] for lang in ("en", "zh_CN")}
+        self.analyzer = Analyzer(texts)
+        self.indexes = {lang: FaqIndex(entries, lang, self.analyzer) for lang in ("en", "zh_CN")}
 
-    def search(self, text: str, limit: int = 3) -> list[Match]:
-        return self.indexes[language_of(text)].search(text, limit)
+    def readings(self, text: str) -> list[tuple[str, list[str]]]:
+        """The ways to read the question: (index language, terms)."""
+        if has_hanzi(text):
+            return [("zh_CN", self.analyzer.terms_zh(text))]
+        english = ("en", self.analyzer.terms(text, "en"))
+        if self.analyzer.is_pinyin(text):
+            return [english, ("zh_CN", self.analyzer.terms_zh(self.analyzer.pinyin_to_hanzi(text)))]
+        return [english]
+
+    def search(self, text: str, limit: int = SUGGESTIONS) -> list[Match]:
+        best: list[Match] = []
+        for lang, terms in self.readings(text):
+            found = self.indexes[lang].search(terms, limit)
+            if found and (not best or found[0].confidence > best[0].confidence):
+                best = found
+        return best
+
+    def respond(self, text: str) -> Reply:
+        matches = self.search(text, SUGGESTIONS)
+        if not matches or matches[0].confidence < self.decline_threshold:
+            return Reply("decline", ())
+        if matches[0].confidence >= self.threshold:
+            return Reply("answer", tuple(matches))
+        return Reply("did_you_mean", tuple(matches))
 
     def answer(self, text: str) -> Match | None:
-        matches = self.search(text, 1)
-        if matches and matches[0].confidence >= self.threshold:
-            return matches[0]
-        return None
+        """The confident match, or None (then :meth:`respond` tells suggestions from a decline)."""
+        reply = self.respond(text)
+        return reply.best if reply.kind == "answer" else None
 
 
 _default: HelpAssistant | None = None
 
 
 def default_assistant() -> HelpAssistant:
-    """The shared index over the built-in FAQ (built once: about a millisecond)."""
+    """The shared index over the built-in FAQ (built once)."""
     global _default
     if _default is None:
         _default = HelpAssistant()

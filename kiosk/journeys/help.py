@@ -1,12 +1,13 @@
 """Help: the offline FAQ assistant and "call staff" (the main menu's ``help`` service, no login).
 
 The customer types a question (on-screen keyboard, pinyin for Chinese) or picks a suggested topic. The
-retrieval (:mod:`kiosk.help.retrieval`, BM25 over the FAQ, about a millisecond) runs inside the journey:
-it is plain Python and touches no device or database. A confident match shows the answer with related
-questions; below the confidence threshold the kiosk says it is not sure, offers the closest questions and
-"call staff". Calling staff is an effect (``help.call_staff``: a staff alert in the database, journaled).
-What the customer typed is never journaled (it may hold personal details); the matched entry and its
-confidence are (``help.log``), which is what the FAQ owners need.
+retrieval (:mod:`kiosk.help.retrieval`, BM25 over the FAQ, well under a millisecond a question) runs
+inside the journey: it is plain Python and touches no device or database. A confident match shows the
+answer with related questions; an unsure one asks "Did you mean …?" with the two or three closest
+questions; a question the FAQ does not cover gets a polite decline and "call staff". Calling staff is an
+effect (``help.call_staff``: a staff alert in the database, journaled). What the customer typed is never
+journaled (it may hold personal details); the matched entry and its confidence are (``help.log``), which
+is what the FAQ owners need.
 """
 
 from __future__ import annotations
@@ -69,20 +70,26 @@ class HelpJourney(Journey):
         return self._common(event)
 
     def _answer(self, text: str) -> Step:
-        matches = self.assistant.search(text, 3)
-        best: Match | None = matches[0] if matches else None
-        if best is not None and best.confidence >= self.assistant.threshold:
-            return self._show_entry(best.id, via="search", confidence=best.confidence, others=matches[1:])
+        reply = self.assistant.respond(text)
+        best = reply.best
+        if reply.kind == "answer" and best is not None:
+            return self._show_entry(
+                best.id, via="search", confidence=best.confidence, others=list(reply.matches[1:])
+            )
+        # Unsure: "did you mean" with the closest questions; out of scope: the polite decline alone.
         self.last_topic = best.id if best is not None else ""
         log = self.fire(
             "help.log",
             session_id=self.session_id,
-            outcome="not_sure",
+            outcome="did_you_mean" if reply.kind == "did_you_mean" else "not_sure",
             entry=best.id if best else "",
             confidence=round(best.confidence, 3) if best else 0.0,
         )
         return self.go(
-            "help_not_sure", suggestions=[m.id for m in matches], staff_called=self.alert_id is not None
+            "help_not_sure",
+            suggestions=[m.id for m in reply.matches],
+            declined=reply.kind == "decline",
+            staff_called=self.alert_id is not None,
         ).then(log)
 
     def _show_entry(

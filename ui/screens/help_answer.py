@@ -1,4 +1,4 @@
-"""Help: an answer with related questions, "not sure" with suggestions, a topic's questions, staff called."""
+"""Help: an answer with related questions, "did you mean" or a polite decline, a topic's questions, staff."""
 
 from __future__ import annotations
 
@@ -89,9 +89,14 @@ class HelpNotSureScreen(_QuestionList):
         self.add_button("done", "common.done")
 
     def refresh_view(self) -> None:
-        self.set_header(self.t("help.not_sure.title"), self.t("help.not_sure.body"))
+        suggestions = [str(i) for i in self.data("suggestions", [])]
+        if self.data("declined", False) or not suggestions:
+            self.set_header(self.t("help.not_sure.title"), self.t("help.not_sure.body"))
+            suggestions = []
+        else:
+            self.set_header(self.t("help.did_you_mean.title"), self.t("help.did_you_mean.body"))
         self.list_title.setText("")
-        self.render_questions([str(i) for i in self.data("suggestions", [])])
+        self.render_questions(suggestions)
         render_staff_button(self, bool(self.data("staff_called", False)))
 
 

@@ -1,4 +1,4 @@
-"""FAQ completeness, tokenizers, retrieval quality on the labelled set, staff alerts."""
+"""FAQ completeness, reading questions, retrieval quality on the evaluation set, did-you-mean, staff."""
 
 from __future__ import annotations
 
@@ -10,14 +10,20 @@ import pytest
 from bank.alerts.service import StaffAlerts
 from bank.db.engine import make_engine
 from bank.db.migrate import upgrade
-from kiosk.help.evaluation import HELD_OUT, OUT_OF_SCOPE, PARAPHRASES, evaluate
+from kiosk.help.analysis import default_synonyms, language_of, stem
+from kiosk.help.evaluation import evaluate, held_out, tuning, verdict_of
 from kiosk.help.faq import ENTRIES, FAQ, TOPICS
-from kiosk.help.retrieval import HelpAssistant, language_of, stem, tokens_en, tokens_zh
+from kiosk.help.retrieval import HelpAssistant, default_assistant
 from kiosk.journal import Journal
 
 
-def test_faq_has_thirty_entries_complete_in_both_languages() -> None:
-    assert len(FAQ) >= 30 and len(ENTRIES) == len(FAQ)
+@pytest.fixture(scope="module")
+def assistant() -> HelpAssistant:
+    return default_assistant()
+
+
+def test_faq_is_complete_in_both_languages_and_covers_what_customers_ask() -> None:
+    assert len(FAQ) >= 37 and len(ENTRIES) == len(FAQ)
     for entry in FAQ:
         assert entry.topic in TOPICS
         for lang in ("en", "zh_CN"):
@@ -25,34 +31,107 @@ def test_faq_has_thirty_entries_complete_in_both_languages() -> None:
                 entry.question[lang].strip() and entry.answer[lang].strip() and entry.keywords[lang].strip()
             )
         assert language_of(entry.question["zh_CN"]) == "zh_CN" and language_of(entry.question["en"]) == "en"
-    assert {e for _, e in PARAPHRASES + HELD_OUT} <= set(ENTRIES)
+        assert language_of(entry.answer["zh_CN"]) == "zh_CN"
+    for new in ("statement", "phone_lost", "name_change", "bereavement", "complaint"):
+        assert new in ENTRIES
+    assert "Sunday" in ENTRIES["hours"].answer["en"] and "周日" in ENTRIES["hours"].answer["zh_CN"]
 
 
-def test_tokenizers() -> None:
-    assert tokens_en("I forgot my cards, transferring money!") == ["forget", "card", "transfer", "money"]
-    assert stem("fees") == "fee" and stem("charges") == "charg" and stem("retained") == "retain"
-    assert tokens_zh("我的银行卡丢了") == ["的银", "银行", "行卡", "卡丢", "丢了"]  # "我的" is a stop bigram
-    assert tokens_zh("ATM取款") == ["取款", "atm"]
-    assert tokens_zh("卡") == ["卡"]
+def test_evaluation_set_has_two_disjoint_halves_in_both_languages_with_out_of_scope_questions() -> None:
+    held, tuned = held_out(), tuning()
+    assert not {q.text for q in held} & {q.text for q in tuned}
+    for half in (held, tuned):
+        assert {q.expected for q in half if q.in_scope} <= set(ENTRIES)
+        for lang in ("en", "zh"):
+            assert sum(q.lang == lang and q.in_scope for q in half) >= 50
+            assert sum(q.lang == lang and not q.in_scope for q in half) >= 10
+    # Every entry is asked for at least once in the held-out half.
+    assert {q.expected for q in held if q.in_scope} == set(ENTRIES)
 
 
-def test_retrieval_quality_on_the_labelled_sets() -> None:
-    report = evaluate()
-    # Measured: 92% on the tuning set, 80% held out, against 34% / 55% for word overlap.
-    assert report["top1_accuracy"] >= 0.85
-    assert report["held_out_top1_accuracy"] >= 0.75
-    assert report["top1_accuracy"] > report["baseline_top1_accuracy"]
-    assert report["held_out_top1_accuracy"] > report["held_out_baseline_top1_accuracy"]
-    assert report["out_of_scope_rejected"] >= 0.8 and report["out_of_scope"] == len(OUT_OF_SCOPE)
+def test_synonyms_are_data_in_both_languages() -> None:
+    synonyms = default_synonyms()
+    groups_en = {g for groups in synonyms.en.values() for g in groups}
+    groups_zh = {g for groups in synonyms.zh.values() for g in groups}
+    assert groups_en == groups_zh and len(groups_en) >= 40
+    assert synonyms.zh["吞卡"] == synonyms.zh["没收"] == synonyms.en[(stem("swallowed"),)] == {"~retain"}
+    assert "~open" in synonyms.zh["开户"] & synonyms.zh["开个户"] & synonyms.zh["办卡"]
+    assert synonyms.en[("max",)] == synonyms.en[("most",)] == synonyms.en[("maximum",)] == {"~limit"}
 
 
-def test_answer_or_not_sure() -> None:
-    assistant = HelpAssistant()
-    match = assistant.answer("I lost my bank card")
-    assert match is not None and match.id == "card_lost" and match.confidence == 1.0
-    assert assistant.answer("who won the football game yesterday") is None
-    assert assistant.answer("今天天气怎么样") is None
-    assert assistant.answer("") is None
+def test_reading_chinese_english_typos_and_pinyin(assistant: HelpAssistant) -> None:
+    analyzer = assistant.analyzer
+    swallowed = set(analyzer.terms_zh("机器吞卡")) - {"~machine"}
+    assert set(analyzer.terms_zh("卡被吞了")) == swallowed == {"~card", "~retain"}
+    assert analyzer.terms_zh("我想开个户") == ["~open"]
+    assert "对账单" in analyzer.segmenter.lcut("我要打对账单")
+    # Stems, stop words and typos: "passwrd", "acount" and "trasnfer" are read as meant; words under five
+    # letters are not corrected.
+    assert analyzer.terms("I forgot my passwrd", "en") == ["~forget", "~pin"]
+    assert analyzer.correct("acount") == "account" and analyzer.correct("trasnfer") == "transfer"
+    assert analyzer.correct("taxi") == "taxi"
+    assert analyzer.terms("transferring money", "en") == ["~transfer", "money"]
+    # Mixed Chinese and English meet the same groups as either language alone.
+    assert set(analyzer.terms_zh("我的card丢了")) == set(analyzer.terms("I lost my card", "en"))
+    # Toneless pinyin, spaced or not, reads as the Chinese it spells.
+    assert analyzer.is_pinyin("ka diu le") and not analyzer.is_pinyin("lost my card")
+    assert analyzer.pinyin_to_hanzi("mima wangle") == "密码忘了"
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("我想开个户", "account_open"),
+        ("机器把我的卡吞了", "card_retained"),
+        ("每天最多能转多少钱", "transfer_limit"),
+        ("可以刷脸办业务吗", "face_login"),
+        ("what happens to the picture of my face that you take", "face_privacy"),
+        ("mima wangle", "pin_forgot"),
+        ("forgot my passwrd", "pin_forgot"),
+    ],
+)
+def test_the_colloquial_questions_of_the_issue_are_answered(
+    assistant: HelpAssistant, question: str, expected: str
+) -> None:
+    match = assistant.answer(question)
+    assert match is not None and match.id == expected
+
+
+def test_held_out_accuracy_did_you_mean_and_declines_meet_their_marks(assistant: HelpAssistant) -> None:
+    report = evaluate(verdict_of(assistant), held_out())
+    for lang in ("en", "zh"):
+        assert report[lang]["top1"] >= 0.9, report[lang]
+    assert report["all"]["suggestions_hold_right"] >= 0.98
+    # Out of scope: 87.5 % declined as measured at the first look at the held-out half (all of the Chinese
+    # ones, 9 of the 12 English ones); the target of 90 % is not met there. See docs/help.md.
+    assert report["all"]["out_of_scope_declined"] >= 0.85
+    assert report["zh"]["out_of_scope_declined"] >= 0.9
+
+
+def test_tuning_half_figures(assistant: HelpAssistant) -> None:
+    report = evaluate(verdict_of(assistant), tuning())
+    for lang in ("en", "zh"):
+        assert report[lang]["top1"] >= 0.95
+    assert report["all"]["suggestions_hold_right"] >= 0.98
+    assert report["all"]["out_of_scope_declined"] >= 0.9
+
+
+def test_unsure_offers_two_or_three_questions_and_out_of_scope_is_declined(assistant: HelpAssistant) -> None:
+    reply = assistant.respond("插进去的卡一直读不出来")
+    assert reply.kind == "did_you_mean" and 2 <= len(reply.matches) <= 3
+    assert reply.matches[0].id == "card_not_read"
+    assert assistant.answer("插进去的卡一直读不出来") is None
+    reply = assistant.respond("no receipt came out of the printer")
+    assert reply.kind == "did_you_mean" and "receipt" in [m.id for m in reply.matches]
+    for question in ("who won the football game yesterday", "今天天气怎么样", "book me a taxi", ""):
+        reply = assistant.respond(question)
+        assert reply.kind == "decline" and reply.matches == () and assistant.answer(question) is None
+
+
+def test_answer_with_runners_up(assistant: HelpAssistant) -> None:
+    reply = assistant.respond("I lost my bank card")
+    assert reply.kind == "answer" and reply.matches[0].id == "card_lost"
+    assert reply.matches[0].confidence == 1.0 and len(reply.matches) == 3
     chinese = assistant.answer("吞卡了怎么办")
     assert chinese is not None and chinese.id == "card_retained"
 
