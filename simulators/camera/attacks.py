@@ -702,5 +702,6 @@ def rates(outcomes: Sequence[Outcome]) -> dict[str, Any]:
                 "presentations": len(mine),
                 "rate": len(accepted) / len(mine),
                 "outcomes": dict(sorted(reasons.items())),
+                "accepted_presentations": sorted(o.name for o in accepted),
             }
     return report
