@@ -93,6 +93,8 @@ EN: dict[str, str] = {
     "maint.loans.history": "The bank's facts (not scored)",
     "maint.loans.stability": "Score stability, model {model}: PSI {psi} over {count} decisions ({level})",
     "maint.loans.stability.none": "Score stability, model {model}: no decisions recorded yet",
+    "maint.loans.stability.too_few": "Score stability, model {model}: {count} decisions so far, judged "
+    "from {minimum}",
     "maint.loans.level.stable": "stable",
     "maint.loans.level.watch": "worth a look",
     "maint.loans.level.shifted": "the applicants have changed: review the model",
@@ -193,6 +195,7 @@ ZH_CN: dict[str, str] = {
     "maint.loans.history": "本行掌握的信息（不计分）",
     "maint.loans.stability": "评分稳定性（模型{model}）：{count}笔决定的PSI为{psi}（{level}）",
     "maint.loans.stability.none": "评分稳定性（模型{model}）：尚无决定记录",
+    "maint.loans.stability.too_few": "评分稳定性（模型{model}）：目前{count}笔决定，满{minimum}笔后评估",
     "maint.loans.level.stable": "稳定",
     "maint.loans.level.watch": "值得关注",
     "maint.loans.level.shifted": "申请人群已变化，请复查模型",

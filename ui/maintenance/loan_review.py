@@ -15,7 +15,13 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
-from bank.loans.service import ApplicationView, LoanRefused, LoanService, StabilityReport
+from bank.loans.service import (
+    MIN_DECISIONS_FOR_STABILITY,
+    ApplicationView,
+    LoanRefused,
+    LoanService,
+    StabilityReport,
+)
 from bank.security.techs import Action, TechSession
 from hostlink.money import Money
 from kiosk.i18n import tr
@@ -49,6 +55,14 @@ def stability_text(report: StabilityReport | None, lang: str) -> str:
         return ""
     if report.psi is None:
         return tr("maint.loans.stability.none", lang, model=report.model_version)
+    if report.level == "too_few":  # a PSI over a handful of scores says nothing
+        return tr(
+            "maint.loans.stability.too_few",
+            lang,
+            model=report.model_version,
+            count=report.decisions,
+            minimum=MIN_DECISIONS_FOR_STABILITY,
+        )
     return tr(
         "maint.loans.stability",
         lang,

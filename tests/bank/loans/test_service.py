@@ -195,3 +195,17 @@ def test_stability_compares_the_recorded_scores_with_training(loans: LoanService
     assert report.psi is not None and report.psi > 1.0
     assert sum(report.shares) == 1.0 and max(report.shares) == 1.0
     assert report.reference_shares == loans.model.reference_shares
+
+
+def test_the_review_page_words_stability_only_once_there_are_enough_decisions() -> None:
+    from bank.loans.service import StabilityReport
+    from ui.maintenance.loan_review import stability_text
+
+    few = StabilityReport("GC-1", 3, 2.5, "too_few", (), ())
+    assert stability_text(few, "en") == "Score stability, model GC-1: 3 decisions so far, judged from 30"
+    enough = StabilityReport("GC-1", 120, 0.1234, "watch", (), ())
+    assert stability_text(enough, "en") == (
+        "Score stability, model GC-1: PSI 0.123 over 120 decisions (worth a look)"
+    )
+    assert "PSI为0.123" in stability_text(enough, "zh_CN") and "值得关注" in stability_text(enough, "zh_CN")
+    assert stability_text(StabilityReport("GC-1", 0, None, "too_few", (), ()), "en").endswith("yet")
