@@ -6,7 +6,7 @@ learned from.
 
 Left out of the model, on purpose (:data:`EXCLUDED`): sex and marital status (one attribute in this data),
 foreign-worker status (national origin) and age (used only by the 18–65 eligibility rule; adding it to the
-score did not raise the cross-validated AUC). The purpose is recoded to the kiosk's own purposes, so the
+score raised the cross-validated AUC by 0.004, well inside the spread between folds). The purpose is recoded to the kiosk's own purposes, so the
 model learns exactly the categories the kiosk asks about (a new and a used car stay apart: their default
 rates are 38 % and 15 %).
 """
@@ -49,7 +49,8 @@ ATTRIBUTES: tuple[tuple[str, Kind], ...] = (
 EXCLUDED: dict[str, str] = {
     "personal_status_and_sex": "sex and marital status: not a lawful or fair ground to price credit",
     "foreign_worker": "national origin: not a lawful or fair ground to price credit",
-    "age_in_years": "age decides eligibility (18-65) as a rule; in the score it added nothing measurable",
+    "age_in_years": "age decides eligibility (18-65) as a rule; in the score it would mark the young down "
+    "for a cross-validated AUC gain of 0.004, inside the spread between folds",
 }
 
 # The data's purposes, grouped into the purposes the kiosk offers (bank.loans.scorecard.PURPOSES). The

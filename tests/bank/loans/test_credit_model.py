@@ -157,3 +157,16 @@ def test_retraining_reproduces_the_shipped_artefact(tmp_path: Path) -> None:
     path = tmp_path / "gc-1.json"
     train.write_artefact(again, path)
     assert load_model(path).cutoff == default_model().cutoff
+
+
+def test_the_credit_command_shows_the_shipped_artefact_and_refuses_missing_data(tmp_path: Path) -> None:
+    from typer.testing import CliRunner
+
+    from ui.commands.credit import credit_app
+
+    shown = CliRunner().invoke(credit_app, ["show"])
+    assert shown.exit_code == 0, shown.output
+    printed = json.loads(shown.output)
+    assert printed["version"] == "GC-1" and printed["data"]["sha256"] == default_model().data_sha256
+    missing = CliRunner().invoke(credit_app, ["train", "--data", str(tmp_path / "none.csv")])
+    assert missing.exit_code == 2
