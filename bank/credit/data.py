@@ -6,9 +6,9 @@ learned from.
 
 Left out of the model, on purpose (:data:`EXCLUDED`): sex and marital status (one attribute in this data),
 foreign-worker status (national origin) and age (used only by the 18–65 eligibility rule; adding it to the
-score raised the cross-validated AUC by 0.004, well inside the spread between folds). The purpose is recoded to the kiosk's own purposes, so the
-model learns exactly the categories the kiosk asks about (a new and a used car stay apart: their default
-rates are 38 % and 15 %).
+score raised the cross-validated AUC by 0.004, well inside the spread between folds). The purpose is
+recoded to the kiosk's own purposes, so the model learns exactly the categories the kiosk asks about (a
+new and a used car stay apart: their default rates are 38 % and 15 %).
 """
 
 from __future__ import annotations

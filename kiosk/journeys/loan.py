@@ -3,8 +3,9 @@
 Steps: the application (amount, term, monthly income, existing monthly debt, purpose) → a summary with
 the indicative rate and monthly instalment and the consent to use their account balances → the decision
 (``loans.apply``: hard rules, then the trained scorecard of ``bank.credit``; stored and journaled) → the
-result in plain words with the reasons (on a score decline, what cost the most points); a referral says a staff member will contact the customer, with the reference. Nothing is lent at
-the kiosk: an approval is a pre-qualification the branch honours.
+result in plain words with the reasons (on a score decline, what cost the most points); a referral says
+a staff member will contact the customer, with the reference. Nothing is lent at the kiosk: an approval
+is a pre-qualification the branch honours.
 
 Outcomes: ``completed`` (→ "anything else?") or ``cancelled`` (→ the services menu).
 """

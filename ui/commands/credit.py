@@ -30,16 +30,16 @@ def train(
     from bank.credit import data as credit_data
     from bank.credit.model import artefact_path
 
+    path = data or credit_data.default_data_path()
+    if not path.is_file():
+        typer.echo(f"smart-teller: no training data at {path}", err=True)
+        raise typer.Exit(2)
     try:
         from bank.credit.train import train as fit
         from bank.credit.train import write_artefact
     except ImportError as exc:  # the credit extra is not installed
         typer.echo(f"smart-teller: training needs the 'credit' extra ({exc.name} missing)", err=True)
         raise typer.Exit(2) from exc
-    path = data or credit_data.default_data_path()
-    if not path.is_file():
-        typer.echo(f"smart-teller: no training data at {path}", err=True)
-        raise typer.Exit(2)
     document = fit(credit_data.load(path), version)
     target = out or artefact_path(version)
     write_artefact(document, target)
