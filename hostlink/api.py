@@ -472,6 +472,10 @@ class LoanReviewItem(_Model):
     created_at: str
     reviewed_by: str | None
     review_note: str | None
+    model_version: str = ""
+    default_probability: float | None = None
+    adverse_reasons: list[str] = []
+    bank_history: dict[str, Any] = {}
 
     @classmethod
     def from_view(cls, view: Any) -> LoanReviewItem:
@@ -483,6 +487,18 @@ class LoanReviewItem(_Model):
 
 class LoanReviewQueue(_Model):
     items: list[LoanReviewItem]
+
+
+class LoanStability(_Model):
+    """PSI of the scores the live model recorded against its training scores."""
+
+    model_version: str
+    decisions: int
+    psi: float | None
+    level: str  # stable | watch | shifted | too_few
+    minimum: int  # fewer decisions than this: the PSI is shown, not judged
+    shares: list[float]
+    reference_shares: list[float]
 
 
 class LoanReviewDecision(_Model):

@@ -277,6 +277,9 @@ class HostClient:
     def loan_queue(self) -> api.LoanReviewQueue:
         return self.call("GET", "/loans/review", api.LoanReviewQueue)
 
+    def loan_stability(self) -> api.LoanStability:
+        return self.call("GET", "/loans/stability", api.LoanStability)
+
     def review_loan(self, order: api.LoanReviewDecision, key: str) -> api.LoanReviewItem:
         return self.call("POST", "/loans/review", api.LoanReviewItem, order, key=key)
 

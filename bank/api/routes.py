@@ -20,7 +20,6 @@ from bank.billing.service import BillRefused, ScheduleInfo
 from bank.face import find_customer, match_face
 from bank.host import Host
 from bank.ledger import TransferOutcome, TransferRefused
-from bank.loans.scorecard import LoanRequest
 from bank.loans.service import LoanRefused
 from bank.models import AccountKind, CardStatus
 from bank.opening import AccountOpened, OpeningRequest, is_customer, open_account, void_opening
@@ -30,6 +29,7 @@ from hostlink import api
 from hostlink.advice.products import product
 from hostlink.advice.projection import project
 from hostlink.advice.questionnaire import score
+from hostlink.loans import LoanRequest
 from hostlink.money import Money
 from hostlink.signing import IDEMPOTENCY_HEADER
 from hostlink.technicians import LoginOutcome, Role, TechError
@@ -592,6 +592,21 @@ def install(app: FastAPI, host: Host, terminal_dependency: Callable[..., Any]) -
     def loan_queue(terminal: Terminal) -> api.LoanReviewQueue:
         return api.LoanReviewQueue(
             items=[api.LoanReviewItem.from_view(view) for view in host.loans_for(terminal).pending_reviews()]
+        )
+
+    @router.get("/loans/stability", response_model=api.LoanStability)
+    def loan_stability(terminal: Terminal) -> api.LoanStability:
+        from bank.loans.service import MIN_DECISIONS_FOR_STABILITY
+
+        report = host.loans_for(terminal).stability()
+        return api.LoanStability(
+            model_version=report.model_version,
+            decisions=report.decisions,
+            psi=report.psi,
+            level=report.level,
+            minimum=MIN_DECISIONS_FOR_STABILITY,
+            shares=list(report.shares),
+            reference_shares=list(report.reference_shares),
         )
 
     @router.post("/loans/review", response_model=api.LoanReviewItem)

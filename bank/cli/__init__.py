@@ -15,6 +15,7 @@ import typer
 
 from bank.cli import bank as bank_commands
 from bank.cli import billing as billing_commands
+from bank.cli import credit as credit_commands
 from bank.cli import db as db_commands
 from bank.cli import keys as keys_commands
 from bank.cli import tech as tech_commands
@@ -28,6 +29,7 @@ app = typer.Typer(
 )
 for sub in (bank_commands, billing_commands, db_commands, keys_commands, tech_commands):
     app.add_typer(sub.app, name=sub.app.info.name)
+app.add_typer(credit_commands.credit_app, name="credit")
 
 
 def _fail(message: str, code: int = 2) -> typer.Exit:

@@ -1,8 +1,10 @@
 """Loan applications with their full explanation, and the blacklist the hard rules consult.
 
-An application row keeps everything needed to explain the decision later: the inputs, each scorecard
-factor with its value and points, every hard rule that fired, and the reasons shown to the customer (as
-catalogue keys). Referred applications wait in the supervisor's review queue (``status = pending_review``).
+An application row keeps everything needed to explain the decision later: the inputs, each model
+attribute with its value and points, the probability of default and the model version, every hard rule
+that fired, the reasons shown to the customer and the attributes that cost the most points (as catalogue
+keys), and the bank's own facts about the customer for the reviewer. Referred applications wait in the
+supervisor's review queue (``status = pending_review``).
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import enum
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Integer, String
+from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.db.base import Base
@@ -56,10 +58,14 @@ class LoanApplication(Base):
     score: Mapped[int] = mapped_column(Integer)
     outcome: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    factors: Mapped[list[Any]] = mapped_column(JSON)  # [[factor, value, points], ...]
+    factors: Mapped[list[Any]] = mapped_column(JSON)  # [[attribute, value, points], ...]
     rule_hits: Mapped[list[Any]] = mapped_column(JSON)  # [[rule, detail], ...]
     reasons: Mapped[list[Any]] = mapped_column(JSON)  # catalogue keys shown to the customer
-    model_version: Mapped[str] = mapped_column(String(16))
+    model_version: Mapped[str] = mapped_column(String(16))  # the artefact that scored it (e.g. GC-1)
+    # Since model GC-1 (migration 0010); empty on older rows.
+    default_probability: Mapped[float | None] = mapped_column(Float)
+    adverse_reasons: Mapped[list[Any] | None] = mapped_column(JSON)  # catalogue keys, most points lost first
+    bank_history: Mapped[dict[str, Any] | None] = mapped_column(JSON)  # the bank's facts, for the reviewer
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     reviewed_by: Mapped[str | None] = mapped_column(String(32))
     reviewed_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

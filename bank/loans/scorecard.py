@@ -1,80 +1,60 @@
-"""The pre-qualification model: a points scorecard plus hard rules, every step explainable.
+"""The pre-qualification decision: hard rules in front, then the trained scorecard, every step explainable.
 
 Pure functions over plain values (no database): :func:`decide` takes what the customer typed and what the
-bank knows about them (:class:`Applicant`) and returns a :class:`Decision` holding each scorecard factor
-with its value and points, every hard rule that fired, the outcome and the reasons as catalogue keys the
-customer reads in plain words. Same inputs, same decision, always; the thresholds live in
-:class:`LoanPolicy` so a credit officer can read them in one place.
+bank knows about them (:class:`Applicant`), maps both honestly onto the model's attributes
+(:func:`model_inputs`: what the kiosk cannot ask stays missing and scores in its own bin), scores them
+with the trained model (``bank.credit.model``, artefact version in :attr:`Decision.model_version`) and
+returns a :class:`Decision` holding each attribute with its bin and points, the probability of default,
+every hard rule that fired, the outcome, the reasons as catalogue keys the customer reads in plain words,
+and the attributes that cost the most points (adverse-action reasons, for every decision). Same inputs,
+same decision, always; the rules' thresholds live in :class:`LoanPolicy`, the cut-offs in the artefact.
 
-Outcome: any hard rule → **decline**; score below ``refer_from`` → **decline**; score in the grey band
-``[refer_from, approve_from)`` → **refer**; score at or above ``approve_from`` → **approve**, unless the
-amount is above ``auto_approve_max_minor`` → **refer** (a person looks at big loans).
+Outcome: any hard rule → **decline**; an amount above ``auto_approve_max_minor`` → **refer** whatever the
+score (a person decides big loans); score below the grey band → **decline**, naming the attributes that
+cost the most points; score in the grey band ``[refer_from, cutoff)`` → **refer**; score at or above the
+cut-off → **approve**.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal
+from typing import Any
 
+from bank.credit.data import Value
+from bank.credit.model import CreditModel, default_model
 from bank.loans.models import LoanOutcome
-
-MODEL_VERSION = "SC-1"
-PURPOSES = ("car", "education", "home", "travel", "medical", "other")
-TERMS = (6, 12, 24, 36, 48, 60)
-
-
-@dataclass(frozen=True)
-class LoanPolicy:
-    annual_rate_bp: int = 720  # 7.20 % a year, the kiosk's indicative rate
-    min_amount_minor: int = 100_000  # ¥1,000
-    max_amount_minor: int = 20_000_000  # ¥200,000
-    auto_approve_max_minor: int = 5_000_000  # ¥50,000: above this a person decides
-    income_multiple: int = 12  # the loan may be at most 12 months of income
-    max_dti_percent: int = 50  # existing debt + the new instalment, as a share of income
-    min_age: int = 18
-    max_age: int = 65
-    approve_from: int = 70
-    refer_from: int = 50
-
-
-# (upper bound exclusive, points); the last band has no upper bound. Amounts in minor units (CNY fen).
-INCOME_BANDS: tuple[tuple[int | None, int], ...] = (
-    (300_000, 5),  # under ¥3,000 a month
-    (600_000, 15),
-    (1_200_000, 25),
-    (2_500_000, 35),
-    (None, 40),  # ¥25,000 and more
+from hostlink.loans import (
+    LoanPolicy,
+    LoanRequest,
+    monthly_instalment,
+    request_problem,
 )
-DEBT_RATIO_BANDS: tuple[tuple[int | None, int], ...] = (  # existing monthly debt, % of income
-    (1, 25),  # none
-    (10, 20),
-    (25, 12),
-    (40, 5),
-    (None, 0),
-)
-TENURE_BANDS: tuple[tuple[int | None, int], ...] = ((6, 0), (24, 10), (60, 18), (None, 25))  # months
-BALANCE_BANDS: tuple[tuple[int | None, int], ...] = (  # 90-day average balance
-    (100_000, 0),  # under ¥1,000
-    (1_000_000, 8),
-    (5_000_000, 15),
-    (None, 22),
-)
-OVERDRAFT_BANDS: tuple[tuple[int | None, int], ...] = ((1, 10), (3, 0), (None, -15))  # times overdrawn, 12 m
-REFUSAL_BANDS: tuple[tuple[int | None, int], ...] = ((1, 5), (None, -10))  # returned payments, 12 months
 
+# The kiosk's purposes; bank.credit.data.PURPOSE_GROUPS maps the training data's purposes onto them.
+MODEL_PURPOSES = {
+    "car": "car",
+    "used_car": "used_car",
+    "home": "home",
+    "education": "education",
+    "business": "business",
+    "other": "other",
+    # "travel" and "medical": no application in the training data had them: the missing bin.
+}
 
-@dataclass(frozen=True)
-class LoanRequest:
-    amount_minor: int
-    term_months: int
-    monthly_income_minor: int
-    monthly_debt_minor: int
-    purpose: str
+# The training data's amounts are Deutsche Mark of 1994. One DM then bought about what ¥4.30 buys today
+# (German prices 1994 → 2026, then purchasing-power parity to CNY): the amount bins are read at that rate.
+FEN_PER_DM = 430
+CHECKING_LOW_DM = 200  # the data's checking-account bands: < 0, 0–200 DM, >= 200 DM
+SAVINGS_BANDS_DM = (100, 500, 1000)  # the data's savings bands
 
 
 @dataclass(frozen=True)
 class Applicant:
-    """What the bank knows: age from the KYC birth date, history from the ledger."""
+    """What the bank knows: age from the KYC birth date, balances and history from the ledger.
+
+    ``current_balance_minor`` / ``savings_balance_minor`` are None when the customer holds no account of
+    that kind with us.
+    """
 
     age: int
     blacklisted: bool
@@ -82,13 +62,30 @@ class Applicant:
     average_balance_minor: int
     overdrafts_12m: int
     refusals_12m: int
+    current_balance_minor: int | None = None
+    savings_balance_minor: int | None = None
+
+    def history(self) -> dict[str, int | None]:
+        """The bank's own facts, shown to the reviewer (the model was not trained on them)."""
+        return {
+            "age": self.age,
+            "months_as_customer": self.months_as_customer,
+            "average_balance_minor": self.average_balance_minor,
+            "current_balance_minor": self.current_balance_minor,
+            "savings_balance_minor": self.savings_balance_minor,
+            "overdrafts_12m": self.overdrafts_12m,
+            "refusals_12m": self.refusals_12m,
+        }
 
 
 @dataclass(frozen=True)
 class Factor:
+    """One model attribute: the value it was given, the bin it fell in ("missing": not asked), its points."""
+
     name: str
-    value: int
+    value: str
     points: int
+    bin: str = ""
 
 
 @dataclass(frozen=True)
@@ -104,9 +101,11 @@ class Decision:
     instalment_minor: int
     factors: tuple[Factor, ...]
     rule_hits: tuple[RuleHit, ...]
-    reasons: tuple[str, ...]  # catalogue keys, most important first
-    model_version: str = MODEL_VERSION
-    extra: dict[str, int] = field(default_factory=dict)
+    reasons: tuple[str, ...]  # catalogue keys shown to the customer, most important first
+    model_version: str
+    default_probability: float = 0.0
+    adverse_reasons: tuple[str, ...] = ()  # catalogue keys: the attributes that cost the most points
+    bank_history: dict[str, Any] = field(default_factory=dict)
 
     def explanation(self) -> dict[str, object]:
         """Everything that decided it, as plain JSON-able data (the journal and the review screen)."""
@@ -114,86 +113,55 @@ class Decision:
             "model": self.model_version,
             "outcome": self.outcome.value,
             "score": self.score,
+            "default_probability": self.default_probability,
             "instalment_minor": self.instalment_minor,
             "factors": [[f.name, f.value, f.points] for f in self.factors],
             "rule_hits": [[r.rule, r.detail] for r in self.rule_hits],
             "reasons": list(self.reasons),
+            "adverse_reasons": list(self.adverse_reasons),
         }
 
 
-def request_problem(request: LoanRequest, policy: LoanPolicy = LoanPolicy()) -> str:
-    """A catalogue key for input the model cannot score (checked before anything is decided), or ""."""
-    if not policy.min_amount_minor <= request.amount_minor <= policy.max_amount_minor:
-        return "loan.error.amount"
-    if request.term_months not in TERMS:
-        return "loan.error.term"
-    if request.monthly_income_minor <= 0:
-        return "loan.error.income"
-    if request.monthly_debt_minor < 0:
-        return "loan.error.debt"
-    if request.purpose not in PURPOSES:
-        return "loan.error.purpose"
-    return ""
+def checking_status(current_balance_minor: int | None) -> str:
+    if current_balance_minor is None:
+        return "no checking account"
+    if current_balance_minor < 0:
+        return "... < 0 DM"
+    if current_balance_minor < CHECKING_LOW_DM * FEN_PER_DM:
+        return "0 <= ... < 200 DM"
+    return "... >= 200 DM / salary assignments for at least 1 year"
 
 
-def monthly_instalment(amount_minor: int, term_months: int, annual_rate_bp: int) -> int:
-    """The annuity instalment, rounded up to the fen: P·r / (1 − (1 + r)^−n), r = rate / 12."""
-    if annual_rate_bp == 0:
-        return -(-amount_minor // term_months)
-    rate = Decimal(annual_rate_bp) / Decimal(10_000) / Decimal(12)
-    growth = (Decimal(1) + rate) ** term_months
-    payment = Decimal(amount_minor) * rate * growth / (growth - Decimal(1))
-    return int(payment.to_integral_value(rounding=ROUND_CEILING))
+def savings_status(savings_balance_minor: int | None) -> str | None:
+    if savings_balance_minor is None:
+        return None  # no savings account with us: unknown, scored in the missing bin
+    low, mid, high = (dm * FEN_PER_DM for dm in SAVINGS_BANDS_DM)
+    if savings_balance_minor < low:
+        return "... < 100 DM"
+    if savings_balance_minor < mid:
+        return "100 <= ... < 500 DM"
+    if savings_balance_minor < high:
+        return "500 <= ... < 1000 DM"
+    return "... >= 1000 DM"
 
 
-def band_points(value: int, bands: tuple[tuple[int | None, int], ...]) -> int:
-    for upper, points in bands:
-        if upper is None or value < upper:
-            return points
-    raise ValueError("bands must end with an open band")
+def model_inputs(request: LoanRequest, applicant: Applicant) -> dict[str, Value]:
+    """The model's attributes from what the kiosk asked and the bank knows; the rest stays missing.
 
-
-def score_factors(request: LoanRequest, applicant: Applicant) -> tuple[Factor, ...]:
-    debt_percent = request.monthly_debt_minor * 100 // request.monthly_income_minor
-    return (
-        Factor(
-            "income", request.monthly_income_minor, band_points(request.monthly_income_minor, INCOME_BANDS)
-        ),
-        Factor("existing_debt", debt_percent, band_points(debt_percent, DEBT_RATIO_BANDS)),
-        Factor(
-            "months_as_customer",
-            applicant.months_as_customer,
-            band_points(applicant.months_as_customer, TENURE_BANDS),
-        ),
-        Factor(
-            "average_balance",
-            applicant.average_balance_minor,
-            band_points(applicant.average_balance_minor, BALANCE_BANDS),
-        ),
-        Factor(
-            "overdrafts", applicant.overdrafts_12m, band_points(applicant.overdrafts_12m, OVERDRAFT_BANDS)
-        ),
-        Factor("refusals", applicant.refusals_12m, band_points(applicant.refusals_12m, REFUSAL_BANDS)),
-    )
-
-
-# The customer-facing reason for a weak factor (the two weakest are named on a score decline).
-_FACTOR_REASONS = {
-    "income": "loan.reason.factor.income",
-    "existing_debt": "loan.reason.factor.existing_debt",
-    "months_as_customer": "loan.reason.factor.months_as_customer",
-    "average_balance": "loan.reason.factor.average_balance",
-    "overdrafts": "loan.reason.factor.overdrafts",
-    "refusals": "loan.reason.factor.refusals",
-}
-_FACTOR_MAX = {
-    "income": 40,
-    "existing_debt": 25,
-    "months_as_customer": 25,
-    "average_balance": 22,
-    "overdrafts": 10,
-    "refusals": 5,
-}
+    Checking account: the balance of the customer's current accounts now; savings: of their savings
+    accounts (none with us: missing); duration, amount and purpose as asked; other instalment plans:
+    "none" when the customer declares no existing repayments (any: missing, the kiosk does not ask to
+    whom). Employment, housing, property, credit history, guarantors, residence, job, dependants,
+    telephone and the instalment-rate rank are not asked at the kiosk: missing.
+    """
+    return {
+        "status_of_existing_checking_account": checking_status(applicant.current_balance_minor),
+        "savings_account_and_bonds": savings_status(applicant.savings_balance_minor),
+        "duration_in_month": float(request.term_months),
+        "credit_amount": request.amount_minor / FEN_PER_DM,
+        "purpose": MODEL_PURPOSES.get(request.purpose),
+        "other_installment_plans": "none" if request.monthly_debt_minor == 0 else None,
+    }
 
 
 def hard_rules(
@@ -226,26 +194,55 @@ _RULE_REASONS = {
 }
 
 
-def decide(request: LoanRequest, applicant: Applicant, policy: LoanPolicy = LoanPolicy()) -> Decision:
+def attribute_reason(attribute: str) -> str:
+    return f"loan.reason.attr.{attribute}"
+
+
+def _shown(value: Value) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.0f}"
+    return str(value)
+
+
+def decide(
+    request: LoanRequest,
+    applicant: Applicant,
+    policy: LoanPolicy = LoanPolicy(),
+    model: CreditModel | None = None,
+) -> Decision:
     problem = request_problem(request, policy)
     if problem:
         raise ValueError(problem)
+    model = model or default_model()
     instalment = monthly_instalment(request.amount_minor, request.term_months, policy.annual_rate_bp)
-    factors = score_factors(request, applicant)
-    score = sum(f.points for f in factors)
+    scored = model.score(model_inputs(request, applicant))
+    factors = tuple(Factor(c.attribute, _shown(c.value), c.points, c.bin) for c in scored.contributions)
+    adverse = tuple(attribute_reason(a) for a in scored.adverse(policy.adverse_reasons))
     hits = hard_rules(request, applicant, instalment, policy)
-    if hits:
-        reasons = tuple(dict.fromkeys(_RULE_REASONS[h.rule] for h in hits))
-        return Decision(LoanOutcome.DECLINE, score, instalment, factors, hits, reasons)
-    if score < policy.refer_from:
-        # The two biggest shortfalls from each factor's best; on a tie, the one that took points away.
-        weakest = sorted(factors, key=lambda f: (f.points - _FACTOR_MAX[f.name], f.points))[:2]
-        reasons = ("loan.reason.score", *(_FACTOR_REASONS[f.name] for f in weakest))
-        return Decision(LoanOutcome.DECLINE, score, instalment, factors, hits, reasons)
-    if score < policy.approve_from:
-        return Decision(LoanOutcome.REFER, score, instalment, factors, hits, ("loan.reason.grey_band",))
-    if request.amount_minor > policy.auto_approve_max_minor:
+
+    def decision(outcome: LoanOutcome, reasons: tuple[str, ...]) -> Decision:
         return Decision(
-            LoanOutcome.REFER, score, instalment, factors, hits, ("loan.reason.above_auto_limit",)
+            outcome,
+            scored.score,
+            instalment,
+            factors,
+            hits,
+            reasons,
+            model.version,
+            round(scored.default_probability, 4),
+            adverse,
+            applicant.history(),
         )
-    return Decision(LoanOutcome.APPROVE, score, instalment, factors, hits, ("loan.reason.approved",))
+
+    if hits:
+        return decision(LoanOutcome.DECLINE, tuple(dict.fromkeys(_RULE_REASONS[h.rule] for h in hits)))
+    if request.amount_minor > policy.auto_approve_max_minor:
+        # A person decides every big loan, whatever the score; the review page shows the model's view.
+        return decision(LoanOutcome.REFER, ("loan.reason.above_auto_limit",))
+    if scored.score < model.refer_from:
+        return decision(LoanOutcome.DECLINE, ("loan.reason.score", *adverse))
+    if scored.score < model.cutoff:
+        return decision(LoanOutcome.REFER, ("loan.reason.grey_band",))
+    return decision(LoanOutcome.APPROVE, ("loan.reason.approved",))

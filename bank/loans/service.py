@@ -1,10 +1,13 @@
 """Loan pre-qualification against the bank's records, the journal, and the supervisor's review queue.
 
-:meth:`LoanService.apply` gathers what the scorecard needs from the bank — age from the KYC birth date,
-the blacklist, months as a customer, the 90-day time-weighted average balance of the customer's accounts,
+:meth:`LoanService.apply` gathers what the decision needs from the bank — age from the KYC birth date,
+the blacklist, the balances of the customer's current and savings accounts (the model's checking and
+savings attributes), and for the reviewer months as a customer, the 90-day time-weighted average balance,
 how often an account went overdrawn and how many of their payments were voided in the last 12 months —
-decides (:func:`bank.loans.scorecard.decide`), stores the application with its full explanation and
-journals it (event ``loan_decision``: the factors, rule hits and reasons; no name, no ID number).
+decides (:func:`bank.loans.scorecard.decide` with the trained model, ``bank.credit``), stores the
+application with its full explanation and the model version and journals it (event ``loan_decision``:
+the attributes, rule hits and reasons; no name, no ID number). :meth:`LoanService.stability` compares the
+recorded scores with the training scores (PSI) for the supervisor.
 
 Referred applications wait with status ``pending_review``. :meth:`LoanService.review` lets a supervisor
 (``Action.LOAN_REVIEW``, checked here, not only on the screen) approve or decline one with a note; the
@@ -16,16 +19,17 @@ from __future__ import annotations
 import enum
 import secrets
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import sessionmaker
 
+from bank.credit.model import CreditModel, default_model, stability_level
 from bank.ledger import BANK_TIMEZONE
 from bank.loans.models import LoanApplication, LoanBlacklist, LoanOutcome, LoanStatus
-from bank.loans.scorecard import Applicant, Decision, LoanPolicy, LoanRequest, decide, request_problem
+from bank.loans.scorecard import Applicant, Decision, decide
 from bank.models import (
     Account,
     Customer,
@@ -37,10 +41,12 @@ from bank.models import (
 )
 from bank.security.vault import Vault
 from hostlink.kyc import age_on
+from hostlink.loans import LoanPolicy, LoanRequest, request_problem
 from hostlink.technicians import Action, is_allowed
 
 AVERAGE_BALANCE_DAYS = 90
 HISTORY_DAYS = 365
+MIN_DECISIONS_FOR_STABILITY = 30  # fewer recorded scores: the PSI is shown but not judged
 
 
 class JournalPort(Protocol):
@@ -93,6 +99,32 @@ class ApplicationView:
     created_at: datetime
     reviewed_by: str | None
     review_note: str | None
+    model_version: str = ""
+    default_probability: float | None = None
+    adverse_reasons: list[str] = field(default_factory=list)
+    bank_history: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class StabilityReport:
+    """PSI of the scores the live model recorded against its training scores (as the kiosk sees them)."""
+
+    model_version: str
+    decisions: int
+    psi: float | None  # None before the first decision
+    level: str  # "stable" < 0.10 ≤ "watch" < 0.25 ≤ "shifted"; "too_few" under the minimum count
+    shares: tuple[float, ...]
+    reference_shares: tuple[float, ...]
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "model_version": self.model_version,
+            "decisions": self.decisions,
+            "psi": self.psi,
+            "level": self.level,
+            "shares": list(self.shares),
+            "reference_shares": list(self.reference_shares),
+        }
 
 
 def new_reference() -> str:
@@ -108,12 +140,14 @@ class LoanService:
         journal: JournalPort | None = None,
         policy: LoanPolicy | None = None,
         clock: Callable[[], datetime] = utcnow,
+        model: CreditModel | None = None,
     ) -> None:
         self.engine = engine
         self.vault = vault
         self.journal = journal
         self.policy = policy or LoanPolicy()
         self.clock = clock
+        self.model = model or default_model()
         self.sessions = sessionmaker(engine, expire_on_commit=False)
 
     def today(self) -> date:
@@ -133,11 +167,19 @@ class LoanService:
                 )
                 is not None
             )
-            account_ids = list(
-                session.scalars(
-                    select(Account.id).where(Account.customer_id == customer_id).order_by(Account.id)
+            accounts = list(
+                session.execute(
+                    select(Account.id, Account.kind, Account.status, Account.balance_minor)
+                    .where(Account.customer_id == customer_id)
+                    .order_by(Account.id)
                 )
             )
+            account_ids = [row.id for row in accounts]
+
+            def balance_of(kind: str) -> int | None:
+                balances = [a.balance_minor for a in accounts if a.kind == kind and a.status != "closed"]
+                return sum(balances) if balances else None
+
             year_ago = now - timedelta(days=HISTORY_DAYS)
             overdrafts = 0
             refusals = 0
@@ -175,6 +217,8 @@ class LoanService:
                 average_balance_minor=average,
                 overdrafts_12m=overdrafts,
                 refusals_12m=refusals,
+                current_balance_minor=balance_of("current"),
+                savings_balance_minor=balance_of("savings"),
             )
 
     def _average_balance(self, session: Any, account_id: int, now: datetime) -> int:
@@ -222,7 +266,7 @@ class LoanService:
         applicant = self.applicant(customer_id)
         if applicant is None:
             return LoanRefused(LoanRefusal.UNKNOWN_CUSTOMER)
-        decision = decide(request, applicant, self.policy)
+        decision = decide(request, applicant, self.policy, self.model)
         status = LoanStatus.PENDING_REVIEW if decision.outcome is LoanOutcome.REFER else LoanStatus.DECIDED
         row = LoanApplication(
             reference=new_reference(),
@@ -242,6 +286,9 @@ class LoanService:
             rule_hits=[[r.rule, r.detail] for r in decision.rule_hits],
             reasons=list(decision.reasons),
             model_version=decision.model_version,
+            default_probability=decision.default_probability,
+            adverse_reasons=list(decision.adverse_reasons),
+            bank_history=dict(decision.bank_history),
             created_at=self.clock(),
         )
         with self.sessions.begin() as session:
@@ -262,6 +309,30 @@ class LoanService:
             purpose=row.purpose,
             status=row.status,
             **decision.explanation(),
+        )
+
+    # -- stability ------------------------------------------------------------------------------------
+    def stability(self) -> StabilityReport:
+        """The live score distribution (every decision this model recorded) against training: PSI."""
+        with self.sessions() as session:
+            scores = [
+                float(score)
+                for score in session.scalars(
+                    select(LoanApplication.score).where(LoanApplication.model_version == self.model.version)
+                )
+            ]
+        reference = self.model.reference_shares
+        if not scores:
+            return StabilityReport(self.model.version, 0, None, "too_few", (), reference)
+        value = round(self.model.stability(scores), 4)
+        level = stability_level(value) if len(scores) >= MIN_DECISIONS_FOR_STABILITY else "too_few"
+        return StabilityReport(
+            self.model.version,
+            len(scores),
+            value,
+            level,
+            tuple(round(s, 4) for s in self.model.score_shares(scores)),
+            reference,
         )
 
     # -- the review queue ---------------------------------------------------------------------------
@@ -334,4 +405,8 @@ def _view(row: LoanApplication) -> ApplicationView:
         row.created_at,
         row.reviewed_by,
         row.review_note,
+        row.model_version,
+        row.default_probability,
+        [str(r) for r in row.adverse_reasons or []],
+        dict(row.bank_history or {}),
     )

@@ -1,10 +1,11 @@
 """Consumer-loan pre-qualification for a logged-in customer.
 
 Steps: the application (amount, term, monthly income, existing monthly debt, purpose) → a summary with
-the indicative rate and monthly instalment and the consent to use their account history → the decision
-(``loans.apply``: scorecard + hard rules, stored and journaled) → the result in plain words with the
-reasons; a referral says a staff member will contact the customer, with the reference. Nothing is lent at
-the kiosk: an approval is a pre-qualification the branch honours.
+the indicative rate and monthly instalment and the consent to use their account balances → the decision
+(``loans.apply``: hard rules, then the trained scorecard of ``bank.credit``; stored and journaled) → the
+result in plain words with the reasons (on a score decline, what cost the most points); a referral says
+a staff member will contact the customer, with the reference. Nothing is lent at the kiosk: an approval
+is a pre-qualification the branch honours.
 
 Outcomes: ``completed`` (→ "anything else?") or ``cancelled`` (→ the services menu).
 """
@@ -14,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from bank.loans.scorecard import (
+from hostlink.loans import (
     PURPOSES,
     TERMS,
     LoanPolicy,

@@ -31,6 +31,9 @@ class HostLoanReview:
     def pending_reviews(self) -> list[api.LoanReviewItem]:
         return self.host.loan_queue().items
 
+    def stability(self) -> api.LoanStability:
+        return self.host.loan_stability()
+
     def review(
         self, reviewer: TechSession, application_id: int, *, approve: bool, note: str = ""
     ) -> api.LoanReviewItem | ReviewRefused:

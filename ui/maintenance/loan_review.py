@@ -1,7 +1,10 @@
 """Maintenance page: the loan review queue a supervisor works (referred applications, explained).
 
 ``install_loan_review(controller, loans)`` adds the page to the maintenance screen; it is shown only to
-roles with ``Action.LOAN_REVIEW`` and the service checks the role again on every decision.
+roles with ``Action.LOAN_REVIEW`` and the service checks the role again on every decision. Each referral
+shows the model's score, probability of default and the attributes that cost the most points, every
+attribute with its points, the rules that fired and the bank's own facts; the page heading carries the
+score stability (PSI of the recorded scores against the model's training scores).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QListWidget, QScrollArea, QVBoxLayout, QWidget
 
 from hostlink.api import LoanReviewItem as ApplicationView
+from hostlink.api import LoanStability as StabilityReport
 from hostlink.money import Money
 from hostlink.technicians import Action, TechSession
 from kiosk.i18n import tr
@@ -28,11 +32,42 @@ def _money(minor: int, lang: str) -> str:
 
 
 def _factor_value(name: str, value: object, lang: str) -> str:
-    if name in ("income", "average_balance"):
+    if name in ("income", "average_balance"):  # decisions by the hand-set scorecard SC-1
         return _money(int(str(value)), lang)
     if name == "existing_debt":
         return f"{value}%"
+    return str(value) if value not in ("", None) else "missing"
+
+
+def _history_value(name: str, value: object, lang: str) -> str:
+    if value is None:
+        return "—"
+    if name.endswith("_minor"):
+        return _money(int(str(value)), lang)
     return str(value)
+
+
+def stability_text(report: StabilityReport | None, lang: str) -> str:
+    if report is None:
+        return ""
+    if report.psi is None:
+        return tr("maint.loans.stability.none", lang, model=report.model_version)
+    if report.level == "too_few":  # a PSI over a handful of scores says nothing
+        return tr(
+            "maint.loans.stability.too_few",
+            lang,
+            model=report.model_version,
+            count=report.decisions,
+            minimum=report.minimum,
+        )
+    return tr(
+        "maint.loans.stability",
+        lang,
+        model=report.model_version,
+        psi=f"{report.psi:.3f}",
+        count=report.decisions,
+        level=tr(f"maint.loans.level.{report.level}", lang),
+    )
 
 
 class LoanReviewPage(Page):
@@ -40,11 +75,16 @@ class LoanReviewPage(Page):
         super().__init__(runner, lang, parent)
         self.loans = loans
         self.applications: list[ApplicationView] = []
+        self.report: StabilityReport | None = None
         layout = QVBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         self.heading = QLabel(self)
         self.heading.setProperty("role", "title")
         layout.addWidget(self.heading)
+        self.stability = QLabel(self)
+        self.stability.setObjectName("loan-stability")
+        self.stability.setWordWrap(True)
+        layout.addWidget(self.stability)
         row = QHBoxLayout()
         self.queue = QListWidget(self)
         self.queue.setObjectName("loan-queue")
@@ -90,13 +130,18 @@ class LoanReviewPage(Page):
         self.load()
 
     def load(self) -> None:
-        self.runner.run(lambda _session: self.loans.pending_reviews(), self._loaded, label="loan queue")
+        self.runner.run(
+            lambda _session: (self.loans.pending_reviews(), self.loans.stability()),
+            self._loaded,
+            label="loan queue",
+        )
 
-    def _loaded(self, applications: list[ApplicationView]) -> None:
-        self.applications = applications
+    def _loaded(self, loaded: tuple[list[ApplicationView], StabilityReport]) -> None:
+        self.applications, self.report = loaded
         self._render_queue()
 
     def _render_queue(self) -> None:
+        self.stability.setText(stability_text(self.report, self.lang))
         self.queue.blockSignals(True)
         self.queue.clear()
         for app in self.applications:
@@ -147,13 +192,24 @@ class LoanReviewPage(Page):
             f"<li>{html.escape(str(rule))}: {html.escape(str(d))}</li>" for rule, d in app.rule_hits
         )
         reasons = "".join(f"<li>{html.escape(tr(str(key), lang))}</li>" for key in app.reasons)
+        adverse = "".join(f"<li>{html.escape(tr(str(key), lang))}</li>" for key in app.adverse_reasons)
+        history = "".join(
+            f"<tr><td>{html.escape(name)}</td>"
+            f"<td align='right'>{html.escape(_history_value(name, value, lang))}</td></tr>"
+            for name, value in app.bank_history.items()
+        )
+        probability = "—" if app.default_probability is None else f"{app.default_probability:.1%}"
+        model = tr("maint.loans.model", lang, model=app.model_version, score=app.score, pd=probability)
         self.detail.setText(
-            f"<p><b>{html.escape(app.reference)}</b> · score <b>{app.score}</b></p>"
+            f"<p><b>{html.escape(app.reference)}</b> · {html.escape(model)}</p>"
             f"<p>{html.escape(summary)}</p>"
+            f"<p><b>{html.escape(tr('maint.loans.reasons', lang))}</b></p><ul>{reasons}</ul>"
+            f"<p><b>{html.escape(tr('maint.loans.adverse', lang))}</b></p><ul>{adverse or '<li>—</li>'}</ul>"
             f"<p><b>{html.escape(tr('maint.loans.factors', lang))}</b></p>"
             f"<table cellspacing='6'>{factors}</table>"
             f"<p><b>{html.escape(tr('maint.loans.rules', lang))}</b></p><ul>{rules or '<li>—</li>'}</ul>"
-            f"<p><b>{html.escape(tr('maint.loans.reasons', lang))}</b></p><ul>{reasons}</ul>"
+            f"<p><b>{html.escape(tr('maint.loans.history', lang))}</b></p>"
+            f"<table cellspacing='6'>{history}</table>"
         )
 
     def decide(self, approve: bool) -> None:

@@ -151,7 +151,7 @@ class LoanFormScreen(StepScreen):
             button = choice_button(self.t(f"loan.purpose.{purpose}"), f"loan-purpose-{purpose}", self)
             button.clicked.connect(lambda _=False, p=str(purpose): self.choose_purpose(p))
             self.purpose_buttons[str(purpose)] = button
-            self._purposes.addWidget(button, index // 3, index % 3)
+            self._purposes.addWidget(button, index // 4, index % 4)
         self.choose_term(self.term)
         self.choose_purpose(self.purpose)
         self.keypad.retranslate(self.lang)

@@ -29,7 +29,7 @@ def test_seed_then_check_then_tamper(data_dir: Path, capsys: pytest.CaptureFixtu
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] and report["counts"]["postings"] == 20
 
-    with sqlite3.connect(data_dir / "smart-teller.db") as db:
+    with sqlite3.connect(data_dir / "bank.db") as db:
         db.execute(
             "UPDATE bank_accounts SET balance_minor = balance_minor + 1 WHERE number = '0001100000010014'"
         )

@@ -1,20 +1,16 @@
-"""The scorecard and hard rules: points by hand, instalments against the annuity formula, each outcome."""
+"""The decision: the kiosk's inputs mapped onto the model, instalments against the annuity formula, the rules,
+each outcome with its reasons."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 
+from bank.credit.model import default_model
 from bank.loans.models import LoanOutcome
-from bank.loans.scorecard import (
-    INCOME_BANDS,
-    Applicant,
-    LoanPolicy,
-    LoanRequest,
-    band_points,
-    decide,
-    monthly_instalment,
-    request_problem,
-)
+from bank.loans.scorecard import Applicant, decide, model_inputs
+from hostlink.loans import LoanPolicy, LoanRequest, monthly_instalment, request_problem
 
 GOOD = Applicant(
     age=40,
@@ -23,13 +19,20 @@ GOOD = Applicant(
     average_balance_minor=2_000_000,
     overdrafts_12m=0,
     refusals_12m=0,
+    current_balance_minor=500_000,  # ¥5,000: >= 200 DM
+    savings_balance_minor=2_000_000,  # ¥20,000: >= 1,000 DM
 )
 
 
 def request(
-    amount: int = 2_000_000, *, income: int = 1_500_000, debt: int = 0, term: int = 24
+    amount: int = 2_000_000,
+    *,
+    income: int = 1_500_000,
+    debt: int = 0,
+    term: int = 24,
+    purpose: str = "used_car",
 ) -> LoanRequest:
-    return LoanRequest(amount, term, income, debt, "car")
+    return LoanRequest(amount, term, income, debt, purpose)
 
 
 def test_instalments_match_the_annuity_formula_worked_by_hand() -> None:
@@ -41,28 +44,62 @@ def test_instalments_match_the_annuity_formula_worked_by_hand() -> None:
     assert monthly_instalment(1_000_001, 10, 0) == 100_001  # no interest: rounded up to the fen
 
 
-def test_bands_are_lower_inclusive() -> None:
-    assert band_points(299_999, INCOME_BANDS) == 5
-    assert band_points(300_000, INCOME_BANDS) == 15
-    assert band_points(10**9, INCOME_BANDS) == 40
+def test_the_kiosk_maps_onto_the_models_attributes_and_leaves_the_rest_missing() -> None:
+    inputs = model_inputs(request(), GOOD)
+    assert inputs == {
+        "status_of_existing_checking_account": "... >= 200 DM / salary assignments for at least 1 year",
+        "savings_account_and_bonds": "... >= 1000 DM",
+        "duration_in_month": 24.0,
+        "credit_amount": 2_000_000 / 430,
+        "purpose": "used_car",
+        "other_installment_plans": "none",
+    }
+    # 200 DM = ¥860: the checking band's edge; no current account is the data's own category.
+    assert (
+        model_inputs(request(), replace(GOOD, current_balance_minor=85_999))[
+            "status_of_existing_checking_account"
+        ]
+        == "0 <= ... < 200 DM"
+    )
+    assert model_inputs(request(), replace(GOOD, current_balance_minor=86_000))[
+        "status_of_existing_checking_account"
+    ].startswith("... >= 200 DM")
+    assert (
+        model_inputs(request(), replace(GOOD, current_balance_minor=-1))[
+            "status_of_existing_checking_account"
+        ]
+        == "... < 0 DM"
+    )
+    assert (
+        model_inputs(request(), replace(GOOD, current_balance_minor=None))[
+            "status_of_existing_checking_account"
+        ]
+        == "no checking account"
+    )
+    # No savings account with us, existing repayments, a purpose the data never had: missing, not guessed.
+    other = model_inputs(request(debt=10_000, purpose="travel"), replace(GOOD, savings_balance_minor=None))
+    assert other["savings_account_and_bonds"] is None
+    assert other["other_installment_plans"] is None
+    assert other["purpose"] is None
 
 
-def test_a_strong_applicant_is_approved_with_every_factor_explained() -> None:
+def test_a_strong_applicant_is_approved_with_every_attribute_explained() -> None:
+    model = default_model()
     decision = decide(request(), GOOD)
-    # income ¥15,000 → 35; no debt → 25; 30 months → 18; ¥20,000 average → 15; no overdraft → 10; none → 5
-    assert [(f.name, f.points) for f in decision.factors] == [
-        ("income", 35),
-        ("existing_debt", 25),
-        ("months_as_customer", 18),
-        ("average_balance", 15),
-        ("overdrafts", 10),
-        ("refusals", 5),
-    ]
-    assert decision.score == 108
-    assert decision.outcome is LoanOutcome.APPROVE
-    assert decision.rule_hits == ()
+    assert decision.outcome is LoanOutcome.APPROVE and decision.rule_hits == ()
     assert decision.reasons == ("loan.reason.approved",)
-    assert decision.explanation()["factors"][0] == ["income", 1_500_000, 35]
+    assert decision.model_version == model.version == "GC-1"
+    assert [f.name for f in decision.factors] == [a.name for a in model.attributes]
+    assert decision.score == sum(f.points for f in decision.factors) >= model.cutoff
+    missing = [f for f in decision.factors if f.bin == "missing"]
+    assert len(missing) == len(model.attributes) - 6  # the kiosk fills six attributes
+    assert all(f.points == a.missing_points for f in missing for a in model.attributes if a.name == f.name)
+    assert decision.default_probability == round(model.default_probability(decision.score), 4)
+    explanation = decision.explanation()
+    assert (
+        explanation["model"] == "GC-1"
+        and explanation["factors"][0][0] == "status_of_existing_checking_account"
+    )
 
 
 def test_hard_rules_decline_whatever_the_score() -> None:
@@ -82,26 +119,36 @@ def test_hard_rules_decline_whatever_the_score() -> None:
     assert decide(request(), Applicant(**{**GOOD.__dict__, "age": 65})).outcome is LoanOutcome.APPROVE
 
 
-def test_grey_band_and_big_amounts_are_referred_and_low_scores_declined_with_the_weakest_factors() -> None:
-    newcomer = Applicant(
-        age=30,
-        blacklisted=False,
-        months_as_customer=2,
-        average_balance_minor=50_000,
-        overdrafts_12m=0,
-        refusals_12m=0,
-    )
-    # ¥8,000 → 25; debt 10 % → 12; tenure 0; balance 0; overdrafts 10; refusals 5 = 52: grey band
-    grey = decide(request(500_000, income=800_000, debt=80_000, term=12), newcomer)
-    assert (grey.score, grey.outcome, grey.reasons) == (52, LoanOutcome.REFER, ("loan.reason.grey_band",))
+def test_grey_band_is_referred_big_amounts_always_and_low_scores_declined_with_the_costliest_attributes() -> (
+    None
+):
+    model = default_model()
+    # A new car over 24 months with ¥20,000: the new-car purpose costs points; in the grey band.
+    grey = decide(request(purpose="car"), GOOD)
+    assert model.refer_from <= grey.score < model.cutoff
+    assert (grey.outcome, grey.reasons) == (LoanOutcome.REFER, ("loan.reason.grey_band",))
+    assert grey.adverse_reasons[0] == "loan.reason.attr.purpose"
+    # Above ¥50,000 a person decides whatever the score.
     big = decide(request(6_000_000, income=2_000_000, term=60), GOOD)
     assert big.outcome is LoanOutcome.REFER and big.reasons == ("loan.reason.above_auto_limit",)
-    troubled = Applicant(**{**newcomer.__dict__, "overdrafts_12m": 4, "refusals_12m": 1})
-    low = decide(request(300_000, income=250_000, term=12), troubled)
-    # 5 + 25 + 0 + 0 - 15 - 10 = 5; shortfalls: income 35, tenure 25, overdrafts 25 (ties: the factor
-    # that took points away is named first)
-    assert low.score == 5 and low.outcome is LoanOutcome.DECLINE
-    assert low.reasons == ("loan.reason.score", "loan.reason.factor.income", "loan.reason.factor.overdrafts")
+    # Overdrawn, no savings with us, a new car over 48 months: below the grey band.
+    weak = replace(GOOD, current_balance_minor=-20_000, savings_balance_minor=50_000)
+    low = decide(request(3_000_000, income=1_000_000, term=48, purpose="car"), weak)
+    assert low.score < model.refer_from and low.outcome is LoanOutcome.DECLINE
+    assert low.reasons[0] == "loan.reason.score"
+    assert low.reasons[1:] == low.adverse_reasons
+    assert set(low.adverse_reasons) == {
+        "loan.reason.attr.duration_in_month",
+        "loan.reason.attr.purpose",
+        "loan.reason.attr.status_of_existing_checking_account",
+    }
+    points = {f.name: f.points for f in low.factors}
+    neutral = {a.name: a.missing_points for a in model.attributes}
+    lost = [
+        neutral[key.removeprefix("loan.reason.attr.")] - points[key.removeprefix("loan.reason.attr.")]
+        for key in low.adverse_reasons
+    ]
+    assert lost == sorted(lost, reverse=True) and lost[-1] > 0  # most points lost first
 
 
 @pytest.mark.parametrize(

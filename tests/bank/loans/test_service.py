@@ -12,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from bank.ledger import Ledger, TransferRequest
 from bank.loans.models import LoanStatus
-from bank.loans.scorecard import LoanRequest
 from bank.loans.service import ApplicationView, LoanRefusal, LoanRefused, LoanService
 from bank.models import Account, Customer, InternalAccount, TransferKind
 from bank.security.vault import Vault
+from hostlink.loans import LoanRequest
 from hostlink.technicians import Role
 
 LI_NA_ID = "310104198506120326"  # born 1985-06-12, current 0001100000010030 (¥3,000, ¥1,000 overdraft)
@@ -85,29 +85,44 @@ def test_the_applicant_comes_from_kyc_and_the_ledger(loans: LoanService, bank: E
 
 def test_approve_decline_refer_are_stored_explained_and_journaled(loans: LoanService, bank: Engine) -> None:
     customer, account = customer_and_account(bank, "0001100000010030")
+    # Li Na: ¥3,000 current (>= 200 DM), ¥20,000 savings (>= 1,000 DM), a used car over 24 months.
     approved = loans.apply(
-        customer, account, LoanRequest(2_000_000, 24, 1_500_000, 0, "car"), session_id="S1"
+        customer, account, LoanRequest(2_000_000, 24, 1_500_000, 0, "used_car"), session_id="S1"
     )
     assert isinstance(approved, ApplicationView)
     assert (approved.outcome, approved.status) == ("approve", LoanStatus.DECIDED.value)
     assert approved.reference.startswith("LN") and len(approved.reference) == 12
-    assert [f[0] for f in approved.factors] == [
-        "income",
-        "existing_debt",
-        "months_as_customer",
-        "average_balance",
-        "overdrafts",
-        "refusals",
-    ]
+    assert [f[0] for f in approved.factors] == [a.name for a in loans.model.attributes]
+    known = {f[0]: f[1] for f in approved.factors if f[1] != ""}
+    assert known == {
+        "status_of_existing_checking_account": "... >= 200 DM / salary assignments for at least 1 year",
+        "duration_in_month": "24",
+        "purpose": "used_car",
+        "credit_amount": "4651",  # ¥20,000 at ¥4.30 a DM
+        "savings_account_and_bonds": "... >= 1000 DM",
+        "other_installment_plans": "none",
+    }
+    assert approved.score == sum(f[2] for f in approved.factors) >= loans.model.cutoff
+    assert approved.model_version == "GC-1" and approved.default_probability is not None
+    assert approved.default_probability == round(loans.model.default_probability(approved.score), 4)
+    assert approved.bank_history["months_as_customer"] == 36
+    assert approved.bank_history["savings_balance_minor"] == 2_000_000
     event, fields = loans.journal.records[-1]  # type: ignore[union-attr]
     assert event == "loan_decision"
     assert fields["outcome"] == "approve" and fields["reference"] == approved.reference
+    assert fields["model"] == "GC-1" and fields["adverse_reasons"] == approved.adverse_reasons
     assert fields["factors"] == approved.factors and "name" not in fields
     assert LI_NA_ID not in repr(loans.journal.records)  # type: ignore[union-attr]
 
     referred = loans.apply(customer, account, LoanRequest(6_000_000, 60, 2_000_000, 0, "home"))
     assert isinstance(referred, ApplicationView)
     assert (referred.outcome, referred.status) == ("refer", "pending_review")
+    # A big loan goes to a person whatever the score; the reviewer sees what cost the most points.
+    assert referred.reasons == ["loan.reason.above_auto_limit"]
+    assert referred.adverse_reasons[:2] == [
+        "loan.reason.attr.credit_amount",
+        "loan.reason.attr.duration_in_month",
+    ]
 
     old_customer, old_account = customer_and_account(bank, "0001100000010014")  # Wang Fang, 76
     declined = loans.apply(old_customer, old_account, LoanRequest(500_000, 12, 1_000_000, 0, "travel"))
@@ -166,3 +181,31 @@ def test_history_counts_voided_payments(loans: LoanService, bank: Engine, clock:
     applicant = loans.applicant(customer)
     assert applicant is not None and applicant.refusals_12m == 1
     assert datetime(2026, 1, 1, tzinfo=UTC) < clock.now
+
+
+def test_stability_compares_the_recorded_scores_with_training(loans: LoanService, bank: Engine) -> None:
+    empty = loans.stability()
+    assert (empty.decisions, empty.psi, empty.level) == (0, None, "too_few")
+    customer, account = customer_and_account(bank, "0001100000010030")
+    for _ in range(3):
+        loans.apply(customer, account, LoanRequest(1_000_000, 12, 1_500_000, 0, "used_car"))
+    report = loans.stability()
+    assert report.decisions == 3 and report.level == "too_few"  # shown, not judged, under 30
+    # Three identical scores sit in one bin of ten: far from the training spread.
+    assert report.psi is not None and report.psi > 1.0
+    assert sum(report.shares) == 1.0 and max(report.shares) == 1.0
+    assert report.reference_shares == loans.model.reference_shares
+
+
+def test_the_review_page_words_stability_only_once_there_are_enough_decisions() -> None:
+    from bank.loans.service import StabilityReport
+    from ui.maintenance.loan_review import stability_text
+
+    few = StabilityReport("GC-1", 3, 2.5, "too_few", (), ())
+    assert stability_text(few, "en") == "Score stability, model GC-1: 3 decisions so far, judged from 30"
+    enough = StabilityReport("GC-1", 120, 0.1234, "watch", (), ())
+    assert stability_text(enough, "en") == (
+        "Score stability, model GC-1: PSI 0.123 over 120 decisions (worth a look)"
+    )
+    assert "PSI为0.123" in stability_text(enough, "zh_CN") and "值得关注" in stability_text(enough, "zh_CN")
+    assert stability_text(StabilityReport("GC-1", 0, None, "too_few", (), ()), "en").endswith("yet")

@@ -10,21 +10,21 @@ import pytest
 from sqlalchemy import select, text
 from sqlalchemy.orm import Session
 
+from bank.audit import HostAudit
 from bank.models import Card, Customer
 from bank.runtime import Runtime, start_runtime
 from bank.security.hsm import SimulatedHsm, pvv_for_settings
 from bank.security.pins import PinCheck, PinService
 from bank.security.rotation import reencrypt_all, rotate_and_reencrypt
 from bank.seed import SEED_CARDS, SEED_CUSTOMERS, seed_bank
+from bank.settings import load_host_settings as load_settings
 from hostlink.pinblock import encrypt_pin_block
-from kiosk.journal import Journal
 from kiosk.security.scan import luhn_ok, scan_for_secrets
-from kiosk.settings import load_settings
 
 
 @pytest.fixture
 def runtime(tmp_path: Path) -> Iterator[Runtime]:
-    settings = load_settings(config_file=Path("/dev/null"), data_dir=str(tmp_path / "data"))
+    settings = load_settings(data_dir=str(tmp_path / "data"))
     runtime = start_runtime(settings)
     yield runtime
     runtime.close()
@@ -66,7 +66,7 @@ def test_seeded_bank_with_pin_traffic_leaves_no_secret_at_rest(runtime: Runtime)
     with Session(runtime.engine) as session:
         seed_bank(session, runtime.vault, pvv_for=pvv_for_settings(settings))
     hsm = SimulatedHsm.from_settings(settings.security, runtime.data_dir / "keys")
-    journal = Journal(runtime.data_dir / "journal", settings.kiosk_id)
+    journal = HostAudit(runtime.engine, settings.host_id)
     service = PinService(hsm, runtime.sessions, runtime.vault, journal, max_tries=settings.security.pin_tries)
     key = bytes.fromhex(settings.security.pin_key_hex)
     card = SEED_CARDS[0]
@@ -80,7 +80,6 @@ def test_seeded_bank_with_pin_traffic_leaves_no_secret_at_rest(runtime: Runtime)
     logging.getLogger("kiosk.test").warning("card %s pin=%s inserted", card.pan, card.pin)
     for handler in logging.getLogger().handlers:
         handler.flush()
-    journal.close()
     runtime.engine.dispose()  # checkpoint the WAL into the file we scan
     findings = scan_for_secrets(
         runtime.data_dir,

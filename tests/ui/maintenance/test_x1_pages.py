@@ -11,12 +11,12 @@ from pytestqt.qtbot import QtBot
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from bank.loans.scorecard import LoanRequest
 from bank.loans.service import ApplicationView, LoanService
 from bank.models import Account
 from bank.security.vault import install_vault
 from bank.seed import seed_bank
 from devices.base import DeviceEvent
+from hostlink.loans import LoanRequest
 from kiosk.monitoring import MonitorThresholds, SecurityMonitor
 from ui.app import render_offscreen
 from ui.maintenance.loan_review import install_loan_review
