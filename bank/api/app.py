@@ -167,7 +167,10 @@ def create_app(host: Host) -> FastAPI:
 def terminal_dependency(host: Host) -> Callable[..., Any]:
     async def authenticated_terminal(request: Request) -> str:
         body = await request.body()
-        path = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+        # The path as sent (percent-encoded), which is what the terminal signed.
+        raw = request.scope.get("raw_path") or request.url.path.encode()
+        query = request.scope.get("query_string") or b""
+        path = raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
         headers = {k.lower(): v for k, v in request.headers.items()}
         terminal_id: str = await run_in_threadpool(
             host.registry.authenticate, request.method, path, headers, body
