@@ -44,7 +44,7 @@ class Host:
         self.registry = TerminalRegistry(
             self.engine, self.audit, clock_skew_s=settings.api.clock_skew_s, clock=clock
         )
-        self.hsm = SimulatedHsm.from_settings(settings.security, settings.data_dir / "keys")
+        self.hsm = SimulatedHsm.from_settings(settings.security, settings.key_dir)
         self.ledger = Ledger(self.engine, clock=clock)
 
     @classmethod

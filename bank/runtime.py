@@ -39,7 +39,7 @@ def start_runtime(settings: HostSettings, *, migrate: bool = True, console_log: 
     """Raises DatabaseUnavailable (one-line message) when the database cannot be reached."""
     prepare_data_dir(settings.data_dir)
     log_file = setup_logging(settings.data_dir, settings.log_level, console=console_log)
-    vault = Vault.open(settings.data_dir / "keys")
+    vault = Vault.open(settings.key_dir)
     install_vault(vault)
     engine = make_engine(settings.effective_database_url)
     check_connection(engine)

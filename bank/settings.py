@@ -77,6 +77,9 @@ class HostSettings(BaseSettings):
             "database_url", "SMART_TELLER_HOST_DATABASE_URL", "SMART_TELLER_DATABASE_URL"
         ),
     )
+    # Where the vault and HSM key files are; host processes of one bank share them (until the keys move
+    # into an HSM token). Empty: <data dir>/keys.
+    keys_dir: str = ""
     host_id: str = Field(default="HOST-1", min_length=1, max_length=32)
     bank_name: str = "Smart Teller Bank"
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
@@ -118,6 +121,10 @@ class HostSettings(BaseSettings):
     @property
     def bank_timezone(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    @property
+    def key_dir(self) -> Path:
+        return Path(self.keys_dir) if self.keys_dir else self.data_dir / "keys"
 
     @property
     def effective_database_url(self) -> str:

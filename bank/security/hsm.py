@@ -150,4 +150,4 @@ class SimulatedHsm:
 
 def pvv_for_settings(settings: HostSettings) -> Callable[[str, str], str]:
     """(pan, pin) → PVV with this kiosk's keys: ONLY for seeding the documented test cards."""
-    return SimulatedHsm.from_settings(settings.security, settings.data_dir / "keys").pvv_for_clear_pin
+    return SimulatedHsm.from_settings(settings.security, settings.key_dir).pvv_for_clear_pin
