@@ -16,9 +16,12 @@ from typing import Any
 from app.effects import EffectContext, handler
 from app.services import TerminalServices
 from hostlink import api
+from hostlink.redaction import mask_pan
 from kiosk.hostclient import HostError, HostUnavailable
 
 log = logging.getLogger(__name__)
+
+PIN_EVENTS = {"ok": "pin_verified", "wrong": "pin_wrong", "retain": "card_retained_pin_tries_exceeded"}
 
 
 def _services(ctx: EffectContext) -> TerminalServices:
@@ -54,6 +57,14 @@ def check_pin(ctx: EffectContext) -> None:
 
     def work() -> dict[str, Any]:
         result = services.host.verify_pin(pan, block, session_id, key)
+        # The terminal's own evidence of the check (the host records it too): masked PAN, tries left.
+        services.journal.record(
+            PIN_EVENTS.get(result.outcome, "pin_check_refused"),
+            session_id=session_id or None,
+            pan_masked=mask_pan(pan),
+            outcome=result.outcome,
+            tries_left=result.tries_left,
+        )
         return {"outcome": result.outcome, "tries_left": result.tries_left}
 
     ctx.in_background(work)

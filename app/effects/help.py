@@ -23,7 +23,15 @@ def call_staff(ctx: EffectContext) -> None:
     key = services.new_idempotency_key(order.session_id)
 
     def work() -> dict[str, Any]:
-        return {"alert_id": services.host.raise_alert(order, key).alert_id}
+        alert_id = services.host.raise_alert(order, key).alert_id
+        services.journal.record(
+            "staff_alert_raised",
+            session_id=order.session_id or None,
+            alert_id=alert_id,
+            kind=order.kind,
+            topic=order.topic,
+        )
+        return {"alert_id": alert_id}
 
     ctx.in_background(work)
 

@@ -156,6 +156,7 @@ def set_new_pin(ctx: EffectContext) -> None:
                 ctx.done(False, code="error", detail=type(exc).__name__)
                 return
             unsubscribe()
+            _record(ctx, "pin_set" if outcome == "ok" else "pin_set_refused", outcome=outcome)
             if outcome == "ok":
                 ctx.done(True, "ok")
             else:

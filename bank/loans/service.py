@@ -116,6 +116,11 @@ class StabilityReport:
     shares: tuple[float, ...]
     reference_shares: tuple[float, ...]
 
+    @property
+    def minimum(self) -> int:
+        """Fewer decisions than this: the PSI is shown, not judged."""
+        return MIN_DECISIONS_FOR_STABILITY
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "model_version": self.model_version,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.db.base import Base
@@ -71,7 +71,8 @@ class IdempotentReply(Base):
     endpoint: Mapped[str] = mapped_column(String(96))
     request_hash: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16))  # in_progress | done
-    reply: Mapped[bytes | None] = mapped_column(LargeBinary, nullable=True)
+    # Encrypted: an account opening's answer carries the new card's PAN.
+    reply: Mapped[bytes | None] = mapped_column(EncryptedBytes(), nullable=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 

@@ -93,7 +93,8 @@ def test_demo_runs_twice_on_one_data_dir_and_again_after_a_sigkill_mid_run(tmp_p
         r["ref"] for r in records if r["kind"] == "outcome"
     }
     assert open_intents == set()
-    engine = create_engine(f"sqlite:///{data / 'smart-teller.db'}")
+    host_data = data.with_name(data.name + "-host")  # the demo's bank host keeps the bank
+    engine = create_engine(f"sqlite:///{host_data / 'bank.db'}")
     try:
         with engine.connect() as conn:
             assert check_ledger(conn).ok

@@ -45,19 +45,25 @@ def test_version(env: dict[str, str]) -> None:
     assert result.stdout.startswith("smart-teller ")
 
 
-def test_db_upgrade_creates_the_database_in_the_data_dir(env: dict[str, str]) -> None:
-    result = run_cli("db", "upgrade", env_extra=env)
+def test_host_db_upgrade_creates_the_database_in_the_host_data_dir(
+    env: dict[str, str], tmp_path: Path
+) -> None:
+    env = {**env, "SMART_TELLER_HOST_DATA_DIR": str(tmp_path / "host")}
+    result = run_cli("host", "db", "upgrade", env_extra=env)  # forwarded to the host's program
     assert result.returncode == 0, result.stderr
-    assert (Path(env["SMART_TELLER_DATA_DIR"]) / "smart-teller.db").exists()
-    status = run_cli("db", "status", env_extra=env)
+    assert (tmp_path / "host" / "bank.db").exists()
+    assert not (Path(env["SMART_TELLER_DATA_DIR"]) / "smart-teller.db").exists()
+    status = run_cli("host", "db", "status", env_extra=env)
     assert status.returncode == 0
     assert "current" in status.stdout
 
 
-def test_unreachable_database_is_one_line_and_exit_2(env: dict[str, str]) -> None:
-    result = run_cli(
-        "db", "upgrade", env_extra={**env, "SMART_TELLER_DATABASE_URL": "postgresql://k@127.0.0.1:1/b"}
-    )
+def test_unreachable_database_is_one_line_and_exit_2(env: dict[str, str], tmp_path: Path) -> None:
+    unreachable = {
+        "SMART_TELLER_HOST_DATA_DIR": str(tmp_path / "host"),
+        "SMART_TELLER_DATABASE_URL": "postgresql://k@127.0.0.1:1/b",
+    }
+    result = run_cli("host", "db", "upgrade", env_extra={**env, **unreachable})
     assert result.returncode == 2
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "unreachable" in lines[0]
@@ -82,8 +88,10 @@ def test_settings_show_is_json_without_secrets(env: dict[str, str]) -> None:
     assert shown["data_dir"] == env["SMART_TELLER_DATA_DIR"]
 
 
-def test_db_status_exits_1_while_a_migration_is_pending(env: dict[str, str]) -> None:
-    result = run_cli("db", "status", env_extra=env)
+def test_db_status_exits_1_while_a_migration_is_pending(env: dict[str, str], tmp_path: Path) -> None:
+    result = run_cli(
+        "host", "db", "status", env_extra={**env, "SMART_TELLER_HOST_DATA_DIR": str(tmp_path / "host")}
+    )
     assert result.returncode == 1
     assert "migration pending" in result.stdout
 

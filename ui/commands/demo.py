@@ -93,6 +93,9 @@ def _run(
     urls = {name: address["url"] for name, address in addresses.items() if "url" in address}
     controls = {name: address["control"] for name, address in addresses.items() if "control" in address}
     settings = load_settings(data_dir=str(data), devices=urls, language=lang, host={"urls": [host_url]})
+    from hostlink.logs import setup_logging
+
+    setup_logging(settings.data_dir, settings.log_level)  # the terminal's own log, as the kiosk keeps it
     qt_app = create_application(lang)
     services = TerminalServices.start(settings)
     devices = build_devices(settings)

@@ -105,8 +105,16 @@ def test_open_an_account_end_to_end(kiosk: Kiosk, lang: str) -> None:
             customer is not None and customer.phone == "13912345678" and customer.occupation == "professional"
         )
         assert customer.face_template is not None and template_from_bytes(customer.face_template) is not None
-    # The new PIN works with the HSM, and it is the PIN, not the PVV, that was typed twice.
-    assert kiosk.services.pins  # PinService checks PINs against the stored PVV (card journeys use it)
+    # The new PIN works with the host's HSM: the PIN the customer typed twice, enciphered as the pad does.
+    from bank.security.pins import PinCheck
+    from hostlink.pinblock import encrypt_pin_block
+
+    new_pan = kiosk.app.runner.journey._opened["pan"]  # type: ignore[union-attr]
+    pin_key = bytes.fromhex(kiosk.host.settings.security.pin_key_hex)
+    checked = kiosk.host.pins_for("KIOSK-0001").check_pin(
+        new_pan, encrypt_pin_block(NEW_PIN, new_pan, pin_key)
+    )
+    assert checked.outcome is PinCheck.OK
     events = journal_events(kiosk)
     names = [e["event"] for e in events]
     for expected in ("face_liveness", "face_verification", "account_opened", "pin_set", "card_issued"):

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from ui.commands.run import parse_simulator_addresses
 
@@ -27,8 +29,8 @@ def test_simulator_address_line_becomes_device_urls() -> None:
     assert parse_simulator_addresses("[1, 2]") is None
 
 
-def _run(*args: str, tmp_path: Path) -> subprocess.CompletedProcess[str]:
-    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SMART_TELLER_DATA_DIR=str(tmp_path / "data"))
+def _run(*args: str, tmp_path: Path, **extra: str) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen", SMART_TELLER_DATA_DIR=str(tmp_path / "data"), **extra)
     env["SMART_TELLER_CONFIG"] = str(tmp_path / "settings.toml")
     (tmp_path / "settings.toml").write_text("", encoding="utf-8")
     return subprocess.run(
@@ -47,7 +49,25 @@ def test_a_bad_language_is_one_line_on_stderr_and_exit_2(tmp_path: Path) -> None
     assert done.stderr.strip().splitlines() == ["smart-teller: --lang must be one of en, zh_CN, not 'fr'"]
 
 
-def test_windowed_kiosk_starts_and_quits_cleanly(tmp_path: Path) -> None:
-    done = _run("--windowed", "--lang", "zh_CN", "--quit-after", "0.5", tmp_path=tmp_path)
+def test_windowed_kiosk_starts_and_quits_cleanly(tmp_path: Path, bank_host: Any) -> None:
+    bank_host.install_credential(tmp_path / "data")
+    urls = json.dumps([bank_host.url])
+    done = _run(
+        "--windowed",
+        "--lang",
+        "zh_CN",
+        "--quit-after",
+        "0.5",
+        tmp_path=tmp_path,
+        SMART_TELLER_HOST__URLS=urls,
+    )
     assert done.returncode == 0, done.stderr
-    assert (tmp_path / "data" / "smart-teller.db").exists()  # the runtime really started
+    events = [json.loads(line)["event"] for line in (tmp_path / "data" / "journal" / "journal.jsonl").open()]
+    assert "host_link_up" in events  # it really started, against the host
+    assert not (tmp_path / "data" / "smart-teller.db").exists()  # and keeps no bank database
+
+
+def test_an_unenrolled_terminal_says_so_in_one_line_and_exits_2(tmp_path: Path) -> None:
+    done = _run("--windowed", "--quit-after", "0.5", tmp_path=tmp_path)
+    assert done.returncode == 2
+    assert "no host credential" in done.stderr and "enrol-terminal" in done.stderr

@@ -34,6 +34,7 @@ def test_run_simulated_reaches_attract_and_shuts_down_cleanly(tmp_path: Path) ->
     env.update(
         QT_QPA_PLATFORM="offscreen",
         SMART_TELLER_DATA_DIR=str(tmp_path / "data"),
+        SMART_TELLER_HOST_DATA_DIR=str(tmp_path / "host"),
         XDG_CONFIG_HOME=str(tmp_path / "config"),
         SMART_TELLER_SMOKE_MARK=marker,
     )
@@ -60,8 +61,9 @@ def test_run_simulated_reaches_attract_and_shuts_down_cleanly(tmp_path: Path) ->
     assert not [r for r in records if r["level"] in ("ERROR", "CRITICAL")], [
         r["msg"] for r in records if r["level"] in ("ERROR", "CRITICAL")
     ]
-    # The simulated build seeded its bank and every device came online.
-    assert (tmp_path / "data" / "smart-teller.db").exists()
+    # The simulated build started a seeded bank host of its own; the terminal keeps no bank database.
+    assert (tmp_path / "host" / "bank.db").exists()
+    assert not (tmp_path / "data" / "smart-teller.db").exists()
     deadline = time.monotonic() + 10
     while _leftovers(marker) and time.monotonic() < deadline:
         time.sleep(0.2)

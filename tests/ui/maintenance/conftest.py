@@ -97,7 +97,9 @@ def rig(
     data = settings.data_dir
     data.mkdir(parents=True)
     shutil.copyfile(migrated_db, data / "smart-teller.db")
-    engine = make_engine(settings.effective_database_url)
+    # The technicians' table, as the host keeps it: these tests drive maintenance mode with the host's
+    # technician service in process (the same directory the terminal reaches over the API).
+    engine = make_engine(f"sqlite:///{data / 'smart-teller.db'}")
     log_file = data / "logs" / "smart-teller.log"
     log_file.parent.mkdir()
     log_file.write_text(
@@ -150,7 +152,7 @@ def open_kiosk(qtbot: QtBot, rig: Rig, **options: Any) -> tuple[KioskWindow, Mai
     rig.windows.append(window)
     options.setdefault("card_take_timeout_s", 0.3)
     controller = install_maintenance(
-        window, rig.devices, rig.runtime, journal=rig.journal, techs=rig.techs, **options
+        window, rig.devices, rig.settings, rig.techs, journal=rig.journal, **options
     )
     return window, controller
 
