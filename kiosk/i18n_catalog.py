@@ -61,6 +61,8 @@ EN: dict[str, str] = {
     "out_of_service.body": "We are sorry for the inconvenience. "
     "Please use another terminal or visit the counter.",
     "out_of_service.terminal": "Terminal {kiosk_id}",
+    "out_of_service.host.body": "We cannot reach the bank right now, so this terminal cannot serve you. "
+    "Nothing has been changed. It will be back by itself in a few minutes; the counter can help you now.",
     # -- generic messages --------------------------------------------------------------------
     "message.success.title": "Done",
     "message.error.title": "Something went wrong",
@@ -139,6 +141,8 @@ ZH_CN: dict[str, str] = {
     "out_of_service.title": "暂停服务",
     "out_of_service.body": "给您带来不便，敬请谅解。请使用其他设备或前往柜台办理。",
     "out_of_service.terminal": "设备编号 {kiosk_id}",
+    "out_of_service.host.body": "暂时无法连接银行系统，本机暂不能为您办理业务，未做任何变更。"
+    "几分钟后将自动恢复；您也可以前往柜台办理。",
     # -- generic messages --------------------------------------------------------------------
     "message.success.title": "办理成功",
     "message.error.title": "操作未完成",

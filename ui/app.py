@@ -28,7 +28,7 @@ from ui.screens.base import IdleTimeout, Navigation, Screen, ScreenStack
 from ui.screens.language import LanguageScreen
 from ui.screens.menu import MenuScreen
 from ui.screens.message import MessageScreen
-from ui.screens.out_of_service import OutOfServiceScreen
+from ui.screens.out_of_service import HOST_UNREACHABLE, OutOfServiceScreen
 from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH, apply_theme, base_font, scale_for
 from ui.widgets.busy import BusyOverlay
 from ui.widgets.countdown import CountdownBanner
@@ -52,6 +52,9 @@ SERVICE_DEVICES: dict[str, tuple[str, ...]] = {
     "open_account": ("id_reader", "camera", "pin_pad", "card_dispenser"),
     "help": (),
 }
+
+# What still works without the bank host: the help assistant's answers are on the terminal.
+OFFLINE_SERVICES = frozenset({"help"})
 
 JourneyStarter = Callable[["KioskWindow", Mapping[str, Any]], None]
 RESCALE_DEBOUNCE_MS = 150
@@ -90,6 +93,7 @@ class KioskWindow(QMainWindow):
         self._adapters: dict[str, DeviceAdapter] = {}
         self._scale = 1.0
         self._shut_down = False
+        self.host_available = True  # until the host link says otherwise
         self.setWindowTitle(settings.bank_name)
         self.setMinimumSize(QSize(640, 400))
 
@@ -176,12 +180,29 @@ class KioskWindow(QMainWindow):
         log.warning("out of service: %s", reason)
         self.navigation.reset("out_of_service", {"reason": reason})
 
+    def set_host_available(self, up: bool) -> None:
+        """The bank host's link changed. Down: nothing that needs the host is offered; an idle terminal
+        says so plainly (both languages) until the host is back. A session in progress ends through its
+        journey, which already tells the customer it could not reach the bank."""
+        self.host_available = up
+        self._update_menu()
+        idle = self.current_state() in ("attract", "language", "menu", "out_of_service")
+        if not up and idle:
+            self.show_out_of_service(HOST_UNREACHABLE)
+        elif (
+            up and self.current_state() == "out_of_service" and self.out_of_service.reason == HOST_UNREACHABLE
+        ):
+            log.info("bank host reachable again: back in service")
+            self.end_session("host_back")
+
     def end_session(self, why: str) -> None:
         """Back to attract in the default language; the back stack is forgotten."""
         log.info("session ended (%s)", why)
         self.set_language(self.default_lang)
         self.navigation.reset("attract")
         self.sessionEnded.emit(why)
+        if not self.host_available:  # the host went while a customer was served: say so now
+            self.show_out_of_service(HOST_UNREACHABLE)
 
     def set_language(self, lang: str) -> None:
         if lang not in LANGUAGES:
@@ -241,7 +262,9 @@ class KioskWindow(QMainWindow):
         devices = self.settings.devices
         for service, needed in SERVICE_DEVICES.items():
             configured = all(getattr(devices, name) for name in needed)
-            self.menu.set_available(service, configured)
+            self.menu.set_available(
+                service, configured and (self.host_available or service in OFFLINE_SERVICES)
+            )
 
     # -- devices and background work ---------------------------------------------------------
     def attach_device(self, name: str, source: EventSource) -> DeviceAdapter:

@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from PySide6.QtCore import QObject
+from PySide6.QtCore import QObject, Qt, Signal
 
 from app.services import Services
 from devices.base import DeviceEvent
@@ -105,6 +105,8 @@ def _device_event(event: DeviceEvent) -> Event:
 class KioskApp(QObject):
     """Runs the registered journeys in a :class:`KioskWindow` with real (or simulated) devices."""
 
+    hostLinkChanged = Signal(bool)
+
     def __init__(
         self,
         window: KioskWindow,
@@ -136,6 +138,12 @@ class KioskApp(QObject):
         # The idle timeout ends a journey through the journey (card first), not by a silent reset.
         window.idle.timedOut.disconnect()
         window.idle.timedOut.connect(self._on_idle_timeout)
+        # The host link is watched on its own thread; the window hears about it on the GUI thread.
+        self.hostLinkChanged.connect(window.set_host_available, Qt.ConnectionType.QueuedConnection)
+        link = getattr(services, "link", None)
+        self._unsubscribe_link = link.subscribe(self.hostLinkChanged.emit) if link is not None else None
+        if link is not None and link.up is False:
+            window.set_host_available(False)
 
     # -- screens --------------------------------------------------------------------------------
     def _add_screens(self) -> None:
@@ -251,6 +259,9 @@ class KioskApp(QObject):
         )
 
     def shutdown(self) -> None:
+        if self._unsubscribe_link is not None:
+            self._unsubscribe_link()
+            self._unsubscribe_link = None
         if self.runner is not None and self.runner.running:
             self.runner.abort("shutdown")
 

@@ -16,6 +16,8 @@ from kiosk.i18n import LANGUAGES, tr
 from ui.screens.base import MaintenanceGesture, Screen
 from ui.widgets.message_panel import MessagePanel
 
+HOST_UNREACHABLE = "host_unreachable"
+
 
 class OutOfServiceScreen(Screen):
     name = "out_of_service"
@@ -28,6 +30,7 @@ class OutOfServiceScreen(Screen):
         super().__init__(lang, parent)
         self.kiosk_id = kiosk_id
         self.reason = ""  # for technicians and logs; customers see the apology only
+        self.body_key = "out_of_service.body"
         layout = QVBoxLayout(self)
         layout.setContentsMargins(96, 64, 96, 48)
         layout.setSpacing(24)
@@ -47,13 +50,18 @@ class OutOfServiceScreen(Screen):
     def retranslate(self, lang: str) -> None:
         super().retranslate(lang)
         other = next(code for code in LANGUAGES if code != lang)
-        self._panel.set_message("warning", tr("out_of_service.title", lang), tr("out_of_service.body", lang))
+        self._panel.set_message("warning", tr("out_of_service.title", lang), tr(self.body_key, lang))
         self._other.setText(tr("out_of_service.title", other))
         self._terminal.setText(tr("out_of_service.terminal", lang, kiosk_id=self.kiosk_id))
 
     def on_enter(self, context: Mapping[str, Any]) -> None:
-        super().on_enter(context)
         self.reason = str(context.get("reason", ""))
+        # The host unreachable gets its own plain words: nothing changed, and it comes back by itself.
+        self.body_key = (
+            "out_of_service.host.body" if self.reason == HOST_UNREACHABLE else "out_of_service.body"
+        )
+        super().on_enter(context)
+        self.retranslate(self.lang)
 
     def panel(self) -> MessagePanel:
         return self._panel
