@@ -60,6 +60,17 @@ def enrol(terminal_id: str, credential_file: Path, env: Mapping[str, str]) -> No
     )
 
 
+def die_with_parent() -> None:
+    """In the child before exec (Linux): SIGTERM when the process that started the host dies, so a
+    terminal killed with SIGKILL does not leave its embedded host running."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass  # not Linux: the caller's stop() is the only end
+
+
 class HostProcess:
     """One ``python -m bank serve`` child on an ephemeral loopback port."""
 
@@ -87,7 +98,12 @@ class HostProcess:
             command.append("--seed")
         self._errors = tempfile.NamedTemporaryFile(prefix="st-host-err-", delete=True)  # noqa: SIM115
         self.process = subprocess.Popen(
-            command, env=self.env, stdout=subprocess.DEVNULL, stderr=self._errors, start_new_session=True
+            command,
+            env=self.env,
+            stdout=subprocess.DEVNULL,
+            stderr=self._errors,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
         )
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:

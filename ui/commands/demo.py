@@ -150,7 +150,12 @@ def _start_simulators(
     command = [sys.executable, "-m", "simulators", "--json", "--out", str(printed)]
     for device in devices:
         command += ["--only", device]
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=errors, text=True)
+    from app.hostproc import die_with_parent
+
+    # A demo killed hard (the rerun test does it) takes its simulators along instead of leaving them.
+    process = subprocess.Popen(
+        command, stdout=subprocess.PIPE, stderr=errors, text=True, preexec_fn=die_with_parent
+    )
     line = _read_line(process, 30.0)
     try:
         addresses = json.loads(line)

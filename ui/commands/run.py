@@ -101,6 +101,8 @@ def start_simulators(panel: bool = False) -> tuple[subprocess.Popen[str] | None,
     On any failure say so on stderr and go on without devices (the journeys that need them are then
     unavailable); the caller still stops the process.
     """
+    from app.hostproc import die_with_parent
+
     # stderr goes to a file, not a pipe: a chatty simulator must never block on a full pipe.
     errors = tempfile.TemporaryFile("w+", encoding="utf-8")  # noqa: SIM115 (closed on every path below)
     try:
@@ -110,6 +112,7 @@ def start_simulators(panel: bool = False) -> tuple[subprocess.Popen[str] | None,
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,
+            preexec_fn=die_with_parent,
         )
     except OSError as exc:
         errors.close()
