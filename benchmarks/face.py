@@ -8,10 +8,6 @@
   detection parameters in this process (the overhead ratio), and next to face_recognition's defaults.
 - Peak RSS of the worker next to this process (which loaded the same models for the reference).
 - The stall a detection inflicts on the calling process's main thread: in a thread vs in the worker.
-- Liveness against presentation attacks (ISO/IEC 30107-3 style, ``simulators/camera/attacks.py``): APCER
-  per attack species and BPCER on genuine sessions of the virtual person, with counts, for the head-pose
-  check next to the old nose-offset measure on the same seeded set in the same run; and the per-frame cost
-  of the pose step next to the landmark step it follows.
 """
 
 from __future__ import annotations
@@ -111,91 +107,6 @@ class _StallMeter:
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
-
-
-def liveness_attacks(quick: bool = False) -> dict[str, Any]:
-    """APCER per species / BPCER, new check vs the old measure, on the same seeded presentations."""
-    from kiosk.biometrics.config import BiometricsConfig
-    from kiosk.biometrics.faces import FaceAnalysis, FaceAnalyzer
-    from simulators.camera.attacks import (
-        FPS,
-        SPECIES,
-        attack_presentations,
-        genuine_presentations,
-        rates,
-        run_presentation,
-    )
-
-    config = BiometricsConfig()
-    analyzer = FaceAnalyzer(config)
-
-    def analyse(rgb: np.ndarray) -> FaceAnalysis:
-        return analyzer.analyse(rgb, encoding=False, landmarks=True)
-
-    per_species = 2 if quick else 8
-    genuine_count = 4 if quick else 24
-    attacks = [p for species in SPECIES for p in attack_presentations(species, per_species, faces=FACES)]
-    genuine = genuine_presentations(genuine_count, faces=FACES)
-    report: dict[str, Any] = {
-        "set": {
-            "attack_presentations_per_species": per_species,
-            "genuine_sessions": genuine_count,
-            "fps": FPS,
-            "attack_unit": "one attempt (one random challenge) per presentation",
-            "genuine_unit": f"one transaction of up to {config.max_attempts} attempts",
-        }
-    }
-    for label, reference in (("head_pose", False), ("old_nose_offset", True)):
-        started = time.perf_counter()
-        outcomes = [
-            run_presentation(p, analyse, config, reference=reference, max_attempts=1) for p in attacks
-        ]
-        outcomes += [run_presentation(p, analyse, config, reference=reference) for p in genuine]
-        result = rates(outcomes)
-        result["seconds"] = round(time.perf_counter() - started, 1)
-        report[label] = result
-    return report
-
-
-def pose_step_cost(repeats: int) -> dict[str, Any]:
-    """Per-frame cost of the pose step (68 points, solvePnP, aspect, parallax) vs the landmark step."""
-    from kiosk.biometrics.faces import FaceAnalyzer
-    from kiosk.biometrics.liveness import measure
-    from kiosk.biometrics.pose import nose_parallax
-
-    analyzer = FaceAnalyzer()
-    frame = bench_frame()
-    landmark_times: list[float] = []
-    pose_times: list[float] = []
-    found = analyzer.analyse(frame, encoding=False, landmarks=True)
-    assert found.landmarks is not None
-    base = measure(found.landmarks, found.image_size)
-    assert base is not None
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        found = analyzer.analyse(frame, encoding=False, landmarks=True)
-        landmark_times.append(time.perf_counter() - t0)
-        assert found.landmarks is not None
-        t0 = time.perf_counter()
-        for _ in range(100):
-            current = measure(found.landmarks, found.image_size)
-            assert current is not None
-            nose_parallax(base.points, current.points)
-        pose_times.append((time.perf_counter() - t0) / 100)
-    return {
-        "pose_step_per_frame": _percentiles_us(pose_times),
-        "landmark_step_per_frame_reference": _percentiles(landmark_times),
-    }
-
-
-def _percentiles_us(samples: list[float]) -> dict[str, float]:
-    ordered = sorted(samples)
-    p95_index = min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))
-    return {
-        "p50_us": round(statistics.median(ordered) * 1e6, 1),
-        "p95_us": round(ordered[p95_index] * 1e6, 1),
-        "n": len(ordered),
-    }
 
 
 def run(quick: bool = False) -> dict[str, Any]:
@@ -331,8 +242,6 @@ def run(quick: bool = False) -> dict[str, Any]:
             else round(stats.peak_rss_bytes / 2**20, 1),
             "bench_process_peak_rss_mb_with_same_models": round(_peak_rss_bytes() / 2**20, 1),
         }
-    result["liveness_pose_step"] = pose_step_cost(repeats)
-    result["liveness_attacks"] = liveness_attacks(quick)
     return result
 
 

@@ -1,30 +1,17 @@
 """Liveness against photo and screen replay: a randomised challenge judged from landmarks.
 
 A :class:`LivenessSession` is fed camera frames with their timestamps. It first measures this session's own
-baseline while the head is at rest (open-eye aspect ratio, head pose, face shape), then asks for a random
-sequence of actions — blink, turn left, turn right — and judges each from the 68 dlib landmarks relative to
-that baseline (:mod:`kiosk.biometrics.pose`):
-
-- a *turn* is a change of the head's yaw from ``solvePnP`` against a generic 3-D face (roll removed, so a
-  picture tilted in its own plane is not a turn) **and** parallax: the nose tip must move beyond the face
-  plane's own motion, the same way (a picture rotated about its vertical axis has none);
-- a *blink* is a drop of the eye aspect ratio divided by the face's vertical scale (so a picture tipped
-  back about its horizontal axis is not a blink);
-- *timing*: an action counts only once the face is at rest after the prompt, no sooner than a human can
-  react, and within ``response_window_s``; a head turn during a blink step fails the attempt. A replayed
-  clip that acts at its own pace misses the window or does the wrong thing first.
-
-Separately it checks that the frames really change: a still photo streamed by a camera (or a frozen replay)
-produces identical frames and fails, whatever the landmarks say.
+baseline (open-eye aspect ratio, frontal head yaw), then asks for a random sequence of actions — blink,
+turn left, turn right — and judges each from the 68 dlib landmarks relative to that baseline. Separately it
+checks that the frames really change: a still photo streamed by a camera (or a frozen replay) produces
+identical frames and fails, whatever the landmarks say.
 
 Head-turn direction is the *customer's* left/right. In an unmirrored camera image the customer's left is
 on the image's right, so turning left moves the nose towards larger x. A mirrored (selfie-preview) camera
 flips that; set ``BiometricsConfig.camera_mirrored`` to match the camera.
 
-What this does not stop: a 3-D mask, a good real-time deepfake fed to a virtual camera, or a screen that
-plays, on cue, clips of the customer really doing each asked action. It stops the cheap attacks (printed
-photo held, shaken, tilted or turned; a phone replaying a clip) — measured per attack species by
-``smart-teller bench --only face``, see docs/biometrics.md.
+What this does not stop: a 3-D mask, a good real-time deepfake fed to a virtual camera, or a video that
+happens to perform the asked action. It raises the cost of the cheap attacks (printed photo, phone screen).
 """
 
 from __future__ import annotations
@@ -43,11 +30,6 @@ import numpy.typing as npt
 from kiosk.biometrics.config import BiometricsConfig
 from kiosk.biometrics.faces import FaceAnalysis, FaceOutcome, Landmarks, Point
 from kiosk.biometrics.images import RgbImage, normalise_array
-from kiosk.biometrics.pose import face_aspect, has_68, head_pose, landmarks_68, nose_parallax
-
-FloatArray = npt.NDArray[np.float64]
-# The face's vertical scale may drop this much below the baseline before the blink measure corrects for it.
-FORESHORTENING_TOLERANCE = 0.06
 
 
 class Challenge(StrEnum):
@@ -66,8 +48,7 @@ class LivenessState(StrEnum):
 
 class LivenessFailure(StrEnum):
     TIMEOUT = "timeout"  # the asked action did not happen in time
-    WRONG_ACTION = "wrong_action"  # turned the other way, or turned when asked to blink
-    FLAT_PICTURE = "flat_picture"  # timed out after a "turn" without parallax: a picture was rotated
+    WRONG_ACTION = "wrong_action"  # turned the other way
     NO_MOTION = "no_motion"  # the frames do not change: a still photo or a frozen stream
     NO_FACE = "no_face"  # no usable single face to measure a baseline on
 
@@ -119,9 +100,6 @@ def head_yaw(landmarks: Landmarks) -> float:
     """Sideways offset of the nose tip from the eye midpoint, in inter-ocular distances.
 
     Positive when the nose points towards the image's right (the customer's left, unmirrored camera).
-    This is the measure the turn step used before head pose: it does not remove the head's roll, so a
-    picture tilted in its own plane moves it. Kept as the benchmark's reference; liveness uses
-    :func:`kiosk.biometrics.pose.head_pose`.
     """
     left = np.asarray(landmarks["left_eye"], dtype=np.float64).mean(axis=0)
     right = np.asarray(landmarks["right_eye"], dtype=np.float64).mean(axis=0)
@@ -230,34 +208,6 @@ _FACE_PROMPTS = {
 }
 
 
-@dataclass(frozen=True)
-class FrameMeasures:
-    """What one frame's landmarks say, before it is compared with the baseline."""
-
-    ear: float  # mean eye aspect ratio
-    yaw: float  # degrees, head pose (roll removed)
-    pitch: float
-    roll: float
-    aspect: float  # face_aspect: vertical scale of the face
-    points: FloatArray  # the 68 landmarks (68x2), for the parallax check
-
-
-def measure(landmarks: Landmarks, image_size: tuple[int, int]) -> FrameMeasures | None:
-    """The measures of one face, or None if it lacks the 68 landmarks."""
-    if not has_68(landmarks):
-        return None
-    points = landmarks_68(landmarks)
-    pose = head_pose(points, image_size)
-    return FrameMeasures(
-        ear=mean_eye_aspect_ratio(landmarks),
-        yaw=pose.yaw,
-        pitch=pose.pitch,
-        roll=pose.roll,
-        aspect=face_aspect(points),
-        points=points,
-    )
-
-
 @dataclass
 class _Attempt:
     challenges: tuple[Challenge, ...]
@@ -265,20 +215,10 @@ class _Attempt:
     step: int = 0
     step_started_at: float = 0.0
     eyes_closed: bool = False
-    baseline: list[FrameMeasures] = field(default_factory=list)
-    base_ear: float = 0.0
-    base_yaw: float = 0.0
-    base_aspect: float = 0.0
-    base_points: FloatArray | None = None
-    current: FrameMeasures | None = None
-    landmarks: Landmarks | None = None
-    armed_at: float | None = None  # when the face was first at rest in this step
-    yaw_settled: bool = False  # the yaw came back to rest in this step (a new turn can be told apart)
-    flat_turn_seen: bool = False  # a yaw change without parallax in this step
-
-    @property
-    def baseline_complete(self) -> bool:
-        return self.base_points is not None
+    baseline_ears: list[float] = field(default_factory=list)
+    baseline_yaws: list[float] = field(default_factory=list)
+    ear: float = 0.0
+    yaw: float = 0.0
 
 
 Analyse = Callable[[RgbImage], FaceAnalysis]
@@ -349,111 +289,58 @@ class LivenessSession:
         attempt = self._attempt
         assert attempt is not None
         usable = analysis.outcome is FaceOutcome.OK and analysis.landmarks is not None
-        attempt.current = None
-        attempt.landmarks = None
         if usable:
             assert analysis.landmarks is not None
-            attempt.landmarks = analysis.landmarks
-            attempt.current = measure(analysis.landmarks, analysis.image_size)
-            usable = attempt.current is not None
+            attempt.ear = mean_eye_aspect_ratio(analysis.landmarks)
+            attempt.yaw = head_yaw(analysis.landmarks)
 
-        if not attempt.baseline_complete:
-            if usable and self._add_to_baseline(attempt):
-                attempt.step_started_at = t
-                return self._progress(LivenessState.CHALLENGE, analysis.outcome)
+        if len(attempt.baseline_ears) < self.config.baseline_frames:
+            if usable:
+                attempt.baseline_ears.append(attempt.ear)
+                attempt.baseline_yaws.append(attempt.yaw)
+                if len(attempt.baseline_ears) == self.config.baseline_frames:
+                    attempt.step_started_at = t
+                    return self._progress(LivenessState.CHALLENGE, analysis.outcome)
             if t - attempt.started_at > self.config.baseline_timeout_s:
                 return self._fail_attempt(LivenessFailure.NO_FACE, t)
             return self._progress(LivenessState.BASELINE, analysis.outcome)
 
         challenge = attempt.challenges[attempt.step]
         if usable:
-            verdict = self._judge(challenge, attempt, t)
-            if isinstance(verdict, LivenessFailure):
+            verdict = self._judge(challenge, attempt)
+            if verdict is LivenessFailure.WRONG_ACTION:
                 return self._fail_attempt(verdict, t)
             if verdict is True:
                 attempt.step += 1
                 attempt.step_started_at = t
                 attempt.eyes_closed = False
-                attempt.armed_at = None
-                attempt.yaw_settled = False
-                attempt.flat_turn_seen = False
                 if attempt.step == len(attempt.challenges):
                     if not self._motion.passed:
                         return self._fail_attempt(LivenessFailure.NO_MOTION, t)
                     return self._finish(True, "passed", t)
-        if self._step_expired(attempt, t):
-            if not self._motion.passed:
-                reason = LivenessFailure.NO_MOTION
-            elif attempt.flat_turn_seen:
-                reason = LivenessFailure.FLAT_PICTURE
-            else:
-                reason = LivenessFailure.TIMEOUT
+        if t - attempt.step_started_at > self.config.step_timeout_s:
+            reason = LivenessFailure.TIMEOUT if self._motion.passed else LivenessFailure.NO_MOTION
             return self._fail_attempt(reason, t)
         return self._progress(LivenessState.CHALLENGE, analysis.outcome)
 
-    def _add_to_baseline(self, attempt: _Attempt) -> bool:
-        """Keep the last ``baseline_frames`` measures; True once they form a steady baseline."""
-        assert attempt.current is not None
-        attempt.baseline.append(attempt.current)
-        del attempt.baseline[: -self.config.baseline_frames]
-        if len(attempt.baseline) < self.config.baseline_frames:
-            return False
-        yaws = [m.yaw for m in attempt.baseline]
-        if max(yaws) - min(yaws) > self.config.baseline_max_yaw_spread_deg:
-            return False  # the head is moving: not a baseline yet
-        attempt.base_ear = float(np.median([m.ear for m in attempt.baseline]))
-        attempt.base_yaw = float(np.median(yaws))
-        attempt.base_aspect = float(np.median([m.aspect for m in attempt.baseline]))
-        attempt.base_points = np.median(np.stack([m.points for m in attempt.baseline]), axis=0)
-        return True
-
-    def _step_expired(self, attempt: _Attempt, t: float) -> bool:
-        if t - attempt.step_started_at > self.config.step_timeout_s:
-            return True
-        return attempt.armed_at is not None and t - attempt.armed_at > self.config.response_window_s
-
-    def _judge(self, challenge: Challenge, attempt: _Attempt, t: float) -> bool | LivenessFailure:
+    def _judge(self, challenge: Challenge, attempt: _Attempt) -> bool | LivenessFailure:
         config = self.config
-        current = attempt.current
-        assert current is not None and attempt.base_points is not None
-        # The eye opening over the face's vertical scale: tipping a picture back shrinks both alike. Shape
-        # changes within the tolerance (a blink's own, ~4 %) are left alone.
-        ratio = current.aspect / attempt.base_aspect if attempt.base_aspect > 0 else 1.0
-        scale = min(1.0, ratio / (1.0 - FORESHORTENING_TOLERANCE))
-        ear = current.ear / scale if scale > 0 else current.ear
-        eyes_open = ear >= attempt.base_ear * config.blink_reopen_ratio
-        yaw_change = current.yaw - attempt.base_yaw
-        yaw_at_rest = abs(yaw_change) < config.turn_min_yaw_deg / 2
-        reacting = t - attempt.step_started_at >= config.min_reaction_s
-        attempt.yaw_settled = attempt.yaw_settled or yaw_at_rest
-        at_rest = eyes_open if challenge is Challenge.BLINK else (eyes_open and yaw_at_rest)
-        if attempt.armed_at is None and at_rest:
-            attempt.armed_at = t
-        armed = attempt.armed_at is not None and reacting
-        if not armed:
-            return False
-
         if challenge is Challenge.BLINK:
-            if abs(yaw_change) >= config.turn_min_yaw_deg and attempt.yaw_settled:
-                return LivenessFailure.WRONG_ACTION  # nobody asked to blink turns their head
-            if ear < attempt.base_ear * config.blink_close_ratio:
+            baseline_ear = float(np.median(attempt.baseline_ears))
+            if attempt.ear < baseline_ear * config.blink_close_ratio:
                 attempt.eyes_closed = True
-            elif attempt.eyes_closed and eyes_open:
+            elif attempt.eyes_closed and attempt.ear > baseline_ear * config.blink_reopen_ratio:
                 return True
             return False
         # The customer's left is the image's right (+x) unless the camera mirrors the picture.
         wanted = 1.0 if challenge is Challenge.TURN_LEFT else -1.0
         if config.camera_mirrored:
             wanted = -wanted
-        turned = yaw_change * wanted
-        if turned <= -config.turn_min_yaw_deg:
+        turned = (attempt.yaw - float(np.median(attempt.baseline_yaws))) * wanted
+        if turned >= config.turn_min_yaw:
+            return True
+        if turned <= -config.turn_min_yaw:
             return LivenessFailure.WRONG_ACTION
-        if turned >= config.turn_min_yaw_deg:
-            # Parallax, in image terms: the nose moves beyond the face plane towards where the yaw points.
-            parallax = nose_parallax(attempt.base_points, current.points) * math.copysign(1.0, yaw_change)
-            if parallax >= config.turn_min_parallax:
-                return True
-            attempt.flat_turn_seen = True
         return False
 
     def _start_attempt(self, t: float) -> None:

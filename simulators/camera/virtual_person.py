@@ -54,27 +54,15 @@ def _ease(x: float) -> float:
 class VirtualPersonSource:
     """FrameSource: ``frame(t)`` gives a BGR frame at time ``t`` s; ``act(action)`` starts an action."""
 
-    def __init__(
-        self,
-        photo: str | Path,
-        seed: int = 0,
-        size: tuple[int, int] = (640, 480),
-        face_fraction: float = 0.4,
-        analyzer: FaceAnalyzer | None = None,
-    ) -> None:
-        """``face_fraction``: the face's width over the frame's (0.4 ~ arm's length; smaller is farther).
-        ``analyzer``: reuse one already loaded (the dlib models take a second to load)."""
-        if not 0.05 <= face_fraction <= 0.8:
-            raise ValueError(f"face_fraction {face_fraction} outside 0.05..0.8")
+    def __init__(self, photo: str | Path, seed: int = 0, size: tuple[int, int] = (640, 480)) -> None:
         self.name = f"virtual_person:{Path(photo).name}"
         self.size = (int(size[0]), int(size[1]))  # JSON control calls pass a list
-        self.face_fraction = float(face_fraction)
         self._rng = np.random.default_rng(seed)
         self._phase = float(np.random.default_rng(seed + 1).uniform(0, 2 * math.pi))
         self._lock = threading.Lock()
         self._actions: list[_Action] = []
         rgb = load_rgb(photo)
-        analysis = (analyzer or FaceAnalyzer()).analyse(rgb, encoding=False, landmarks=True)
+        analysis = FaceAnalyzer().analyse(rgb, encoding=False, landmarks=True)
         if analysis.landmarks is None:
             raise ValueError(f"{photo}: no face to animate ({analysis.outcome.value})")
         self._base, self._marks = self._compose(rgb, analysis.landmarks)
@@ -154,15 +142,14 @@ class VirtualPersonSource:
     def _compose(
         self, rgb: npt.NDArray[np.uint8], landmarks: Landmarks
     ) -> tuple[npt.NDArray[np.uint8], dict[str, FloatArray]]:
-        """Scale and place the photo so the face is ``face_fraction`` of the frame width, a little above
-        centre."""
+        """Scale and place the photo so the face is ~40 % of the frame width, a little above centre."""
         width, height = self.size
         chin = np.asarray(landmarks["chin"], dtype=np.float64)
         face_width = float(chin[:, 0].max() - chin[:, 0].min())
         eyes = np.asarray(landmarks["left_eye"] + landmarks["right_eye"], dtype=np.float64)
         centre_x = float(eyes[:, 0].mean())
         centre_y = float((eyes[:, 1].mean() + chin[:, 1].max()) / 2)
-        scale = self.face_fraction * width / max(face_width, 1.0)
+        scale = 0.4 * width / max(face_width, 1.0)
         matrix = np.array(
             [[scale, 0.0, width / 2 - scale * centre_x], [0.0, scale, height * 0.52 - scale * centre_y]]
         )
