@@ -12,16 +12,13 @@ they call are synchronous SQLAlchemy.
 
 from __future__ import annotations
 
-import base64
-import datetime as dt
 import logging
 from collections.abc import Callable
-from typing import Annotated, Any, TypeVar, cast
+from typing import Any, cast
 
-from fastapi import Depends, FastAPI, Header, Request
+from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -34,8 +31,6 @@ from hostlink import signing
 from hostlink.api import API_PREFIX, API_VERSION, Health, Refusal, RefusalBody, RefusalCode
 
 log = logging.getLogger(__name__)
-
-M = TypeVar("M", bound=BaseModel)
 
 STATUS_OF: dict[RefusalCode, int] = {
     RefusalCode.BAD_REQUEST: 400,
@@ -181,22 +176,6 @@ def terminal_dependency(host: Host) -> Callable[..., Any]:
         return terminal_id
 
     return authenticated_terminal
-
-
-Terminal = Annotated[str, Depends()]  # the routes module declares its own with the host's dependency
-IdempotencyHeader = Annotated[str, Header(alias=signing.IDEMPOTENCY_HEADER, min_length=8, max_length=96)]
-
-
-def b64(data: bytes | None) -> str | None:
-    return None if data is None else base64.b64encode(data).decode("ascii")
-
-
-def iso(moment: dt.datetime | None) -> str | None:
-    return None if moment is None else moment.isoformat()
-
-
-def json_reply(model: BaseModel) -> Response:
-    return Response(model.model_dump_json(), media_type="application/json")
 
 
 def openapi_document() -> dict[str, Any]:
