@@ -1,12 +1,12 @@
 """The face check effect: liveness (a random challenge) then a 1:1 match, in the biometrics worker process.
 
-``camera.face_check`` with ``reference_photo`` (the ID card's JPEG, account opening) or ``customer_id``
-(the enrolled template, face login). A task thread takes the camera driver's newest frames, feeds them to
-a liveness session in the worker (dlib never runs in the GUI process: it would hold the GIL), and posts
+``camera.face_check`` with ``reference_photo`` (the ID card's JPEG, account opening: matched here) or
+``customer_id`` (face login: the live encoding is matched by the host against the enrolled template).
+A task thread takes the camera driver's newest frames, feeds them to a liveness session in the worker (dlib never runs in the GUI process: it would hold the GIL), and posts
 ``camera.face_progress`` events whenever the prompt changes (look at the camera → blink → turn left …),
 which the face screen shows. When liveness passes, the next fresh frames are matched against the
-reference; with ``enrol`` the matched frame's encoding becomes the template to store (encrypted by the
-bank's column type). Every decision is journaled (``face_liveness``, ``face_verification``) without any
+reference; with ``enrol`` the matched frame's encoding becomes the template the host stores (encrypted
+there). Every decision is journaled (``face_liveness``, ``face_verification``) without any
 image, landmark or encoding.
 
 The result value: ``{"matched", "liveness_failed", "prompt", "template" (enrol only), "liveness",
@@ -101,10 +101,9 @@ class _FaceCheck:
     def run(self) -> None:
         ctx = self.ctx
         params = ctx.params
+        # Account opening compares with the ID card's photo here. Face login has no reference here: the
+        # host holds the enrolled template and matches the live encoding this terminal sends.
         reference_photo: bytes | None = params.get("reference_photo") or None
-        # Face login: no reference here. The host holds the enrolled template and matches the live
-        # encoding this terminal sends; the template never comes to the terminal.
-        template = None
         session = self.worker.liveness_start()
         if isinstance(session, WorkerFailure):
             ctx.done(False, {"prompt": session.prompt}, code="worker", detail=session.reason.value)
@@ -127,7 +126,7 @@ class _FaceCheck:
             )  # fmt: skip
             return
         ctx.progress("camera.face_progress", prompt="liveness.passed", challenge="", step=0, steps=0)
-        self._match(reference_photo, template, decision.to_journal())
+        self._match(reference_photo, decision.to_journal())
 
     def _verify_at_host(self, image: Any) -> VerificationDecision | WorkerFailure:
         """The live face's encoding from the worker, matched by the host against the enrolled template."""
@@ -175,7 +174,7 @@ class _FaceCheck:
                     liveness_attempts_left=progress.attempts_left,
                 )
 
-    def _match(self, reference_photo: bytes | None, template: Any, liveness: dict[str, Any]) -> None:
+    def _match(self, reference_photo: bytes | None, liveness: dict[str, Any]) -> None:
         ctx = self.ctx
         decision: VerificationDecision | None = None
         frame = None
@@ -186,7 +185,7 @@ class _FaceCheck:
                     ctx.done(False, code="offline", detail="the camera stopped delivering frames")
                 return
             answer = (
-                self.worker.verify(candidate.image, reference_image=reference_photo, template=template)
+                self.worker.verify(candidate.image, reference_image=reference_photo)
                 if reference_photo is not None
                 else self._verify_at_host(candidate.image)
             )
