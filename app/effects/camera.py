@@ -3,11 +3,11 @@
 ``camera.face_check`` with ``reference_photo`` (the ID card's JPEG, account opening: matched here) or
 ``customer_id`` (face login: the live encoding is matched by the host against the enrolled template).
 A task thread takes the camera driver's newest frames, feeds them to a liveness session in the worker
-(dlib never runs in the GUI process: it would hold the GIL), and posts ``camera.face_progress`` events whenever the prompt changes (look at the camera → blink → turn left …),
-which the face screen shows. When liveness passes, the next fresh frames are matched against the
-reference; with ``enrol`` the matched frame's encoding becomes the template the host stores (encrypted
-there). Every decision is journaled (``face_liveness``, ``face_verification``) without any
-image, landmark or encoding.
+(dlib never runs in the GUI process: it would hold the GIL), and posts ``camera.face_progress`` events
+whenever the prompt changes (look at the camera → blink → turn left …), which the face screen shows.
+When liveness passes, the next fresh frames are matched against the reference; with ``enrol`` the
+matched frame's encoding becomes the template the host stores (encrypted there). Every decision is
+journaled (``face_liveness``, ``face_verification``) without any image, landmark or encoding.
 
 The result value: ``{"matched", "liveness_failed", "prompt", "template" (enrol only), "liveness",
 "verification"}``; failures of the camera end with code ``offline``, of the worker with ``worker``.
