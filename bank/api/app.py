@@ -27,7 +27,6 @@ from bank.api import routes
 from bank.db.engine import DatabaseUnavailable
 from bank.host import Host
 from bank.terminals.service import AuthRefused
-from hostlink import signing
 from hostlink.api import API_PREFIX, API_VERSION, Health, Refusal, RefusalBody, RefusalCode
 
 log = logging.getLogger(__name__)
@@ -167,12 +166,10 @@ def terminal_dependency(host: Host) -> Callable[..., Any]:
         query = request.scope.get("query_string") or b""
         path = raw.decode("latin-1") + (f"?{query.decode('latin-1')}" if query else "")
         headers = {k.lower(): v for k, v in request.headers.items()}
+        # Authentication also keeps the journal head the call carries, in the nonce's commit.
         terminal_id: str = await run_in_threadpool(
             host.registry.authenticate, request.method, path, headers, body
         )
-        head = headers.get(signing.JOURNAL_HEAD_HEADER.lower())
-        if head:
-            await run_in_threadpool(host.registry.checkpoint, terminal_id, head)
         return terminal_id
 
     return authenticated_terminal

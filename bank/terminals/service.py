@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, delete, insert, select, update
+from sqlalchemy import Connection, Engine, delete, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,6 +33,13 @@ log = logging.getLogger(__name__)
 TERMINAL_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$")
 # A reply stuck "in progress" this long belongs to a host process that died mid-request.
 STALE_IN_PROGRESS = timedelta(seconds=30)
+
+
+def _insert_for(connection: Connection) -> Any:
+    """The dialect's INSERT, which has ON CONFLICT DO NOTHING (SQLite and PostgreSQL both do)."""
+    if connection.dialect.name == "postgresql":
+        return postgresql_insert
+    return sqlite_insert
 
 
 class EnrolmentError(Exception):
@@ -153,7 +162,8 @@ class TerminalRegistry:
             sent = datetime.fromtimestamp(int(timestamp), tz=now.tzinfo)
             if abs(now - sent) > self.skew:
                 raise AuthRefused(RefusalCode.STALE_REQUEST, "the request's timestamp is too far from now")
-            self._use_nonce(terminal_id, nonce, now)
+            head = headers.get(signing.JOURNAL_HEAD_HEADER.lower(), "")
+            self._use_nonce(terminal_id, nonce, now, head)
         except AuthRefused as refusal:
             self.audit.record(
                 "api_refused",
@@ -184,7 +194,9 @@ class TerminalRegistry:
                 raise AuthRefused(RefusalCode.TERMINAL_REVOKED, f"terminal {terminal_id} has been revoked")
             return bytes(terminal.secret)
 
-    def _use_nonce(self, terminal_id: str, nonce: str, now: datetime) -> None:
+    def _use_nonce(self, terminal_id: str, nonce: str, now: datetime, head: str = "") -> None:
+        """Spend the nonce and keep the journal head the call carries, in one commit (each is a write on
+        every call; two commits would cost two syncs)."""
         try:
             with self.engine.begin() as connection:
                 connection.execute(
@@ -193,6 +205,8 @@ class TerminalRegistry:
                 connection.execute(
                     update(Terminal).where(Terminal.terminal_id == terminal_id).values(last_seen_at=now)
                 )
+                if head:
+                    self._keep_head(connection, terminal_id, head, now)
         except IntegrityError:
             raise AuthRefused(RefusalCode.REPLAYED_REQUEST, "this request was already received") from None
 
@@ -207,27 +221,27 @@ class TerminalRegistry:
     # -- journal checkpoints --
     def checkpoint(self, terminal_id: str, head: str) -> None:
         """Keep a terminal's journal head (``seq:sha256hex``); a malformed or older head is ignored."""
+        with self.engine.begin() as connection:
+            self._keep_head(connection, terminal_id, head, self.clock())
+
+    def _keep_head(self, connection: Connection, terminal_id: str, head: str, now: datetime) -> None:
         match = re.fullmatch(r"(\d{1,18}):([0-9a-f]{64})", head)
         if match is None:
             return
         seq, digest = int(match.group(1)), match.group(2)
-        try:
-            with self.engine.begin() as connection:
-                connection.execute(
-                    insert(JournalCheckpoint).values(
-                        terminal_id=terminal_id, seq=seq, hash=digest, received_at=self.clock()
-                    )
-                )
-                connection.execute(
-                    update(Terminal)
-                    .where(
-                        Terminal.terminal_id == terminal_id,
-                        (Terminal.journal_seq.is_(None)) | (Terminal.journal_seq < seq),
-                    )
-                    .values(journal_seq=seq, journal_hash=digest)
-                )
-        except IntegrityError:
-            pass  # this head was already kept (many calls carry the same head)
+        values = {"terminal_id": terminal_id, "seq": seq, "hash": digest, "received_at": now}
+        # Many calls carry the same head: one already kept is left as it is (and so is the newest head).
+        insert_new = _insert_for(connection)(JournalCheckpoint).values(**values).on_conflict_do_nothing()
+        if connection.execute(insert_new).rowcount != 1:
+            return
+        connection.execute(
+            update(Terminal)
+            .where(
+                Terminal.terminal_id == terminal_id,
+                (Terminal.journal_seq.is_(None)) | (Terminal.journal_seq < seq),
+            )
+            .values(journal_seq=seq, journal_hash=digest)
+        )
 
     def checkpoints(self, terminal_id: str, limit: int = 1000) -> list[tuple[int, str]]:
         with self.engine.connect() as connection:
