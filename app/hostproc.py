@@ -37,6 +37,12 @@ def host_environment(
     return env
 
 
+def last_line(text: str) -> str:
+    """The last non-blank line: the host's one-line reason, whatever it printed before."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return lines[-1] if lines else ""
+
+
 def run_host_command(args: list[str], env: Mapping[str, str], timeout_s: float = HOST_START_TIMEOUT_S) -> str:
     """``python -m bank ARGS``; its stdout, or HostStartError with its last stderr line."""
     done = subprocess.run(
@@ -48,8 +54,7 @@ def run_host_command(args: list[str], env: Mapping[str, str], timeout_s: float =
         check=False,
     )
     if done.returncode != 0:
-        lines = [line for line in done.stderr.splitlines() if line.strip()] or [f"exit {done.returncode}"]
-        raise HostStartError(f"host {args[0]}: {lines[-1]}")
+        raise HostStartError(f"host {args[0]}: {last_line(done.stderr) or f'exit {done.returncode}'}")
     return done.stdout
 
 
@@ -124,8 +129,7 @@ class HostProcess:
             return ""
         self._errors.flush()
         text = Path(self._errors.name).read_text(encoding="utf-8", errors="replace")
-        lines = [line for line in text.splitlines() if line.strip()]
-        return lines[-1] if lines else ""
+        return last_line(text)
 
     @property
     def pid(self) -> int:
