@@ -34,8 +34,8 @@ def rss_kib() -> int:
 def run(quick: bool = False) -> dict[str, Any]:
     from app.composition import build_devices
     from app.headless_runner import CHEN_JIE, LI_NA, QUICK_SESSION, VISITS, WANG_FANG, Customer, HeadlessKiosk
-    from app.services import Services
-    from bank.runtime import start_runtime
+    from app.hostproc import start_embedded_host
+    from app.services import TerminalServices
     from kiosk.settings import load_settings
     from simulators.card_reader import make_server as card_reader_server
     from simulators.pin_pad import make_server as pin_pad_server
@@ -62,13 +62,13 @@ def run(quick: bool = False) -> dict[str, Any]:
         os.environ["SMART_TELLER_CONFIG"] = str(root / "none.toml")
         try:
             described = {name: server.describe() for name, server in servers.items()}
+            host = start_embedded_host(root / "host", "KIOSK-0001", root / "data" / "host-credential")
             settings = load_settings(
                 data_dir=str(root / "data"),
                 devices={**{n: d["url"] for n, d in described.items()}, "command_timeout_s": 1.0},
+                host={"urls": [host.url]},
             )
-            runtime = start_runtime(settings)
-            services = Services.from_runtime(runtime)
-            services.seed_if_empty()
+            services = TerminalServices.start(settings)
             devices = build_devices(settings)
             devices.start()
             kiosk = HeadlessKiosk(services, devices, journey_context={"session_config": QUICK_SESSION})
@@ -84,7 +84,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 kiosk.close()
                 devices.close()
                 services.close()
-                runtime.close()
+                host.stop()
         finally:
             if previous is None:
                 os.environ.pop("SMART_TELLER_CONFIG", None)
