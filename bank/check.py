@@ -1,4 +1,4 @@
-"""``smart-teller bank check``: the trial balance and the ledger's invariants, recomputed from postings.
+"""``smart-teller host bank check``: the trial balance and the ledger's invariants, recomputed from postings.
 
 Every rule is a query over the whole ledger; a violation names the rule and the first offenders. The
 balances kept on account rows are a cache for speed: this is where a drift between them and the postings

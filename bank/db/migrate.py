@@ -1,4 +1,4 @@
-"""Alembic, driven from code: `smart-teller db upgrade` and the automatic upgrade on first start."""
+"""Alembic, driven from code: `smart-teller host db upgrade` and the automatic upgrade on first start."""
 
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """Technician and supervisor accounts: argon2id passwords, lock-out, idle logout, roles → actions.
 
-No default credentials exist: the first start asks for one (``has_any_technician()`` is False), or a
-technician is made with ``smart-teller tech add``. After ``tech_lockout_failures`` wrong passwords in a row
-the account is locked for ``tech_lockout_minutes``; while locked, even the right password is refused (and
+No default credentials exist: the first supervisor is made at the host with ``smart-teller host tech add``
+(never from a touchscreen). After ``tech_lockout_failures`` wrong passwords in a row the account is
+locked for ``tech_lockout_minutes``; while locked, even the right password is refused (and
 not checked, so a locked account tells a guesser nothing). An unknown username costs the same argon2
 verification as a known one. A :class:`TechSession` ends after ``tech_idle_minutes`` without input.
 """
