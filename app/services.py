@@ -127,7 +127,3 @@ class TerminalServices:
             self.biometrics = None
         if self._owns_journal:
             self.journal.close()
-
-
-# The name effect handlers and the runners import.
-Services = TerminalServices

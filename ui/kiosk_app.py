@@ -26,7 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from app.services import Services
+from app.services import TerminalServices
 from devices.base import DeviceEvent
 from kiosk.journal import SessionJournal
 from kiosk.journeys.core import Event, Journey, Outcome, View
@@ -49,7 +49,7 @@ class JourneyStart:
     service: str
     lang: str
     session_id: str
-    services: Services
+    services: TerminalServices
     devices: Any  # app.composition.DeviceSet (or a test's stand-in with the same names)
     context: Mapping[str, Any] = field(default_factory=dict)
 
@@ -111,7 +111,7 @@ class KioskApp(QObject):
         self,
         window: KioskWindow,
         devices: Any,
-        services: Services,
+        services: TerminalServices,
         *,
         spawn: Spawn | None = None,
         journey_context: Mapping[str, Any] | None = None,
@@ -280,7 +280,9 @@ class BackOffice:
         self.follower.close()
 
 
-def install_back_office(window: KioskWindow, kiosk: KioskApp, devices: Any, services: Services) -> BackOffice:
+def install_back_office(
+    window: KioskWindow, kiosk: KioskApp, devices: Any, services: TerminalServices
+) -> BackOffice:
     """Maintenance mode (with the loan review queue and the security page), the live security monitor
     fed by the journal and the drivers' events, and the accessibility modes."""
     from kiosk.maintenance.host_loans import HostLoanReview

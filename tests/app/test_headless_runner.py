@@ -21,7 +21,7 @@ from app.headless_runner import (
     HeadlessKiosk,
 )
 from app.recovery import recover_at_start
-from app.services import Services
+from app.services import TerminalServices
 from devices.simcontrol import ControlClient
 from kiosk.settings import load_settings
 
@@ -54,7 +54,7 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank_host: Any) -> Iter
             host={"urls": [bank_host.url]},
         )
         bank_host.install_credential(tmp_path / "data")
-        services = Services.start(settings)
+        services = TerminalServices.start(settings)
         devices = build_devices(settings)
         devices.start()
         kiosk = HeadlessKiosk(services, devices, journey_context={"session_config": QUICK_SESSION})
@@ -78,7 +78,7 @@ def ctl(rig: dict[str, Any], device: str, cmd: str, **args: Any) -> Any:
     return ControlClient(rig["servers"][device].describe()["control"]).call(cmd, **args)
 
 
-def journal(services: Services) -> list[dict[str, Any]]:
+def journal(services: TerminalServices) -> list[dict[str, Any]]:
     return [json.loads(line) for line in services.journal.export()]
 
 
@@ -94,7 +94,7 @@ def test_the_headless_runner_needs_no_qt() -> None:
 
 
 def test_a_transfer_visit_posts_once_with_its_intent_and_outcome_journaled(rig: dict[str, Any]) -> None:
-    services: Services = rig["services"]
+    services: TerminalServices = rig["services"]
     outcome = rig["customer"].visit(VISITS["transfer_customer"])
     assert outcome.status == "completed"
     records = journal(services)
@@ -138,7 +138,7 @@ def test_start_up_recovery_captures_cards_left_with_no_open_intent(rig: dict[str
 
 
 def test_a_refused_transfer_is_journaled_as_refused_not_as_success(rig: dict[str, Any]) -> None:
-    services: Services = rig["services"]
+    services: TerminalServices = rig["services"]
     outcome = rig["customer"].visit(VISITS["transfer_refused"])
     assert outcome.status == "completed"  # the customer read the refusal and went on
     records = journal(services)

@@ -34,7 +34,7 @@ from app.composition import build_devices  # noqa: E402
 from app.effects import load_all  # noqa: E402
 from app.headless_runner import QUICK_SESSION, VISITS, Customer, HeadlessKiosk  # noqa: E402
 from app.recovery import recover_at_start  # noqa: E402
-from app.services import Services  # noqa: E402
+from app.services import TerminalServices  # noqa: E402
 from hostlink import chaos  # noqa: E402
 from kiosk.settings import load_settings  # noqa: E402
 
@@ -58,7 +58,7 @@ def run_once(request: dict[str, Any]) -> None:
         devices={**request["urls"], "command_timeout_s": 1.0},
         host={"urls": [request["host_url"]]},
     )
-    services = Services.start(settings, probe=False)
+    services = TerminalServices.start(settings, probe=False)
     devices = build_devices(settings)
     devices.start()
     recovery = recover_at_start(services, devices)

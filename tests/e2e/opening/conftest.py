@@ -19,7 +19,7 @@ from pytestqt.qtbot import QtBot
 
 from app.composition import DeviceSet
 from app.effects.camera import join_face_checks
-from app.services import Services
+from app.services import TerminalServices
 from devices.camera.driver import OpenCvCameraDriver
 from devices.card_dispenser.driver import CardDispenserDriver
 from devices.id_reader.driver import IdReaderDriver
@@ -54,7 +54,7 @@ def face_worker() -> Iterator[BiometricsWorker]:
 class Kiosk:
     app: Any  # ui.kiosk_app.KioskApp
     window: Any
-    services: Services
+    services: TerminalServices
     devices: DeviceSet
     ctl: dict[str, ControlClient]
     printer: Any
@@ -168,7 +168,7 @@ def kiosk(
             host={"urls": [bank_host.url]},
         )
         bank_host.install_credential(tmp_path / "data")
-        services = Services.start(settings, biometrics=face_worker)
+        services = TerminalServices.start(settings, biometrics=face_worker)
         devices = DeviceSet(
             id_reader=IdReaderDriver(urls["id_reader"], poll_interval=0.1),
             camera=OpenCvCameraDriver(urls["camera"]),

@@ -54,7 +54,7 @@ def kiosk_window(
     bank_host: Any,
 ) -> Iterator[Any]:
     from app.composition import build_devices
-    from app.services import Services
+    from app.services import TerminalServices
     from kiosk.settings import load_settings
     from ui.app import KioskWindow
     from ui.kiosk_app import KioskApp
@@ -70,7 +70,7 @@ def kiosk_window(
     )
     apply_theme(qapp, "en")
     bank_host.install_credential(tmp_path / "data")
-    services = Services.start(settings)
+    services = TerminalServices.start(settings)
     devices = build_devices(settings)
     devices.start()
     window = KioskWindow(settings, idle_timeout_s=60, idle_warning_s=10)
