@@ -28,6 +28,16 @@ def mask_pan(pan: str) -> str:
     return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 
 
+def mask_name(name: str) -> str:
+    """A person's name as receipts print it: a Chinese name keeps its last character ("*娜"), a Latin
+    name the first letter of each word ("L* N*"). Enough for its owner to recognise, too little for a
+    stranger who finds the slip to use."""
+    name = name.strip()
+    if any("\u3400" <= ch <= "\u9fff" for ch in name):
+        return "*" * (len(name) - 1) + name[-1:]
+    return " ".join(word[0] + "*" * (len(word) - 1) for word in re.split(r"[\s/]+", name) if word)
+
+
 def redact(text: str) -> str:
     text = _TRACK1.sub("[TRACK1]", text)
     text = _TRACK2.sub("[TRACK2]", text)

@@ -20,6 +20,7 @@ from app.effects import EffectContext, handler
 from devices.base import Completion, Result
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink import api
+from hostlink.redaction import mask_name
 from kiosk.hostclient import HostRefused
 from kiosk.i18n import tr
 
@@ -227,7 +228,8 @@ def opening_receipt_document(params: Any, settings: Any, now: dt.datetime, refer
         masked_pan=str(params.get("pan_masked", "")),
         title=tr("opening.receipt.title", lang),
         lines=(
-            ReceiptLine(tr("opening.receipt.name", lang), str(params.get("name", ""))),
+            # Masked like every name on paper and in the terminal's copy (the screen showed it in full).
+            ReceiptLine(tr("opening.receipt.name", lang), mask_name(str(params.get("name", "")))),
             # The customer's own new account number in full: the one thing this receipt is for.
             ReceiptLine(tr("opening.receipt.account", lang), str(params.get("account_number", ""))),
             ReceiptLine(tr("opening.receipt.kind", lang), tr(kind_key, lang)),

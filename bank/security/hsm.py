@@ -33,6 +33,16 @@ _PVV_HEX_LEN = 16
 HSM_KEY_FILE = "hsm.json"
 
 
+def pin_verification_value(pvk: bytes, pan: str, pin: str) -> str:
+    """The PVV stored for ``pin`` on card ``pan``: method tag + truncated HMAC-SHA256 under the PVK.
+
+    Public because the data-dir audit (:mod:`bank.security.loot`) attacks stored PVVs the way a thief
+    holding the PVK would; nothing else outside the HSM computes one.
+    """
+    mac = hmac.new(pvk, _PVV_DOMAIN + b"\x00" + pan.encode() + b"\x00" + pin.encode(), hashlib.sha256)
+    return PVV_METHOD + mac.hexdigest()[:_PVV_HEX_LEN].upper()
+
+
 class HsmError(Exception):
     """A PIN block that cannot be deciphered, or damaged key material (never contains PIN digits)."""
 
@@ -109,10 +119,7 @@ class SimulatedHsm:
             raise HsmError(f"PIN block rejected: {exc}") from None
 
     def _pvv(self, pan: str, pin: str) -> str:
-        mac = hmac.new(
-            self._pvk, _PVV_DOMAIN + b"\x00" + pan.encode() + b"\x00" + pin.encode(), hashlib.sha256
-        )
-        return PVV_METHOD + mac.hexdigest()[:_PVV_HEX_LEN].upper()
+        return pin_verification_value(self._pvk, pan, pin)
 
     # -- the HSM's commands ----------------------------------------------------------------------
     def verify_pin(self, pin_block: bytes, pan: str, pvv: str) -> bool:

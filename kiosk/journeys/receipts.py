@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from hostlink.money import Money
+from hostlink.redaction import mask_name
 from kiosk.i18n import tr
 
 
@@ -106,7 +107,8 @@ def transfer_receipt(
         (tr("transfer.detail.to", lang), str(details["to_account_masked"])),
     ]
     if details.get("payee_name"):
-        lines.append((tr("transfer.detail.payee", lang), str(details["payee_name"])))
+        # Masked: a slip left at the kiosk must not name the payee (the screen showed it in full).
+        lines.append((tr("transfer.detail.payee", lang), mask_name(str(details["payee_name"]))))
     if details.get("bank_code"):
         lines.append((tr("transfer.detail.bank", lang), str(details["bank_code"])))
     lines.append((tr("transfer.detail.status", lang), tr(f"transfer.status.{details['status']}", lang)))

@@ -12,8 +12,10 @@ from pathlib import Path
 
 import pytest
 
-from bank.seed import SEED_CARDS
+from bank.security.loot import loot_data_dir
+from bank.seed import SEED_CARDS, SEED_CUSTOMERS
 from kiosk.security.scan import scan_for_secrets
+from simulators.id_reader.cards import FIXTURE_CARDS
 
 ROOT = Path(__file__).resolve().parents[2]
 # wrong-pin last: it retains its card for good, as a kiosk must, and later journeys could not use it.
@@ -65,3 +67,18 @@ def test_no_secret_at_rest_after_every_journey(tmp_path: Path) -> None:
     planted = data / "logs" / "planted.log"
     planted.write_text(f"oops {sorted(pans)[0]}\n")
     assert scan_for_secrets(data, pins=pins, pans=pans)
+
+    # A thief with the terminal's data dir alone, attacking it with every key it holds (its own host
+    # credential included) on every ciphertext and PIN check value, finds nothing to use.
+    opened = FIXTURE_CARDS["zhao_jianguo"].identity  # the customer the open-account demo opens
+    known = [opened.name, opened.id_number, opened.address, "13912345678"]
+    for customer in SEED_CUSTOMERS:
+        known += [customer.name, customer.id_number, customer.phone, customer.address]
+    planted.unlink()
+    terminal = loot_data_dir(data, known)
+    assert terminal.loot == [], terminal.as_json()
+    assert terminal.candidate_keys >= 1  # not blind: the host credential was found and tried
+    # The same attack on the host's data dir (file keys beside the database, as this issue allows)
+    # opens customers' data and cracks the seed PINs: the attack works, the terminal has nothing for it.
+    host = loot_data_dir(data.with_name(data.name + "-host"), known)
+    assert {item.kind for item in host.loot} >= {"plaintext", "pin", "pii"}
