@@ -8,13 +8,18 @@ drives the simulators through their control API (``devices.simcontrol``) like th
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import uuid
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from app.hostproc import HostProcess, enrol, host_environment, run_host_command
+from bank.db.engine import make_engine
 from devices.simcontrol import ControlClient
 from kiosk.settings import Settings, load_settings
 
@@ -33,6 +38,62 @@ FAST_SESSION = {
     "card_insert_timeout_s": 8.0,
 }
 WAIT_MS = 15000  # generous: the machine is shared; a passing test never waits this long
+
+
+@dataclass
+class FleetHosts:
+    """Two bank host processes (``python -m bank serve``) on one fresh PostgreSQL database, sharing the
+    bank's key files, seeded, with each named terminal enrolled: its credential in its own data dir."""
+
+    root: Path
+    database_url: str
+    keys_dir: Path
+    processes: list[HostProcess]
+    terminal_ids: tuple[str, ...]
+
+    @property
+    def urls(self) -> list[str]:
+        return [host.url for host in self.processes]
+
+    def urls_for(self, terminal_id: str) -> list[str]:
+        """Each terminal its own order, so the two hosts both serve: the first terminal the first host."""
+        index = self.terminal_ids.index(terminal_id)
+        return self.urls[index:] + self.urls[:index]
+
+    def data_dir(self, terminal_id: str) -> Path:
+        return self.root / terminal_id
+
+    @classmethod
+    @contextmanager
+    def start(cls, root: Path, postgres_url: str, terminal_ids: Sequence[str]) -> Iterator[FleetHosts]:
+        name = f"fleet_{uuid.uuid4().hex[:10]}"
+        admin = make_engine(postgres_url)
+        with admin.connect() as conn:
+            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"CREATE DATABASE {name}")
+        url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
+        keys = root / "bank-keys"
+        hosts: list[HostProcess] = []
+        base_env = host_environment(root / "host-0", url, {"SMART_TELLER_HOST_KEYS_DIR": str(keys)})
+        try:
+            for terminal_id in terminal_ids:
+                enrol(terminal_id, root / terminal_id / "host-credential", base_env)
+            run_host_command(["bank", "seed"], base_env)
+            for index in (1, 2):
+                env = host_environment(
+                    root / f"host-{index}",
+                    url,
+                    {"SMART_TELLER_HOST_KEYS_DIR": str(keys), "SMART_TELLER_HOST_HOST_ID": f"HOST-{index}"},
+                )
+                hosts.append(HostProcess(env, seed=False).start())
+            yield cls(root, url, keys, hosts, tuple(terminal_ids))
+        finally:
+            for host in hosts:
+                host.stop()
+            with admin.connect() as conn:
+                conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
+                    f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
+                )
+            admin.dispose()
 
 
 @pytest.fixture
@@ -208,3 +269,9 @@ def kiosk(
         window.deleteLater()
         devices.close()
         services.close()
+
+
+@pytest.fixture
+def start_fleet_hosts(tmp_path: Path, postgres_url: str) -> Callable[[Sequence[str]], Any]:
+    """``with start_fleet_hosts(("KIOSK-A", "KIOSK-B")) as hosts:`` → :class:`FleetHosts` in tmp_path."""
+    return lambda terminal_ids: FleetHosts.start(tmp_path, postgres_url, terminal_ids)

@@ -9,17 +9,14 @@ never overdraw; a host killed with SIGKILL while transfers are in flight loses a
 from __future__ import annotations
 
 import threading
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pytest
 from sqlalchemy import func, select
 
-from app.hostproc import HostProcess, enrol, host_environment, run_host_command
 from app.services import TerminalServices
 from bank.check import check_ledger
 from bank.db.engine import make_engine
@@ -39,56 +36,34 @@ NEW_PIN = "2580"
 
 @dataclass
 class Fleet:
-    database_url: str
-    hosts: list[HostProcess]
+    hosts: Any  # conftest.FleetHosts
     terminals: dict[str, TerminalServices]
-    env: dict[str, str]
+
+    @property
+    def database_url(self) -> str:
+        return self.hosts.database_url
 
     def inspect_engine(self) -> Any:
         return make_engine(self.database_url)
 
 
 @pytest.fixture
-def fleet(tmp_path: Path, postgres_url: str) -> Iterator[Fleet]:
-    name = f"fleet_{uuid.uuid4().hex[:10]}"
-    admin = make_engine(postgres_url)
-    with admin.connect() as conn:
-        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(f"CREATE DATABASE {name}")
-    url = postgres_url.rsplit("/", 1)[0] + f"/{name}"
-    keys = tmp_path / "bank-keys"  # the bank's key files, shared by its host processes
-    hosts: list[HostProcess] = []
+def fleet(start_fleet_hosts: Any) -> Iterator[Fleet]:
+    """The hosts, and each terminal's services in this process (its own data dir and credential)."""
     terminals: dict[str, TerminalServices] = {}
-    base_env = host_environment(tmp_path / "host-0", url, {"SMART_TELLER_HOST_KEYS_DIR": str(keys)})
-    try:
-        for terminal_id in ("KIOSK-A", "KIOSK-B"):
-            enrol(terminal_id, tmp_path / terminal_id / "host-credential", base_env)
-        run_host_command(["bank", "seed"], base_env)
-        for index in (1, 2):
-            env = host_environment(
-                tmp_path / f"host-{index}",
-                url,
-                {"SMART_TELLER_HOST_KEYS_DIR": str(keys), "SMART_TELLER_HOST_HOST_ID": f"HOST-{index}"},
-            )
-            hosts.append(HostProcess(env, seed=False).start())
-        urls = [h.url for h in hosts]
-        for terminal_id, order in (("KIOSK-A", urls), ("KIOSK-B", urls[::-1])):
-            settings = load_settings(
-                data_dir=str(tmp_path / terminal_id),
-                kiosk_id=terminal_id,
-                host={"urls": order, "timeout_s": 5.0},
-            )
-            terminals[terminal_id] = TerminalServices.start(settings, probe=False)
-        yield Fleet(url, hosts, terminals, base_env)
-    finally:
-        for services in terminals.values():
-            services.close()
-        for host in hosts:
-            host.stop()
-        with admin.connect() as conn:
-            conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql(
-                f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"
-            )
-        admin.dispose()
+    with start_fleet_hosts(("KIOSK-A", "KIOSK-B")) as hosts:
+        try:
+            for terminal_id in ("KIOSK-A", "KIOSK-B"):
+                settings = load_settings(
+                    data_dir=str(hosts.data_dir(terminal_id)),
+                    kiosk_id=terminal_id,
+                    host={"urls": hosts.urls_for(terminal_id), "timeout_s": 5.0},
+                )
+                terminals[terminal_id] = TerminalServices.start(settings, probe=False)
+            yield Fleet(hosts, terminals)
+        finally:
+            for services in terminals.values():
+                services.close()
 
 
 def _ledger_ok(fleet: Fleet) -> None:
@@ -206,7 +181,7 @@ def test_a_host_killed_mid_transfer_loses_and_doubles_nothing(fleet: Fleet) -> N
     worker = threading.Thread(target=pay)
     worker.start()
     assert started.wait(60)
-    fleet.hosts[0].kill()  # SIGKILL: no clean shutdown, requests in flight on its connections
+    fleet.hosts.processes[0].kill()  # SIGKILL: no clean shutdown, requests in flight on its connections
     worker.join(timeout=180)
     assert not worker.is_alive()
     assert failures == [], "the client fails over to the second host"

@@ -32,6 +32,16 @@ def demo(
     out: Path = typer.Option(..., "--out", help="Folder for the PNGs, receipts, journal excerpt."),
     data_dir: Path | None = typer.Option(None, "--data-dir", help="Data dir (default: a fresh one in OUT)."),
     lang: str = typer.Option("en", "--lang", help="Customer language: en or zh_CN."),
+    hosts: list[str] = typer.Option(
+        [],
+        "--host",
+        help="A running bank host's URL instead of an embedded host (repeat for failover); the data dir "
+        "must hold this terminal's credential (`smart-teller host enrol-terminal ID --credential-file`).",
+    ),
+    card: str | None = typer.Option(
+        None, "--card", help="Card journeys: PAN,YYMM,NAME of the card to insert (default: the seed card)."
+    ),
+    pin: str | None = typer.Option(None, "--pin", help="The test PIN of --card (demo cards only)."),
 ) -> None:
     """Drive JOURNEY like a customer and save what the customer saw."""
     os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
@@ -44,33 +54,42 @@ def demo(
         script = load(journey)
     except DemoFailed as exc:
         _fail(str(exc), 2)
+    inserted = _card_option(card, pin)
     out.mkdir(parents=True, exist_ok=True)
     data = data_dir or out / "data"
     host_data = data.with_name(data.name + "-host")
-    if data_dir is None:
+    if data_dir is None and not hosts:
         for folder in (data, host_data):  # a fresh bank every run, so the pictures are the same every run
             if folder.exists():
                 shutil.rmtree(folder)
     from app.hostproc import HostStartError, start_embedded_host
     from kiosk.settings import load_settings
 
-    try:
-        host = start_embedded_host(
-            host_data, load_settings(data_dir=str(data)).kiosk_id, data / "host-credential"
-        )
-    except HostStartError as exc:
-        _fail(str(exc), 2)
+    host = None
+    if hosts:
+        credential = load_settings(data_dir=str(data)).host_credential_path
+        if not credential.exists():
+            _fail(f"--host needs this terminal's enrolment credential at {credential}", 2)
+    else:
+        try:
+            embedded = start_embedded_host(
+                host_data, load_settings(data_dir=str(data)).kiosk_id, data / "host-credential"
+            )
+        except HostStartError as exc:
+            _fail(str(exc), 2)
+        host, hosts = embedded, [embedded.url]
     printed = out / "printer"
     try:
         process, addresses = _start_simulators(tuple(script.DEVICES), printed)
         try:
-            summary = _run(journey, script, out, data, lang, addresses, host.url)
+            summary = _run(journey, script, out, data, lang, addresses, hosts, inserted)
         except DemoFailed as exc:
             _fail(f"demo {journey} failed: {exc}", 1)
         finally:
             _stop(process)
     finally:
-        host.stop()
+        if host is not None:
+            host.stop()
     _collect_receipts(printed, data, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
     typer.echo(json.dumps(summary, ensure_ascii=False))
@@ -78,8 +97,28 @@ def demo(
         _fail(f"demo {journey} ended {summary['outcome']!r}, expected one of {summary['expected']}", 1)
 
 
+def _card_option(card: str | None, pin: str | None) -> tuple[dict[str, str], str] | None:
+    if card is None:
+        if pin is not None:
+            _fail("--pin goes with --card", 2)
+        return None
+    parts = [part.strip() for part in card.split(",")]
+    if len(parts) != 3 or not parts[0].isdigit() or not (len(parts[1]) == 4 and parts[1].isdigit()):
+        _fail("--card is PAN,YYMM,NAME (digits, four digits, the name on the card)", 2)
+    if pin is None or not (pin.isdigit() and 4 <= len(pin) <= 12):
+        _fail("--card needs --pin, 4 to 12 digits", 2)
+    return {"pan": parts[0], "expiry": parts[1], "name": parts[2]}, str(pin)
+
+
 def _run(
-    journey: str, script: Any, out: Path, data: Path, lang: str, addresses: dict[str, Any], host_url: str
+    journey: str,
+    script: Any,
+    out: Path,
+    data: Path,
+    lang: str,
+    addresses: dict[str, Any],
+    host_urls: list[str],
+    card: tuple[dict[str, str], str] | None = None,
 ) -> dict[str, Any]:
     from app.composition import build_devices
     from app.recovery import recover_at_start
@@ -92,7 +131,7 @@ def _run(
 
     urls = {name: address["url"] for name, address in addresses.items() if "url" in address}
     controls = {name: address["control"] for name, address in addresses.items() if "control" in address}
-    settings = load_settings(data_dir=str(data), devices=urls, language=lang, host={"urls": [host_url]})
+    settings = load_settings(data_dir=str(data), devices=urls, language=lang, host={"urls": host_urls})
     from hostlink.logs import setup_logging
 
     setup_logging(settings.data_dir, settings.log_level)  # the terminal's own log, as the kiosk keeps it
@@ -111,7 +150,7 @@ def _run(
         window.setAttribute(Qt.WidgetAttribute.WA_DontShowOnScreen, True)
         window.show()
         qt_app.processEvents()
-        demo = Demo(kiosk, out, controls, lang=lang)
+        demo = Demo(kiosk, out, controls, lang=lang, card=card)
         demo.snap()
         script.run(demo)
         outcome = demo.outcome()

@@ -48,8 +48,17 @@ def load(journey: str) -> ModuleType:
 
 
 class Demo:
-    def __init__(self, app: Any, out: Path, controls: dict[str, str], *, lang: str = "en") -> None:
+    def __init__(
+        self,
+        app: Any,
+        out: Path,
+        controls: dict[str, str],
+        *,
+        lang: str = "en",
+        card: tuple[dict[str, str], str] | None = None,
+    ) -> None:
         self.app = app
+        self.card = card  # (pan/expiry/name, PIN) from --card/--pin: the card a card journey inserts
         self.window = app.window
         self.out = out
         self.controls = controls

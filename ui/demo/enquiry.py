@@ -9,7 +9,11 @@ EXPECTED = frozenset({"completed"})
 CARD = {"pan": "43219876543210987", "name": "WANG/FANG", "expiry": "3012"}  # seed card, PIN 1234
 
 
-def login(demo: Demo, card: dict[str, str] = CARD, pin: str = "1234") -> None:
+def login(demo: Demo, card: dict[str, str] | None = None, pin: str | None = None) -> None:
+    """Insert ``card`` (default: the demo's --card, else the seed card) and type its PIN."""
+    if card is None:
+        card, pin = demo.card if demo.card is not None else (CARD, "1234")
+    assert pin is not None
     demo.start_service("insert_card")
     demo.wait_screen("card_insert")
     demo.ctl("card_reader", "insert_card", **card)
