@@ -16,7 +16,7 @@ import cv2
 from devices.camera.driver import OpenCvCameraDriver
 from devices.camera.interface import CameraFrame
 from simulators.camera import make_server
-from simulators.camera.sources import decode_clock
+from simulators.camera.sources import as_frame, decode_clock
 
 
 def _summary(latencies_ms: list[float], frames: int, seconds: float) -> dict[str, float]:
@@ -40,7 +40,7 @@ def _direct(url: str, seconds: float) -> dict[str, float]:
             if not ok:
                 continue
             frames += 1
-            latencies.append(time.time() * 1000 - decode_clock(image))
+            latencies.append(time.time() * 1000 - decode_clock(as_frame(image)))
         elapsed = time.monotonic() - started
     finally:
         cap.release()

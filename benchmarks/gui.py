@@ -131,7 +131,10 @@ def run(quick: bool = False) -> dict[str, Any]:
                 raise RuntimeError("the biometrics worker did not start")
             camera.start()
             printer.start()
-            photo = cv2.cvtColor(cv2.imread(str(FACES / ID_PHOTO)), cv2.COLOR_BGR2RGB)
+            image = cv2.imread(str(FACES / ID_PHOTO))
+            if image is None:  # cvtColor would fail on it anyway, with a less useful message
+                raise RuntimeError(f"cannot read the ID photo {FACES / ID_PHOTO}")
+            photo = cv2.cvtColor(image, cv2.COLOR_BGR2RGB)
             deadline = time.monotonic() + 10
             while camera.latest_frame() is None and time.monotonic() < deadline:
                 time.sleep(0.05)

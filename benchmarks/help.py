@@ -100,10 +100,10 @@ def run(quick: bool = False) -> dict[str, Any]:
             quality[f"{half}_{name}"] = _figures(report)
             if name == "assistant" and half == "held_out":
                 misses = report["misses"]
-    questions = [q.text for q in held_out() + tuning()]
-    query_us = _median_query_us(assistant.respond, questions, rounds)
-    reference_query_us = _median_query_us(lambda q: reference.search(q, 3), questions, rounds)
-    read_us = _median_query_us(lambda q: [terms for _, terms in assistant.readings(q)], questions, rounds)
+    texts = [q.text for q in held_out() + tuning()]
+    query_us = _median_query_us(assistant.respond, texts, rounds)
+    reference_query_us = _median_query_us(lambda q: reference.search(q, 3), texts, rounds)
+    read_us = _median_query_us(lambda q: [terms for _, terms in assistant.readings(q)], texts, rounds)
 
     stats = portfolio_stats(allocation_for("C5"))
     decimal_us = _per_call_us(lambda _: project(10_000_000, "C5", 30), [0], rounds * 20)

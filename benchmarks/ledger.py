@@ -48,7 +48,9 @@ class _RawCommits:
         with engine.begin() as conn:
             conn.execute(text("CREATE TABLE bench_raw (id INTEGER PRIMARY KEY, v INTEGER NOT NULL)"))
         self.conn: Connection = engine.connect()
-        self.dbapi_conn: Any = self.conn.connection.driver_connection
+        driver_connection = self.conn.connection.driver_connection
+        assert driver_connection is not None  # None only once the pool has invalidated the connection
+        self.dbapi_conn: Any = driver_connection
         self.cursor = self.dbapi_conn.cursor()
         self.postgresql = engine.dialect.name == "postgresql"
         self.next_id = 0
@@ -87,7 +89,9 @@ class _StatementsOnly:
     def __init__(self, engine: Engine, a: int, b: int) -> None:
         self.engine, self.a, self.b = engine, a, b
         self.conn: Connection = engine.connect()
-        self.dbapi_conn: Any = self.conn.connection.driver_connection
+        driver_connection = self.conn.connection.driver_connection
+        assert driver_connection is not None  # None only once the pool has invalidated the connection
+        self.dbapi_conn: Any = driver_connection
         self.cursor = self.dbapi_conn.cursor()
         self.sql = _Statements(engine.dialect)  # the ledger's own SQL text for this dialect
         self.postgresql = engine.dialect.name == "postgresql"
@@ -157,7 +161,7 @@ class _Transfers:
     def __init__(self, engine: Engine) -> None:
         query = text("SELECT number, id FROM bank_accounts WHERE number IN (:a, :b)")
         with engine.connect() as conn:
-            ids = dict(conn.execute(query, {"a": WANG_CURRENT, "b": WANG_SAVINGS}).all())
+            ids: dict[str, int] = dict(conn.execute(query, {"a": WANG_CURRENT, "b": WANG_SAVINGS}).all())
         self.a, self.b = ids[WANG_CURRENT], ids[WANG_SAVINGS]
         self.ledger = Ledger(engine)
         self.next_key = 0

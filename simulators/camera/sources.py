@@ -12,11 +12,14 @@ import importlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import cv2
 import numpy as np
 import numpy.typing as npt
+
+if TYPE_CHECKING:
+    from cv2.typing import MatLike
 
 Frame = npt.NDArray[np.uint8]
 DEFAULT_SIZE = (640, 480)  # width, height
@@ -37,6 +40,13 @@ class FrameSource(Protocol):
 
 def default_faces_dir() -> Path:
     return Path(__file__).resolve().parents[3] / "shared" / "faces"
+
+
+def as_frame(image: MatLike) -> Frame:
+    """An OpenCV image as a :data:`Frame`. OpenCV's stubs type every image as any integer or float array;
+    the images here are 8-bit (decoded frames and photos, or results of 8-bit input), and for those this
+    is the same array, not a copy."""
+    return np.asarray(image, dtype=np.uint8)
 
 
 def fill_frame(image: Frame, size: tuple[int, int]) -> Frame:
@@ -63,7 +73,7 @@ class _SensorNoise:
         ]
 
     def apply(self, image: Frame, index: int) -> Frame:
-        noisy = image.astype(np.int16) + self._fields[index % len(self._fields)]
+        noisy: npt.NDArray[np.int16] = image.astype(np.int16) + self._fields[index % len(self._fields)]
         return np.clip(noisy, 0, 255).astype(np.uint8)
 
 
@@ -104,7 +114,7 @@ class VideoFileSource:
                     self._rewind()
                     continue
                 self._index += 1
-                self._current = image
+                self._current = as_frame(image)
             return fill_frame(self._current, self.size)
 
     def _rewind(self) -> None:
@@ -129,7 +139,7 @@ class PhotoSource:
         if image is None:
             raise ValueError(f"cannot read photo {path}")
         self.name = f"photo:{path.name}"
-        self._base = fill_frame(image, size)
+        self._base = fill_frame(as_frame(image), size)
         self._noise = _SensorNoise(size, seed)
         self._fps = 30.0
 
@@ -158,7 +168,7 @@ class EmptySceneSource:
         cv2.rectangle(scene, (door_x, int(height * 0.18)), (door_x + width // 6, floor_y), (60, 75, 90), -1)
         cv2.rectangle(scene, (door_x, int(height * 0.18)), (door_x + width // 6, floor_y), (40, 45, 50), 4)
         cv2.circle(scene, (width // 5, height // 6), width // 12, (215, 225, 230), -1)
-        self._base = cv2.GaussianBlur(scene, (5, 5), 0)
+        self._base = as_frame(cv2.GaussianBlur(scene, (5, 5), 0))
         self._noise = _SensorNoise(size, seed)
 
     def frame(self, t: float) -> Frame:

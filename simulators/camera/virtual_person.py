@@ -99,12 +99,16 @@ class VirtualPersonSource:
         )
         zoom = 1.0 + 0.006 * math.sin(2 * math.pi * 0.2 * t)
         width, height = self.size
-        matrix = cv2.getRotationMatrix2D(
-            (width / 2, height / 2), 0.4 * math.sin(2 * math.pi * 0.17 * t), zoom
+        # OpenCV's stubs type every result as any integer or float array; the np.asarray calls only say
+        # what they are (the matrix is float64, the warped image 8-bit like its input): no copies.
+        matrix = np.asarray(
+            cv2.getRotationMatrix2D((width / 2, height / 2), 0.4 * math.sin(2 * math.pi * 0.17 * t), zoom),
+            dtype=np.float64,
         )
         matrix[:, 2] += (dx, dy)
-        image = cv2.warpAffine(
-            image, matrix, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        image = np.asarray(
+            cv2.warpAffine(image, matrix, self.size, flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE),
+            dtype=np.uint8,
         )
         noise = self._rng.normal(0.0, 1.5, image.shape)
         noisy = np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
@@ -224,4 +228,5 @@ class VirtualPersonSource:
         vertical = np.clip(np.maximum(head_top - ys, ys - head_bottom), 0.0, None) / radius
         window = np.exp(-(outside**2) / 0.08) * np.exp(-(vertical**2) / 0.08)
         map_x = (xs - shift * window).astype(np.float32)
-        return cv2.remap(image, map_x, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(image, map_x, ys, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return np.asarray(warped, dtype=np.uint8)  # 8-bit in, 8-bit out: the same array, typed as such

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -53,7 +54,7 @@ class ControlPanel(QMainWindow):
                 continue  # a device class the panel has no tab for yet: still served, just not shown
             link = DeviceLink(device, addresses[device], poll_ms, parent=self)
             tab = CameraTab(link, faces_dir) if tab_class is CameraTab else tab_class(link)
-            link.on_reply.append(lambda cmd, ok, result, d=device: self._log_reply(d, cmd, ok, result))
+            link.on_reply.append(partial(self._log_reply, device))
             self.links[device] = link
             self.tabs[device] = tab
             self.tab_widget.addTab(tab, tab.title)

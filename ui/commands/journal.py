@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import typer
+
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from kiosk.journal import Journal
 
 
 def _die(message: str, code: int) -> SystemExit:
@@ -16,7 +23,7 @@ app = typer.Typer(
 )
 
 
-def _open_journal():  # type: ignore[no-untyped-def]
+def _open_journal() -> Journal:
     from hostlink.paths import prepare_data_dir
     from kiosk.journal import Journal
     from kiosk.settings import load_settings
@@ -26,7 +33,7 @@ def _open_journal():  # type: ignore[no-untyped-def]
     return Journal(settings.data_dir / "journal", settings.kiosk_id)
 
 
-def _bound(text: str | None, option: str):  # type: ignore[no-untyped-def]
+def _bound(text: str | None, option: str) -> int | datetime | None:
     """A sequence number, or an ISO date/time (UTC when no zone is given)."""
     from datetime import UTC, datetime
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from ui.demo import Demo
 from ui.demo.enquiry import finish, login
+from ui.screens.advice_questionnaire import AdviceQuestionScreen
 
 DEVICES = ("card_reader", "pin_pad", "printer")
 EXPECTED = frozenset({"completed"})
@@ -29,7 +30,11 @@ def run(demo: Demo) -> None:
     demo.act("start")
     for n, option in enumerate(GROWTH):
         screen = demo.wait_screen("advice_question")
-        demo.wait_until(lambda n=n, s=screen: s.data("index") == n, f"question {n + 1}")
+
+        def question_shown(n: int = n, s: AdviceQuestionScreen = screen) -> bool:
+            return bool(s.data("index") == n)
+
+        demo.wait_until(question_shown, f"question {n + 1}")
         screen.option_buttons[option].click()
     amounts = demo.wait_screen("advice_amount")
     amounts.amount_buttons[5_000_000].click()

@@ -18,7 +18,11 @@ def run(demo: Demo) -> None:
         demo.press_keys(wrong + "E")
         if attempt < 3:
             left = 3 - attempt
-            demo.wait_until(lambda left=left: f"{left}" in pin_screen.error_text(), f"{left} tries left")
+
+            def tries_left_shown(left: int = left) -> bool:
+                return f"{left}" in pin_screen.error_text()
+
+            demo.wait_until(tries_left_shown, f"{left} tries left")
             demo.pump(0.2)
             demo.snap(f"wrong{attempt}")
     demo.wait_screen("message")

@@ -11,10 +11,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, overload
 
 from PySide6.QtCore import QEvent, QObject, QPoint, QRect, QTimer, Signal
-from PySide6.QtGui import QMouseEvent
+from PySide6.QtGui import QMouseEvent, QScreen
 from PySide6.QtWidgets import QApplication, QStackedWidget, QWidget
 
 from kiosk.i18n import tr
@@ -133,7 +133,16 @@ class ScreenStack(QStackedWidget):
         screen.retranslate(self._lang)
         return screen
 
-    def screen(self, name: str) -> Screen:
+    @overload
+    def screen(self) -> QScreen: ...
+
+    @overload
+    def screen(self, name: str) -> Screen: ...
+
+    def screen(self, name: str | None = None) -> Screen | QScreen:
+        """The screen registered as ``name``; without a name, QWidget's ``screen()`` (the display)."""
+        if name is None:
+            return super().screen()
         return self._screens[name]
 
     def names(self) -> list[str]:

@@ -91,7 +91,7 @@ class FaceCheckScreen(StepScreen):
     def body_text(self) -> str:
         return tr("face.hint", self.lang)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         ctx, lang = self.context, self.lang
         self.icon.set_challenge(str(ctx.get("challenge", "") or ""))
         self.prompt.setText(tr(str(ctx.get("prompt") or "liveness.look_at_camera"), lang))

@@ -53,7 +53,7 @@ class FaceLoginIdentifyScreen(StepScreen):
             return tr("face_login.identify.searching", self.lang)
         return tr("face_login.identify.body", self.lang)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         ctx, lang = self.context, self.lang
         mode = str(ctx.get("mode", "phone"))
         if mode != self._mode or "value" in ctx:
@@ -89,7 +89,7 @@ class FaceLoginAccountScreen(StepScreen):
         super().__init__(lang, parent)
         self._buttons: list[KioskButton] = []
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         for button in self._buttons:
             button.deleteLater()
         self._buttons = []

@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPush
 from ui.screens.step import StepScreen, clear_layout, detail_grid, money_text
 from ui.theme import PALETTE
 from ui.widgets.keypad import NumericKeypad
-from ui.widgets.message_panel import MessagePanel
+from ui.widgets.message_panel import Kind, MessagePanel
 
 FIELDS = ("amount", "income", "debt")
 
@@ -226,7 +226,8 @@ class LoanResultScreen(StepScreen):
         self._subtitle.hide()
         outcome = self.outcome() or "decline"
         currency = str(self.data("currency", "CNY"))
-        kind = {"approve": "success", "refer": "info"}.get(outcome, "warning")
+        kinds: dict[str, Kind] = {"approve": "success", "refer": "info"}
+        kind = kinds.get(outcome, "warning")
         body = self.t(
             f"loan.result.{outcome}.body",
             amount=money_text(int(self.data("amount_minor", 0)), currency, self.lang),
@@ -234,7 +235,7 @@ class LoanResultScreen(StepScreen):
             instalment=money_text(int(self.data("instalment_minor", 0)), currency, self.lang),
             reference=self.data("reference", ""),
         )
-        self.panel.set_message(kind, self.t(f"loan.result.{outcome}.title"), body)  # type: ignore[arg-type]
+        self.panel.set_message(kind, self.t(f"loan.result.{outcome}.title"), body)
         lines = self.reason_lines() if outcome != "approve" else []
         self._reasons.setText("\n".join(f"• {line}" for line in lines))
 

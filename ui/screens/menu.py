@@ -15,7 +15,7 @@ from PySide6.QtWidgets import QGridLayout, QLabel, QSizePolicy, QVBoxLayout, QWi
 
 from kiosk.i18n import tr
 from ui.screens.base import Screen
-from ui.widgets.button import KioskButton
+from ui.widgets.button import KioskButton, Variant
 
 SERVICES: tuple[tuple[str, str], ...] = (
     ("insert_card", "menu.insert_card"),
@@ -45,7 +45,7 @@ class MenuScreen(Screen):
         grid.setSpacing(32)
         self.buttons: dict[str, KioskButton] = {}
         for index, (service, _) in enumerate(SERVICES):
-            variant = "primary" if service not in NOT_YET_BUILT else "secondary"
+            variant: Variant = "primary" if service not in NOT_YET_BUILT else "secondary"
             button = KioskButton(variant=variant, parent=self)
             button.setObjectName(f"menu-{service}")
             button.setMinimumHeight(170)

@@ -39,7 +39,7 @@ class OpeningPinScreen(StepScreen):
         stage = "opening.pin.confirm" if self.context.get("stage") == "confirm" else "opening.pin.first"
         return tr(stage, self.lang)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         length = int(self.context.get("length", 6))
         count = min(length, int(self.context.get("count", 0)))
         self.dots.setText(" ".join([FILLED] * count + [EMPTY] * (length - count)))
@@ -124,7 +124,7 @@ class OpeningDoneScreen(StepScreen):
     def show_cancel(self) -> bool:
         return False
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         ctx, lang = self.context, self.lang
         number = str(ctx.get("account_number", ""))
         self.number.setText(" ".join(number[i : i + 4] for i in range(0, len(number), 4)))

@@ -71,8 +71,8 @@ class StepScreen(Screen):
     def on_primary(self) -> None:
         self.emit_action("confirm")
 
-    def render(self) -> None:
-        """Fill the content from ``self.context`` in ``self.lang``."""
+    def render_content(self) -> None:
+        """Fill the content from ``self.context`` in ``self.lang`` (not ``render``: that is QWidget's)."""
 
     def show_cancel(self) -> bool:
         return True
@@ -103,7 +103,7 @@ class StepScreen(Screen):
         self.primary_button.set_texts(tr(self.primary_key, self.lang) if self.primary_key else "")
         self.primary_button.setVisible(bool(self.primary_key))
         self.set_error(str(self.context.get("error", "") or ""), **dict(self.context))
-        self.render()
+        self.render_content()
 
 
 class OpeningWorkingScreen(StepScreen):

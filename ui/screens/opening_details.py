@@ -26,7 +26,9 @@ class OpeningDetailsScreen(StepScreen):
 
     def __init__(self, lang: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(lang, parent)
-        self.layout().setContentsMargins(48, 20, 48, 20)  # type: ignore[union-attr]
+        outer = self.layout()
+        assert outer is not None  # StepScreen.__init__ gave this screen its layout
+        outer.setContentsMargins(48, 20, 48, 20)
         self.content.setSpacing(8)
         grid = QGridLayout()
         grid.setHorizontalSpacing(16)
@@ -102,7 +104,7 @@ class OpeningDetailsScreen(StepScreen):
             self.address.setFocus()
             self.focus_field(self.address)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         ctx, lang = self.context, self.lang
         self.phone_label.setText(tr("opening.details.phone", lang))
         self.phone.setPlaceholderText(tr("opening.details.phone_hint", lang))
@@ -151,7 +153,7 @@ class OpeningTermsScreen(StepScreen):
         self.decline.clicked.connect(lambda: self.emit_action("decline"))
         self.content.addWidget(self.decline, 0, Qt.AlignmentFlag.AlignRight)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         self.text.setPlainText(tr("opening.terms.body", self.lang))
         self.decline.set_texts(tr("opening.terms.decline", self.lang))
         self.decline.setMaximumWidth(520)
@@ -180,7 +182,7 @@ class OpeningAccountTypeScreen(StepScreen):
         self.content.addLayout(row)
         self.content.addStretch(1)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         for kind, button in self.kind_buttons.items():
             button.set_texts(
                 tr(f"opening.type.{kind}", self.lang), tr(f"opening.type.{kind}.hint", self.lang)

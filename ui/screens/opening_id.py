@@ -29,7 +29,7 @@ class OpeningIdScreen(StepScreen):
             return tr("opening.id.checking", self.lang)
         return tr("opening.id.body", self.lang)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         error = str(self.context.get("error", "") or "")
         if error and "attempts_left" in self.context:
             self.set_error(error)
@@ -101,7 +101,7 @@ class OpeningIdentityScreen(StepScreen):
         self.verdict.setProperty("role", "subtitle")
         self.content.addWidget(self.verdict)
 
-    def render(self) -> None:
+    def render_content(self) -> None:
         ctx, lang = self.context, self.lang
         for field, key in FIELDS:
             self.labels[field].setText(tr(key, lang))

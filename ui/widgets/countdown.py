@@ -85,7 +85,7 @@ class CountdownBanner(QFrame):
         return max(0.0, self._deadline - self._clock())
 
     def is_warning(self) -> bool:
-        return self.property("level") == "warning"
+        return bool(self.property("level") == "warning")
 
     def text(self) -> str:
         return self._label.text()
