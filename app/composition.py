@@ -10,15 +10,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterator
 from dataclasses import dataclass, fields
-from typing import Any
 
-from devices.base import DeviceStatus, DriverBase
+from devices.base import Device, DeviceStatus
 from devices.camera.driver import OpenCvCameraDriver
+from devices.camera.interface import Camera
 from devices.card_dispenser.driver import CardDispenserDriver
+from devices.card_dispenser.interface import CardDispenser
 from devices.card_reader.driver import CardReaderDriver
+from devices.card_reader.interface import CardReader
 from devices.id_reader.driver import IdReaderDriver
+from devices.id_reader.interface import IdCardReader
 from devices.pin_pad.driver import PinPadDriver
+from devices.pin_pad.interface import PinPad
 from devices.printer.driver import EscPosPrinterDriver
+from devices.printer.interface import ReceiptPrinter
 from kiosk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -26,21 +31,29 @@ log = logging.getLogger(__name__)
 
 @dataclass
 class DeviceSet:
-    card_reader: CardReaderDriver | None = None
-    pin_pad: PinPadDriver | None = None
-    card_dispenser: CardDispenserDriver | None = None
-    id_reader: IdReaderDriver | None = None
-    printer: EscPosPrinterDriver | None = None
-    camera: OpenCvCameraDriver | None = None
+    """The terminal's devices, each typed by its class's interface: handlers and journeys see what a
+    card reader or a printer does, never which driver (or which simulator behind it) does it."""
 
-    def items(self) -> Iterator[tuple[str, DriverBase]]:
+    card_reader: CardReader | None = None
+    pin_pad: PinPad | None = None
+    card_dispenser: CardDispenser | None = None
+    id_reader: IdCardReader | None = None
+    printer: ReceiptPrinter | None = None
+    camera: Camera | None = None
+
+    def items(self) -> Iterator[tuple[str, Device]]:
         for f in fields(self):
             driver = getattr(self, f.name)
             if driver is not None:
                 yield f.name, driver
 
-    def get(self, name: str) -> Any:
-        return getattr(self, name, None)
+    def get(self, name: str) -> Device | None:
+        """A device by its class name (maintenance, ``smart-teller device``); None if not configured."""
+        return dict(self.items()).get(name)
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
 
     def start(self) -> None:
         for _, driver in self.items():

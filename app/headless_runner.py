@@ -21,12 +21,16 @@ import time
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from app.composition import DeviceSet
 from app.effects.dispatch import EffectDispatcher, JournalPort
 from devices.base import DeviceEvent
 from devices.simcontrol import ControlClient
 from kiosk.journeys.core import Event, Journey, Outcome, Step, View
+
+if TYPE_CHECKING:
+    from app.services import TerminalServices
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +46,7 @@ class HeadlessRunner:
         self,
         journey: Journey,
         *,
-        devices: Any,
+        devices: DeviceSet | None,
         services: Any,
         pool: ThreadPoolExecutor,
         journal: JournalPort | None = None,
@@ -147,8 +151,8 @@ class HeadlessKiosk:
 
     def __init__(
         self,
-        services: Any,
-        devices: Any,
+        services: TerminalServices,
+        devices: DeviceSet,
         *,
         journey_context: Mapping[str, Any] | None = None,
         workers: int = 4,

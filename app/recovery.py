@@ -24,7 +24,10 @@ from kiosk.journal.recovery import (
 )
 
 if TYPE_CHECKING:
+    from app.composition import DeviceSet
     from app.services import TerminalServices
+    from devices.card_dispenser.interface import CardDispenser
+    from devices.card_reader.interface import CardReader
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +47,7 @@ def _wait_online(driver: Any, connect_wait_s: float) -> Any | None:
 class ReaderRecoveryPort:
     """The card reader as crash recovery needs it, over the driver (waits briefly for the link)."""
 
-    def __init__(self, reader: Any, connect_wait_s: float = 3.0) -> None:
+    def __init__(self, reader: CardReader, connect_wait_s: float = 3.0) -> None:
         self._reader = reader
         self._connect_wait_s = connect_wait_s
 
@@ -59,7 +62,7 @@ class ReaderRecoveryPort:
 class DispenserRecoveryPort:
     """The card dispenser: a card at the encoder or the gate after a crash goes to the reject bin."""
 
-    def __init__(self, dispenser: Any, connect_wait_s: float = 3.0) -> None:
+    def __init__(self, dispenser: CardDispenser, connect_wait_s: float = 3.0) -> None:
         self._dispenser = dispenser
         self._connect_wait_s = connect_wait_s
 
@@ -125,14 +128,16 @@ class StartupRecovery:
         return self.report.cards_captured + sum(1 for r in self.swept.values() if r == "card_captured")
 
 
-def recover_at_start(services: Any, devices: Any, *, connect_wait_s: float = 3.0) -> StartupRecovery:
+def recover_at_start(
+    services: TerminalServices, devices: DeviceSet, *, connect_wait_s: float = 3.0
+) -> StartupRecovery:
     """Resolve what a crash left open (transfers, cards, receipts), then capture any card still held."""
     ports: dict[str, CardReaderPort] = {}
-    reader = devices.get("card_reader")
+    reader = devices.card_reader
     reader_port = ReaderRecoveryPort(reader, connect_wait_s) if reader is not None else None
     if reader_port is not None:
         ports["card_reader"] = reader_port
-    dispenser = devices.get("card_dispenser")
+    dispenser = devices.card_dispenser
     dispenser_port = DispenserRecoveryPort(dispenser, connect_wait_s) if dispenser is not None else None
     if dispenser_port is not None:
         ports["card_dispenser"] = dispenser_port

@@ -17,7 +17,7 @@ from concurrent.futures import Future
 from concurrent.futures import TimeoutError as FutureTimeout
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Protocol, TypeVar
 
 T = TypeVar("T")
 log = logging.getLogger(__name__)
@@ -147,6 +147,25 @@ class Operation(Generic[T]):
 
 
 EventCallback = Callable[[DeviceEvent], None]
+
+
+class Device(Protocol):
+    """What every device class offers, whatever it does: its life cycle, its status and its events.
+
+    Each class's interface (``devices/<class>/interface.py``) extends this; the composition root starts
+    and stops devices through it, the maintenance pages read their status through it."""
+
+    def start(self) -> None: ...
+
+    def request_stop(self) -> None:
+        """Ask the I/O thread to stop without waiting (so several devices stop at once)."""
+        ...
+
+    def close(self, timeout: float = 5.0) -> None: ...
+
+    def status(self) -> DeviceStatus: ...
+
+    def subscribe(self, callback: EventCallback) -> Callable[[], None]: ...
 
 
 class DeviceLinkError(Exception):

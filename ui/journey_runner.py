@@ -14,6 +14,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
+from app.composition import DeviceSet
 from app.effects.dispatch import EffectDispatcher, JournalPort, Spawn
 from kiosk.journeys.core import Event, Journey, Outcome, Step, View
 
@@ -32,7 +33,7 @@ class JourneyRunner(QObject):
         journey: Journey,
         *,
         show: Callable[[View], None],
-        devices: Any,
+        devices: DeviceSet | None,
         services: Any,
         spawn: Spawn,
         journal: JournalPort | None = None,

@@ -26,6 +26,7 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
+from app.composition import DeviceSet
 from app.services import TerminalServices
 from devices.base import DeviceEvent
 from kiosk.journal import SessionJournal
@@ -50,7 +51,7 @@ class JourneyStart:
     lang: str
     session_id: str
     services: TerminalServices
-    devices: Any  # app.composition.DeviceSet (or a test's stand-in with the same names)
+    devices: DeviceSet
     context: Mapping[str, Any] = field(default_factory=dict)
 
     @property
@@ -110,7 +111,7 @@ class KioskApp(QObject):
     def __init__(
         self,
         window: KioskWindow,
-        devices: Any,
+        devices: DeviceSet,
         services: TerminalServices,
         *,
         spawn: Spawn | None = None,
@@ -281,7 +282,7 @@ class BackOffice:
 
 
 def install_back_office(
-    window: KioskWindow, kiosk: KioskApp, devices: Any, services: TerminalServices
+    window: KioskWindow, kiosk: KioskApp, devices: DeviceSet, services: TerminalServices
 ) -> BackOffice:
     """Maintenance mode (with the loan review queue and the security page), the live security monitor
     fed by the journal and the drivers' events, and the accessibility modes."""

@@ -22,6 +22,7 @@ from devices.base import CancelToken, Operation, Result
 from kiosk.journeys.core import Effect, Event
 
 if TYPE_CHECKING:
+    from app.composition import DeviceSet
     from app.services import TerminalServices
 
 log = logging.getLogger(__name__)
@@ -54,7 +55,7 @@ class EffectContext:
     """What a handler may use: the composition root's devices and the terminal's services."""
 
     effect: Effect
-    devices: Any
+    devices: DeviceSet | None
     services: TerminalServices
     post: Callable[[Event], None]
     spawn: Callable[[Callable[[], Any], Callable[[bool, Any], None]], None]

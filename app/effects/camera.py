@@ -217,7 +217,7 @@ class _FaceCheck:
 
 @handler("camera.face_check")
 def face_check(ctx: EffectContext) -> None:
-    camera = ctx.devices.get("camera") if ctx.devices is not None else None
+    camera = ctx.devices.camera if ctx.devices is not None else None
     if camera is None:
         ctx.done(False, code="offline", detail="no camera configured")
         return

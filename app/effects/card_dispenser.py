@@ -10,14 +10,15 @@ from typing import Any
 
 from app.effects import EffectContext, handler
 from devices.base import Completion, DeviceEvent, DeviceState
+from devices.card_dispenser.interface import CardDispenser
 from devices.card_reader.tracks import TrackError, encode_track2
 from hostlink.chaos import crash_point
 
 SERVICE_CODE = "101"  # international, normal authorisation, no restrictions (magstripe debit card)
 
 
-def _dispenser(ctx: EffectContext) -> Any:
-    return ctx.devices.get("card_dispenser") if ctx.devices is not None else None
+def _dispenser(ctx: EffectContext) -> CardDispenser | None:
+    return ctx.devices.card_dispenser if ctx.devices is not None else None
 
 
 @handler("card_dispenser.ready")

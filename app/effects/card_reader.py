@@ -9,7 +9,7 @@ from devices.base import Result
 
 
 def _reader(ctx: EffectContext) -> Any:
-    reader = ctx.devices.get("card_reader") if ctx.devices is not None else None
+    reader = ctx.devices.card_reader if ctx.devices is not None else None
     if reader is None:
         ctx.done(False, code="offline", detail="no card reader configured")
     return reader

@@ -15,6 +15,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
+from app.composition import DeviceSet
 from app.effects import HANDLERS, EffectContext, load_all
 from kiosk.journeys.core import Effect, Event, Journey
 
@@ -49,7 +50,7 @@ class EffectDispatcher:
         self,
         journey: Journey,
         *,
-        devices: Any,
+        devices: DeviceSet | None,
         services: Any,
         post: Callable[[Event], None],
         spawn: Spawn,

@@ -30,7 +30,7 @@ def identity_data(identity: Any) -> dict[str, Any]:
 
 @handler("id_reader.read")
 def read(ctx: EffectContext) -> None:
-    reader = ctx.devices.get("id_reader") if ctx.devices is not None else None
+    reader = ctx.devices.id_reader if ctx.devices is not None else None
     if reader is None:
         ctx.done(False, code=str(Completion.OFFLINE), detail="no ID card reader configured")
         return

@@ -98,7 +98,7 @@ def _template_numbers(template: Any) -> list[float] | None:
 @handler("opening.set_pin")
 def set_new_pin(ctx: EffectContext) -> None:
     """First entry, "again" prompt, second entry, then the HSM. Value ``"ok"``; else code = the refusal."""
-    pad = ctx.devices.get("pin_pad") if ctx.devices is not None else None
+    pad = ctx.devices.pin_pad if ctx.devices is not None else None
     if pad is None:
         ctx.done(False, code=str(Completion.OFFLINE), detail="no PIN pad configured")
         return
@@ -241,7 +241,7 @@ def opening_receipt_document(params: Any, settings: Any, now: dt.datetime, refer
 
 @handler("opening.print_receipt")
 def print_receipt(ctx: EffectContext) -> None:
-    printer = ctx.devices.get("printer") if ctx.devices is not None else None
+    printer = ctx.devices.printer if ctx.devices is not None else None
     if printer is None:
         ctx.done(False, code=str(Completion.OFFLINE), detail="no printer configured")
         return

@@ -8,7 +8,7 @@ from app.effects import EffectContext, handler
 
 
 def _pad(ctx: EffectContext) -> Any:
-    pad = ctx.devices.get("pin_pad") if ctx.devices is not None else None
+    pad = ctx.devices.pin_pad if ctx.devices is not None else None
     if pad is None:
         ctx.done(False, code="offline", detail="no PIN pad configured")
     return pad

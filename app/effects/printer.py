@@ -13,6 +13,7 @@ from typing import Any
 
 from app.effects import EffectContext, handler
 from devices.base import Completion, Result
+from devices.printer.interface import ReceiptPrinter
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink.chaos import crash_point
 from kiosk.journeys.receipts import Receipt, build_receipt
@@ -20,8 +21,8 @@ from kiosk.journeys.receipts import Receipt, build_receipt
 log = logging.getLogger(__name__)
 
 
-def _printer(ctx: EffectContext) -> Any:
-    return ctx.devices.get("printer") if ctx.devices is not None else None
+def _printer(ctx: EffectContext) -> ReceiptPrinter | None:
+    return ctx.devices.printer if ctx.devices is not None else None
 
 
 def to_document(receipt: Receipt, bank_name: str, kiosk_id: str) -> ReceiptDocument:

@@ -9,7 +9,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from devices.base import DeviceEvent, DeviceStatus, Operation
+from devices.base import Device, Operation
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,7 @@ class CameraFrame:
 FrameCallback = Callable[[CameraFrame], None]
 
 
-class Camera(Protocol):
-    def start(self) -> None: ...
-
-    def close(self, timeout: float = 5.0) -> None: ...
-
-    def status(self) -> DeviceStatus: ...
-
-    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]: ...
-
+class Camera(Device, Protocol):
     def subscribe_frames(self, callback: FrameCallback) -> Callable[[], None]: ...
 
     def latest_frame(self, max_age: float | None = None) -> CameraFrame | None: ...

@@ -2,21 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
-from devices.base import DeviceInfo, DeviceStatus, EventCallback, Operation
+from devices.base import Device, DeviceInfo, Operation
 
 # Events: stock_low, stock_empty, card_presented, media_taken, card_captured, jam, state_changed.
 # Status detail: stock (ok/low/empty), position (none/encoder/gate), jammed.
 
 
-class CardDispenser(Protocol):
-    def status(self) -> DeviceStatus: ...
-
+class CardDispenser(Device, Protocol):
     def info(self) -> DeviceInfo: ...
-
-    def subscribe(self, callback: EventCallback) -> Callable[[], None]: ...
 
     def reset(self) -> Operation[str]: ...
 

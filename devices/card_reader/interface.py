@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from devices.base import DeviceInfo, DeviceStatus, EventCallback, Operation
+from devices.base import Device, DeviceInfo, Operation
 from devices.card_reader.tracks import Track1, Track2, mask_pan
 
 # Events: card_inserted, media_taken, card_captured, retain_bin_full, jam, state_changed.
@@ -37,12 +36,8 @@ class CardData:
         return f"CardData(pan={self.masked_pan!r}, read={read}, unreadable={list(self.unreadable)})"
 
 
-class CardReader(Protocol):
-    def status(self) -> DeviceStatus: ...
-
+class CardReader(Device, Protocol):
     def info(self) -> DeviceInfo: ...
-
-    def subscribe(self, callback: EventCallback) -> Callable[[], None]: ...
 
     def reset(self) -> Operation[str]:
         """Initialise the reader; value: firmware identification."""

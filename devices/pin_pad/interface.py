@@ -6,22 +6,17 @@ during PIN entry carry ``*`` instead of digits.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from typing import Protocol
 
-from devices.base import DeviceInfo, DeviceStatus, EventCallback, Operation
+from devices.base import Device, DeviceInfo, Operation
 
 # Events: key_pressed {key: "*" | digit | "." | ENTER | CANCEL | CLEAR | BACKSPACE | F1..F8, mode},
 #         tamper, state_changed.
 # Status detail: tamper (bool), entry_active (bool), entry_mode, keys {"tdes": bool, "aes": bool}.
 
 
-class PinPad(Protocol):
-    def status(self) -> DeviceStatus: ...
-
+class PinPad(Device, Protocol):
     def info(self) -> DeviceInfo: ...
-
-    def subscribe(self, callback: EventCallback) -> Callable[[], None]: ...
 
     def reset(self) -> Operation[str]:
         """Re-initialise the pad (clears a tamper state; erased keys stay erased)."""

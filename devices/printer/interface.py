@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Protocol
 
-from devices.base import DeviceEvent, DeviceStatus, Operation
+from devices.base import Device, Operation
 from devices.printer.escpos import PrinterStatus
 from devices.printer.layout import ReceiptDocument
 
@@ -26,15 +25,7 @@ class PrintReport:
         return status.paper if status is not None else "unknown"
 
 
-class ReceiptPrinter(Protocol):
-    def start(self) -> None: ...
-
-    def close(self, timeout: float = 5.0) -> None: ...
-
-    def status(self) -> DeviceStatus: ...
-
-    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]: ...
-
+class ReceiptPrinter(Device, Protocol):
     def print_receipt(self, doc: ReceiptDocument) -> Operation[PrintReport]: ...
 
     def query_status(self) -> Operation[PrinterStatus]: ...
