@@ -21,7 +21,7 @@ lint: sync
 	$(UV) run ruff format --check .
 
 typecheck: sync
-	$(UV) run mypy bank hostlink kiosk app devices
+	$(UV) run mypy bank hostlink kiosk app devices ui simulators benchmarks
 
 contracts: sync
 	$(UV) run lint-imports

@@ -2,8 +2,9 @@
 
 A driver calls its subscribers on its own I/O thread; a screen must never be touched from there. The
 adapter's callback only emits an internal signal whose queued connection hops to the GUI thread, where
-the public ``event``/``statusChanged`` signals fire. ``operation_done(op, receiver)`` does the same for a
-command's :class:`devices.base.Operation`, so screens start a command and simply get called back.
+the public ``deviceEvent``/``statusChanged`` signals fire (not ``event``: that name is QObject's event
+handler). ``operation_done(op, receiver)`` does the same for a command's :class:`devices.base.Operation`,
+so screens start a command and simply get called back.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class EventSource(Protocol):
 class DeviceAdapter(QObject):
     """Re-emits a driver's events on the GUI thread; ``statusChanged`` when its status differs."""
 
-    event = Signal(object)  # DeviceEvent
+    deviceEvent = Signal(object)  # DeviceEvent
     statusChanged = Signal(object)  # DeviceStatus
     _incoming = Signal(object)
 
@@ -66,7 +67,7 @@ class DeviceAdapter(QObject):
 
     @Slot(object)
     def _on_gui_thread(self, event: DeviceEvent) -> None:
-        self.event.emit(event)
+        self.deviceEvent.emit(event)
         if event.kind == "state_changed":
             self.refresh_status()
 

@@ -270,7 +270,7 @@ class KioskWindow(QMainWindow):
     def attach_device(self, name: str, source: EventSource) -> DeviceAdapter:
         """Wrap a driver so its events reach the screens on the GUI thread."""
         adapter = DeviceAdapter(source, parent=self)
-        adapter.event.connect(self.menu.on_device_event)
+        adapter.deviceEvent.connect(self.menu.on_device_event)
         self._adapters[name] = adapter
         return adapter
 

@@ -135,7 +135,7 @@ class KioskApp(QObject):
             window.register_journey(service, self._starter(service))
         for name, driver in devices.items():
             adapter = window.attach_device(name, driver)
-            adapter.event.connect(self._on_device_event)
+            adapter.deviceEvent.connect(self._on_device_event)
         # The idle timeout ends a journey through the journey (card first), not by a silent reset.
         window.idle.timedOut.disconnect()
         window.idle.timedOut.connect(self._on_idle_timeout)
@@ -309,6 +309,6 @@ def install_back_office(
     for name, _driver in devices.items():
         adapter = window.adapter(name)
         if adapter is not None:
-            adapter.event.connect(monitor.observe_device_event)
+            adapter.deviceEvent.connect(monitor.observe_device_event)
     accessibility = install_accessibility(window, kiosk)
     return BackOffice(maintenance, monitor, follower, accessibility)

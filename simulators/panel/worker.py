@@ -151,18 +151,18 @@ class DeviceLink(QObject):
         self.on_reply: list[Callable[[str, bool, Any], None]] = []
         self.on_receipts: list[Callable[[list[dict[str, Any]]], None]] = []
         self.on_snapshot: list[Callable[[bytes], None]] = []
-        self.thread = QThread()
-        self.thread.setObjectName(f"panel-{device}")
+        self.io_thread = QThread()  # not ``thread``: QObject.thread() says which thread the link lives in
+        self.io_thread.setObjectName(f"panel-{device}")
         self.worker = DeviceWorker(self, device, address, poll_ms)
-        self.worker.moveToThread(self.thread)
-        self.thread.started.connect(self.worker.begin)
-        self.thread.finished.connect(self.worker.deleteLater)
+        self.worker.moveToThread(self.io_thread)
+        self.io_thread.started.connect(self.worker.begin)
+        self.io_thread.finished.connect(self.worker.deleteLater)
         self._started = False
         self._closed = False
 
     def start(self) -> None:
         self._started = True
-        self.thread.start()
+        self.io_thread.start()
 
     def send(self, cmd: str, **args: Any) -> None:
         if not self._closed:
@@ -199,5 +199,5 @@ class DeviceLink(QObject):
             self.worker.deleteLater()
             return True
         post(self.worker, self.worker.finish)
-        self.thread.quit()
-        return bool(self.thread.wait(timeout_ms))
+        self.io_thread.quit()
+        return bool(self.io_thread.wait(timeout_ms))

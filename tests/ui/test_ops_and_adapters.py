@@ -129,7 +129,7 @@ def test_adapter_reemits_driver_events_on_the_gui_thread(qtbot: QtBot) -> None:
             timeout=3000,
         )
         received: list[tuple[DeviceEvent, int]] = []
-        adapter.event.connect(lambda e: received.append((e, threading.get_ident())))
+        adapter.deviceEvent.connect(lambda e: received.append((e, threading.get_ident())))
         driver.insert_card()
         qtbot.waitUntil(lambda: any(e.kind == "card_inserted" for e, _ in received), timeout=3000)
         event, thread = next((e, t) for e, t in received if e.kind == "card_inserted")

@@ -92,7 +92,7 @@ class AccessibilityController(QObject):
         window.sessionEnded.connect(self._on_session_ended)
         pin_pad = window.adapter("pin_pad")
         if pin_pad is not None:
-            pin_pad.event.connect(self.on_device_event)
+            pin_pad.deviceEvent.connect(self.on_device_event)
         qt_app = QApplication.instance()
         if qt_app is not None:
             qt_app.installEventFilter(self)

@@ -83,7 +83,7 @@ class MaintenanceController(QObject):
         for name, driver in devices.items():
             adapter = window.adapter(name) or window.attach_device(name, driver)
             adapter.statusChanged.connect(lambda _status, n=name: self._device_changed(n))
-            adapter.event.connect(lambda _event, n=name: self._device_changed(n))
+            adapter.deviceEvent.connect(lambda _event, n=name: self._device_changed(n))
         self._idle_timer = QTimer(self)
         self._idle_timer.setInterval(IDLE_TICK_MS)
         self._idle_timer.timeout.connect(self._idle_tick)

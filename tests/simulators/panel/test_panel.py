@@ -62,7 +62,7 @@ def panel(qtbot: Any, simulators: dict[str, dict[str, Any]]) -> Iterator[Control
         yield window
     finally:
         window.shutdown()
-        assert not any(link.thread.isRunning() for link in window.links.values())
+        assert not any(link.io_thread.isRunning() for link in window.links.values())
 
 
 def state(simulators: dict[str, dict[str, Any]], device: str) -> dict[str, Any]:
