@@ -53,7 +53,9 @@ GENERIC_GCM_BUDGET = 400_000  # (key, blob) trials of blobs not in the vault for
 _B64 = re.compile(rb"[A-Za-z0-9+/_-]{20,}={0,2}")
 _HEX = re.compile(rb"\b[0-9A-Fa-f]{32,}\b")
 _PVV = re.compile(PVV_METHOD.encode() + rb"[0-9A-F]{16}\b")
-_DIGITS = re.compile(rb"(?<![0-9])[1-9][0-9]{12,18}(?![0-9])")
+# A digit run inside a word (a hex hash such as "…66ce1190479732214d70…") is not a card number: letters
+# count as boundaries, as in hostlink.redaction.
+_DIGITS = re.compile(rb"(?<![0-9A-Za-z])[1-9][0-9]{12,18}(?![0-9A-Za-z])")
 
 
 @dataclass(frozen=True)

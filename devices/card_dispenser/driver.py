@@ -229,7 +229,7 @@ class CardDispenserDriver(SerialDriverBase):
             self._emit("card_presented")
             if take_timeout is None:
                 return Result.success(False, "presented")
-            return self._wait_for_take(token, take_timeout)
+            return self._wait_for_take(token, take_timeout, presented=True)
 
         return self._job("dispense", steps)
 
@@ -244,11 +244,15 @@ class CardDispenserDriver(SerialDriverBase):
         self._emit("card_captured")
         return Result.success()
 
-    def _wait_for_take(self, token: CancelToken, timeout: float) -> Result[bool]:
+    def _wait_for_take(self, token: CancelToken, timeout: float, *, presented: bool = False) -> Result[bool]:
+        """Poll until the gate is empty. ``presented``: this job's PRESENT was just acknowledged, so an
+        empty gate at the first poll is a quick customer who already took the card, not a missing card."""
         deadline = time.monotonic() + timeout
         first = True
         while True:
             reply = self._call(p.STATUS)
+            if reply.status.position is p.Position.NONE and first and presented:
+                return Result.success(True)
             if reply.status.position is not p.Position.AT_GATE and first:
                 return Result(Completion.NO_MEDIA, False, "no card at the gate")
             if reply.status.position is p.Position.NONE:

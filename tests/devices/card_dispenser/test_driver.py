@@ -89,6 +89,21 @@ def test_dispense_end_to_end_and_taken(make_rig: Callable[..., Rig]) -> None:
     assert "card_presented" in rig.kinds() and "media_taken" in rig.kinds()
 
 
+def test_a_card_taken_before_the_first_poll_is_taken_not_missing(make_rig: Callable[..., Rig]) -> None:
+    """A quick customer: the card leaves the gate between PRESENT's acknowledgement and the driver's
+    first status poll. That is a taken card; calling it "no card at the gate" voided account openings."""
+    rig = make_rig()
+
+    def take_at_once(event: DeviceEvent) -> None:
+        if event.kind == "card_presented":  # on the driver's I/O thread, before it polls
+            rig.ctl.call("take_card")
+
+    rig.driver.subscribe(take_at_once)
+    result = rig.driver.dispense(TRACK2, take_timeout=5).result(5)
+    assert result.ok and result.value is True, result
+    assert rig.sim()["dispensed"][0]["taken"] is True
+
+
 def test_step_by_step_and_capture(make_rig: Callable[..., Rig]) -> None:
     rig = make_rig()
     assert rig.driver.write_track2(TRACK2).result(5).code is Completion.NO_MEDIA
