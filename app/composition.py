@@ -51,10 +51,6 @@ class DeviceSet:
         """A device by its class name (maintenance, ``smart-teller device``); None if not configured."""
         return dict(self.items()).get(name)
 
-    @classmethod
-    def names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))
-
     def start(self) -> None:
         for _, driver in self.items():
             driver.start()

@@ -40,6 +40,8 @@ from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from bank.security.hsm import PVV_METHOD, pin_verification_value
+from hostlink.checkdigits import luhn_valid
+from hostlink.redaction import mask_pan
 
 VAULT_MAGIC = b"ST1"
 KEY_SIZES = frozenset({16, 24, 32})
@@ -99,10 +101,9 @@ def _sqlite_cells(path: Path, rel: str) -> Iterator[_Item]:
     with tempfile.TemporaryDirectory() as tmp:
         copy = Path(tmp) / path.name
         shutil.copyfile(path, copy)
-        for suffix in ("-wal",):  # the WAL holds committed rows not yet checkpointed
-            side = path.with_name(path.name + suffix)
-            if side.exists():
-                shutil.copyfile(side, copy.with_name(copy.name + suffix))
+        wal = path.with_name(path.name + "-wal")  # committed rows not yet checkpointed
+        if wal.exists():
+            shutil.copyfile(wal, copy.with_name(copy.name + "-wal"))
         db = sqlite3.connect(copy)
         try:
             tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
@@ -150,22 +151,8 @@ def _tokens(data: bytes) -> Iterator[bytes]:
                 continue
 
 
-def _luhn(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = int(ch)
-        if i % 2:
-            d = d * 2 - 9 if d > 4 else d * 2
-        total += d
-    return total % 10 == 0
-
-
 def _pans(data: bytes) -> set[str]:
-    return {m.group().decode() for m in _DIGITS.finditer(data) if _luhn(m.group().decode())}
-
-
-def _mask(pan: str) -> str:
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
+    return {m.group().decode() for m in _DIGITS.finditer(data) if luhn_valid(m.group().decode())}
 
 
 def _open_vault(blob: bytes, key: bytes) -> bytes | None:
@@ -250,7 +237,7 @@ def loot_data_dir(root: Path, known: Iterable[str] = ()) -> LootReport:
     pans: set[str] = set()
     for where, data in texts:
         for pan in sorted(_pans(data)):
-            report.loot.append(Loot("pan", where, f"full PAN in clear: {_mask(pan)}"))
+            report.loot.append(Loot("pan", where, f"full PAN in clear: {mask_pan(pan)}"))
             pans.add(pan)
     for _, plain in opened:
         pans |= _pans(plain)
@@ -273,7 +260,7 @@ def loot_data_dir(root: Path, known: Iterable[str] = ()) -> LootReport:
             for n in range(10_000):
                 cracked = standing.pop(pin_verification_value(key, pan, f"{n:04d}"), None)
                 if cracked is not None:
-                    report.loot.append(Loot("pin", cracked, f"PIN of card {_mask(pan)} recovered"))
+                    report.loot.append(Loot("pin", cracked, f"PIN of card {mask_pan(pan)} recovered"))
                     break
         if report.pin_budget_exhausted:
             break

@@ -28,6 +28,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from hostlink.checkdigits import luhn_valid
 from hostlink.redaction import mask_pan
 
 SKIPPED_DIRS = frozenset({"keys"})
@@ -59,16 +60,6 @@ class Finding:
 
     def __str__(self) -> str:
         return f"{self.path} @{self.offset}: {self.kind} ({self.detail})"
-
-
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for index, char in enumerate(reversed(digits)):
-        value = int(char)
-        if index % 2 == 1:
-            value = value * 2 - 9 if value > 4 else value * 2
-        total += value
-    return total % 10 == 0
 
 
 def _views(data: bytes) -> Iterator[tuple[str, int, int]]:
@@ -130,7 +121,7 @@ def _scan_text(
             if _inside_hex_token(text, start, start + len(digits)):
                 continue
             for candidate in _pan_candidates(digits):
-                if candidate not in not_pans and luhn_ok(candidate):
+                if candidate not in not_pans and luhn_valid(candidate):
                     yield Finding(path, base + start * width, "pan", mask_pan(candidate))
                     break
     for match in _PIN_BLOCK_HEX.finditer(text):

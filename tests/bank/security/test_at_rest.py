@@ -18,8 +18,9 @@ from bank.security.pins import PinCheck, PinService
 from bank.security.rotation import reencrypt_all, rotate_and_reencrypt
 from bank.seed import SEED_CARDS, SEED_CUSTOMERS, seed_bank
 from bank.settings import load_host_settings as load_settings
+from hostlink.checkdigits import luhn_valid
 from hostlink.pinblock import encrypt_pin_block
-from kiosk.security.scan import luhn_ok, scan_for_secrets
+from kiosk.security.scan import scan_for_secrets
 
 
 @pytest.fixture
@@ -89,7 +90,7 @@ def test_seeded_bank_with_pin_traffic_leaves_no_secret_at_rest(runtime: Runtime)
     )
     assert findings == [], [str(f) for f in findings]
     # And the scan is not blind here: a plaintext PAN planted in the same database is found.
-    planted = next(c.pan for c in SEED_CARDS if luhn_ok(c.pan))
+    planted = next(c.pan for c in SEED_CARDS if luhn_valid(c.pan))
     with runtime.engine.begin() as conn:
         conn.execute(text("INSERT INTO kiosk_meta (key, value) VALUES ('oops', :pan)"), {"pan": planted})
     runtime.engine.dispose()
