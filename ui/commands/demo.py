@@ -65,16 +65,14 @@ def demo(
     from app.hostproc import HostStartError, start_embedded_host
     from kiosk.settings import load_settings
 
+    terminal = load_settings(data_dir=str(data))
     host = None
     if hosts:
-        credential = load_settings(data_dir=str(data)).host_credential_path
-        if not credential.exists():
-            _fail(f"--host needs this terminal's enrolment credential at {credential}", 2)
+        if not terminal.host_credential_path.exists():
+            _fail(f"--host needs this terminal's enrolment credential at {terminal.host_credential_path}", 2)
     else:
         try:
-            embedded = start_embedded_host(
-                host_data, load_settings(data_dir=str(data)).kiosk_id, data / "host-credential"
-            )
+            embedded = start_embedded_host(host_data, terminal.kiosk_id, terminal.host_credential_path)
         except HostStartError as exc:
             _fail(str(exc), 2)
         host, hosts = embedded, [embedded.url]
