@@ -3,6 +3,9 @@
 The driver never sees a PIN: during PIN entry the pad reports ``*`` per digit and hands over only the
 enciphered block, which the driver relays as bytes without logging it. Between commands it polls ``E3``,
 so function keys pressed on an idle pad and a tamper alarm become events.
+
+Nor does it see a clear key: working keys arrive from the host as TR-31 key blocks, which it passes to the
+pad (``E7``) and answers with the pad's key check value; MACs (``E8``) are computed inside the pad.
 """
 
 from __future__ import annotations
@@ -25,7 +28,13 @@ ERROR_COMPLETION = {
     p.ErrorCode.NO_PIN: Completion.USER_ERROR,
     p.ErrorCode.TAMPERED: Completion.HARDWARE_ERROR,
     p.ErrorCode.NO_KEY: Completion.HARDWARE_ERROR,
+    p.ErrorCode.KEY_BLOCK_REFUSED: Completion.INVALID_DATA,
+    p.ErrorCode.NO_MASTER_KEY: Completion.HARDWARE_ERROR,
+    p.ErrorCode.NO_MAC_KEY: Completion.HARDWARE_ERROR,
 }
+# How many times generate_mac starts over when a chunk had to be resent: the pad may already have MACed
+# the first copy (its reply was lost), and it cannot tell a resent chunk from the next one.
+MAC_ATTEMPTS = 3
 
 
 class PinPadDriver(SerialDriverBase):
@@ -53,6 +62,8 @@ class PinPadDriver(SerialDriverBase):
         self._firmware = ""
         self._tamper: bool | None = None
         self._keys_stale = False
+        self._mac_open = False  # the pad may hold a half-done MAC (E80 chunks without their E81)
+        self._resent = False  # the last command had to be sent more than once
 
     # -- link --------------------------------------------------------------------------------
     def _connect(self) -> None:
@@ -106,7 +117,14 @@ class PinPadDriver(SerialDriverBase):
     def _call(self, cmd_pm: tuple[str, str], data: bytes = b"") -> Reply:
         if self._transport is None:
             raise DeviceLinkError("not connected")
+        sent = self._transport.stats.sent
+        if cmd_pm == p.MAC_MORE:
+            self._mac_open = True
         reply = self._transport.call(cmd_pm[0], cmd_pm[1], data)
+        # A resend after a garbled or lost reply repeats a command the pad has already carried out. Even
+        # a NAK is no proof it has not: it may be the pad's ACK garbled on the way. So any resend counts.
+        self._resent = self._transport.stats.sent - sent > 1
+        self._mac_open = cmd_pm == p.MAC_MORE and reply.positive  # any other command ends a MAC
         if reply.positive:
             self._observe(p.reply_state(reply))
         return reply
@@ -160,6 +178,8 @@ class PinPadDriver(SerialDriverBase):
                 "pin_length": [p.MIN_PIN_LEN, p.MAX_PIN_LEN],
                 "function_keys": [f"F{i}" for i in range(1, 9)],
                 "clear_text_entry": True,
+                "working_keys": sorted(p.LOAD_WORKING_KEY),  # TR-31 version B under the pad's TMK
+                "mac_algorithm": "ISO 9797-1 MAC algorithm 3",
                 "keys_loaded": dict(keys),
             },
         )
@@ -275,6 +295,64 @@ class PinPadDriver(SerialDriverBase):
                 self._set_state(self.status().state, entry_active=False)
 
         return self._command("get_amount", job)
+
+    def load_working_key(self, kind: str, key_block: str) -> Operation[str]:
+        def job(token: CancelToken) -> Result[str]:
+            cmd_pm = p.LOAD_WORKING_KEY.get(kind)
+            if cmd_pm is None:
+                return Result.fail(
+                    Completion.INVALID_DATA, f"working key kind must be 'pin' or 'mac', not {kind!r}"
+                )
+            try:
+                data = p.encode_key_block(key_block)
+            except FrameError as exc:
+                return Result.fail(Completion.INVALID_DATA, f"load {kind} key: {exc}")
+            reply = self._call(cmd_pm, data)
+            if not reply.positive:
+                return self._fail(reply, f"load {kind} key")
+            return Result.success(p.parse_kcv(reply.data))
+
+        return self._command("load_working_key", job)
+
+    def generate_mac(self, data: bytes) -> Operation[bytes]:
+        payload = bytes(data)
+
+        def job(token: CancelToken) -> Result[bytes]:
+            for _ in range(MAC_ATTEMPTS):
+                if self._mac_open:
+                    self._call(p.KEY_STATUS)  # any other command makes the pad drop a half-done MAC
+                done = self._mac_once(token, payload)
+                if done is not None:
+                    return done
+                log.info("%s: a MAC chunk was resent after a lost reply; starting the MAC again", self.name)
+            return Result.fail(
+                Completion.HARDWARE_ERROR, f"generate MAC: replies kept getting lost ({MAC_ATTEMPTS} tries)"
+            )
+
+        return self._command("generate_mac", job)
+
+    def _mac_once(self, token: CancelToken, data: bytes) -> Result[bytes] | None:
+        """Send every chunk; the MAC, a failure, or None when a resent chunk may have been MACed twice."""
+        for cmd_pm, chunk in p.mac_chunks(data):
+            if token.cancelled:
+                return Result.fail(Completion.CANCELLED, "MAC generation cancelled")
+            reply = self._call(cmd_pm, chunk)
+            if not reply.positive:
+                return self._fail(reply, "generate MAC")
+            if self._resent:
+                return None
+            if cmd_pm == p.MAC_LAST:
+                return Result.success(p.parse_mac(reply.data))
+        raise AssertionError("mac_chunks always ends with the last chunk")  # pragma: no cover
+
+    def key_status(self) -> Operation[p.KeyStatus]:
+        def job(token: CancelToken) -> Result[p.KeyStatus]:
+            reply = self._call(p.KEY_STATUS)
+            if not reply.positive:
+                return self._fail(reply, "key status")
+            return Result.success(p.parse_key_status(reply.data))
+
+        return self._command("key_status", job)
 
     def self_test(self) -> Operation[SelfTestReport]:
         """Read the pad's status: it answers, is not tampered, and holds its PIN keys."""

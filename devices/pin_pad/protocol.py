@@ -3,6 +3,11 @@
 Host command TEXT: ``E`` + cmd + pm + data; reply: ``P`` + cmd + pm + st1 + st0 + data or
 ``N`` + cmd + pm + e1 + e0. In every reply st1 is the tamper flag and st0 the entry mode, so any exchange
 tells the host whether the pad has been attacked.
+
+Key hierarchy: the pad holds a terminal master key (TMK, loaded at enrolment). At sign-on the host sends
+the PIN key (TPK) and MAC key (TAK) as TR-31 key blocks under the TMK (``E7``); the pad unwraps them inside
+and answers with their key check values. ``E8`` MACs data with the TAK, ``E9`` reports the three KCVs.
+Data is ASCII in every command except ``E8``, whose data is the raw bytes to MAC.
 """
 
 from __future__ import annotations
@@ -10,7 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from devices.sankyo_frame import FrameError, Reply, command_text
+from devices.sankyo_frame import MAX_TEXT_LEN, FrameError, Reply, command_text
 
 COMMAND_LETTER = "E"
 
@@ -22,6 +27,16 @@ READ_KEYS = ("3", "0")
 GET_PIN_BLOCK = {0: ("4", "0"), 4: ("4", "4")}
 START_CLEAR_ENTRY = ("5", "0")
 STOP_ENTRY = ("6", "0")
+LOAD_WORKING_KEY = {"pin": ("7", "P"), "mac": ("7", "M")}
+MAC_MORE = ("8", "0")  # a chunk of data to MAC, more follows
+MAC_LAST = ("8", "1")  # the last chunk: the reply carries the MAC and the pad starts afresh
+KEY_STATUS = ("9", "0")
+
+MAX_MAC_CHUNK = 512  # bytes of E8 data per command
+KCV_LEN = 6
+NO_KCV = "------"  # E9: no key in that slot
+# what each E7 parameter loads: key usage, the modes of use the pad accepts, the key lengths it takes
+WORKING_KEY_USAGE = {"P": ("P0", "EB", (16, 24)), "M": ("M3", "CG", (16,))}
 
 MIN_PIN_LEN, MAX_PIN_LEN = 4, 12
 
@@ -41,6 +56,9 @@ class ErrorCode(StrEnum):
     NO_PIN = "20"
     TAMPERED = "30"
     NO_KEY = "31"
+    KEY_BLOCK_REFUSED = "32"
+    NO_MASTER_KEY = "34"
+    NO_MAC_KEY = "35"
 
 
 ERROR_TEXT = {
@@ -49,6 +67,9 @@ ERROR_TEXT = {
     ErrorCode.NO_PIN: "no PIN entered",
     ErrorCode.TAMPERED: "pad tampered: refused until re-initialised",
     ErrorCode.NO_KEY: "PIN key not loaded",
+    ErrorCode.KEY_BLOCK_REFUSED: "key block refused (malformed, wrong usage or failed authentication)",
+    ErrorCode.NO_MASTER_KEY: "no terminal master key",
+    ErrorCode.NO_MAC_KEY: "MAC key not loaded",
 }
 
 # One byte per key in the E3 reply. Digits only ever appear in clear-text mode; during PIN entry the pad
@@ -187,3 +208,67 @@ def parse_status_data(data: bytes) -> PadInfo:
     if len(data) < 2 or data[0:1] not in (b"0", b"1") or data[1:2] not in (b"0", b"1"):
         raise FrameError("status data must start with two key flags")
     return PadInfo(data[0:1] == b"1", data[1:2] == b"1", data[2:].decode("ascii", "replace"))
+
+
+# -- key management ------------------------------------------------------------------------------
+
+
+def encode_key_block(block: str) -> bytes:
+    """E7 data: the TR-31 key block as ASCII (structure and authenticity are the pad's to check)."""
+    if not (block.isascii() and block.isprintable()) or not 16 <= len(block) <= MAX_TEXT_LEN - 3:
+        raise FrameError(f"key block must be 16..{MAX_TEXT_LEN - 3} printable ASCII characters")
+    return block.encode("ascii")
+
+
+def _kcv_or_none(text: str) -> str | None:
+    if text == NO_KCV:
+        return None
+    if len(text) != KCV_LEN or set(text) - set("0123456789ABCDEF"):
+        raise FrameError("key check value must be 6 upper-case hex digits or ------")
+    return text
+
+
+def parse_kcv(data: bytes) -> str:
+    """E7 reply data: the loaded key's check value."""
+    kcv = _kcv_or_none(data.decode("ascii", "replace"))
+    if kcv is None:
+        raise FrameError("key load reply carries no key check value")
+    return kcv
+
+
+def mac_chunks(data: bytes) -> list[tuple[tuple[str, str], bytes]]:
+    """The E8 commands that MAC ``data``: chunks of at most 512 bytes, the last one ``E81``."""
+    pieces = [data[i : i + MAX_MAC_CHUNK] for i in range(0, len(data), MAX_MAC_CHUNK)] or [b""]
+    return [(MAC_MORE, piece) for piece in pieces[:-1]] + [(MAC_LAST, pieces[-1])]
+
+
+def parse_mac(data: bytes) -> bytes:
+    """E81 reply data: the 8-byte MAC as 16 hex characters."""
+    try:
+        mac = bytes.fromhex(data.decode("ascii"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise FrameError("MAC reply is not hex") from exc
+    if len(mac) != 8:
+        raise FrameError(f"MAC must be 8 bytes, got {len(mac)}")
+    return mac
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    """E9 data: the key check value of the TMK, TPK and TAK, None where the pad holds no such key."""
+
+    tmk: str | None
+    tpk: str | None
+    tak: str | None
+
+
+def encode_key_status(status: KeyStatus) -> bytes:
+    return "".join(k or NO_KCV for k in (status.tmk, status.tpk, status.tak)).encode("ascii")
+
+
+def parse_key_status(data: bytes) -> KeyStatus:
+    text = data.decode("ascii", "replace")
+    if len(text) != 3 * KCV_LEN:
+        raise FrameError(f"key status data must be 3 x {KCV_LEN} characters, got {len(text)}")
+    tmk, tpk, tak = (_kcv_or_none(text[i : i + KCV_LEN]) for i in range(0, 3 * KCV_LEN, KCV_LEN))
+    return KeyStatus(tmk, tpk, tak)

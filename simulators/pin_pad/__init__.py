@@ -5,6 +5,11 @@ control API (``press_keys``) go into the pad's own buffer, the host sees ``*`` p
 returns the ISO 9564 block enciphered under the pad's PIN key. Control commands: ``press_keys``
 (``"1234E"`` or ``["1", "2", "3", "4", "ENTER"]``), ``tamper``, ``load_keys``, ``nak``,
 ``clear_faults``, ``state``; plus the server's link faults.
+
+Key hierarchy: the pad holds a terminal master key (TMK). ``E7`` loads a working key sent as a TR-31
+key block under the TMK: the PIN key (TPK), which from then on enciphers format 0 PIN blocks in place of
+the installed initial TDES key, or the MAC key (TAK) that ``E8`` computes retail MACs with. Clear keys
+never leave the simulator: replies, snapshots and the control API show key check values only.
 """
 
 from __future__ import annotations
@@ -13,13 +18,19 @@ from typing import Any
 
 from devices.pin_pad import protocol as p
 from devices.sankyo_frame import DeviceFramer, FrameError
+from hostlink.keyblock import KeyBlockError, unwrap
 from hostlink.pinblock import PinBlockError, encrypt_pin_block
+from hostlink.tdes import RetailMac, kcv
 from simulators.base import DeviceServer, SimulatedDevice
 
 # TEST KEYS — for simulators and tests only, never for production. The simulated HSM gets the same
 # values through kiosk settings.
 TEST_TDES_PIN_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 TEST_AES_PIN_KEY = bytes.fromhex("2B7E151628AED2A6ABF7158809CF4F3C")
+# TEST TERMINAL MASTER KEY — for simulators and tests only, never for production: the TMK the simulated
+# pad was "enrolled" with (double-length, odd parity, KCV 0385D4). A host signing on to the simulated pad
+# wraps the working keys (TR-31, usage P0 / M3) under this value.
+TEST_TMK = bytes.fromhex("AD3B97BA38012AE654D9612ACBEC9143")
 
 FIRMWARE = "SIM-EPP 1.0"
 # single-character shorthands accepted in a press_keys string
@@ -46,12 +57,18 @@ class PinPadSimulator(SimulatedDevice):
         seed: int = 0,
         tdes_key: bytes | None = TEST_TDES_PIN_KEY,
         aes_key: bytes | None = TEST_AES_PIN_KEY,
+        tmk: bytes | None = TEST_TMK,
     ) -> None:
         super().__init__(seed)
         self.framer = DeviceFramer(self._handle)
-        self._installed = (tdes_key, aes_key)
-        self.tdes_key = tdes_key
+        self._installed = (tdes_key, aes_key, tmk)
+        # clear keys live only in these attributes: never in a reply, a snapshot or a log
+        self.tdes_key = tdes_key  # the initial PIN key, used for format 0 until a TPK is loaded
         self.aes_key = aes_key
+        self.tmk = tmk
+        self.tpk: bytes | None = None
+        self.tak: bytes | None = None
+        self._mac: RetailMac | None = None  # a MAC in progress over E80 chunks
         self.tamper = False
         self.mode = p.EntryMode.IDLE
         self.min_len, self.max_len = p.MIN_PIN_LEN, p.MAX_PIN_LEN
@@ -59,6 +76,8 @@ class PinPadSimulator(SimulatedDevice):
         self._text: list[str] = []
         self._queue: list[str] = []
         self.blocks_issued = 0
+        self.working_keys_loaded = 0
+        self.macs_issued = 0
         self.commands: list[str] = []
 
     # -- wire --------------------------------------------------------------------------------
@@ -78,6 +97,13 @@ class PinPadSimulator(SimulatedDevice):
             return p.negative(("?", "?"), p.ErrorCode.UNKNOWN_COMMAND)
         key = (cmd, pm)
         self.commands = [*self.commands[-49:], f"E{cmd}{pm}"]
+        if key in (p.MAC_MORE, p.MAC_LAST):
+            return self._mac_chunk(key, data)
+        self._mac = None  # any other command abandons a MAC in progress
+        if key in p.LOAD_WORKING_KEY.values():
+            return self._load_working_key(key, data)
+        if key == p.KEY_STATUS:
+            return self._ok(key, p.encode_key_status(self.key_status()))
         if key == p.INITIALISE:
             self.tamper = False
             self._end_entry()
@@ -85,7 +111,7 @@ class PinPadSimulator(SimulatedDevice):
             return self._ok(key, FIRMWARE.encode())
         if key == p.STATUS:
             return self._ok(
-                key, p.encode_status_data(self.tdes_key is not None, self.aes_key is not None, FIRMWARE)
+                key, p.encode_status_data(self._format0_key() is not None, self.aes_key is not None, FIRMWARE)
             )
         if key == p.READ_KEYS:
             keys, self._queue = "".join(self._queue), []
@@ -117,7 +143,7 @@ class PinPadSimulator(SimulatedDevice):
             return p.negative(key, p.ErrorCode.BAD_PARAMETER)
         if self.tamper:
             return p.negative(key, p.ErrorCode.TAMPERED)
-        if self.tdes_key is None and self.aes_key is None:
+        if self._format0_key() is None and self.aes_key is None:
             return p.negative(key, p.ErrorCode.NO_KEY)
         self._end_entry()
         self._queue.clear()  # stale idle keys do not belong to this PIN
@@ -129,7 +155,7 @@ class PinPadSimulator(SimulatedDevice):
             return p.negative(key, p.ErrorCode.TAMPERED)
         if self.mode is not p.EntryMode.PIN_READY:
             return p.negative(key, p.ErrorCode.NO_PIN)
-        pin_key = self.tdes_key if fmt == 0 else self.aes_key
+        pin_key = self._format0_key() if fmt == 0 else self.aes_key
         if pin_key is None:
             return p.negative(key, p.ErrorCode.NO_KEY)
         try:
@@ -140,6 +166,57 @@ class PinPadSimulator(SimulatedDevice):
         self._end_entry()  # one block per entry
         self.blocks_issued += 1
         return self._ok(key, block.hex().upper().encode("ascii"))
+
+    def _format0_key(self) -> bytes | None:
+        """The TPK once the host has loaded one; until then the initial PIN key the pad was built with."""
+        return self.tpk if self.tpk is not None else self.tdes_key
+
+    # -- key management ----------------------------------------------------------------------
+    def _load_working_key(self, key: tuple[str, str], data: bytes) -> bytes:
+        if self.tamper:
+            return p.negative(key, p.ErrorCode.TAMPERED)
+        if self.tmk is None:
+            return p.negative(key, p.ErrorCode.NO_MASTER_KEY)
+        usage, modes, lengths = p.WORKING_KEY_USAGE[key[1]]
+        try:
+            loaded = unwrap(self.tmk, data.decode("ascii"))
+        except (UnicodeDecodeError, KeyBlockError):
+            return p.negative(key, p.ErrorCode.KEY_BLOCK_REFUSED)
+        if (
+            loaded.usage != usage
+            or loaded.algorithm != "T"
+            or loaded.mode not in modes
+            or len(loaded.key) not in lengths
+        ):
+            return p.negative(key, p.ErrorCode.KEY_BLOCK_REFUSED)
+        if key[1] == "P":
+            self.tpk = loaded.key
+        else:
+            self.tak = loaded.key
+        self.working_keys_loaded += 1
+        return self._ok(key, kcv(loaded.key).encode("ascii"))
+
+    def _mac_chunk(self, key: tuple[str, str], data: bytes) -> bytes:
+        if self.tamper:
+            self._mac = None
+            return p.negative(key, p.ErrorCode.TAMPERED)
+        if self.tak is None:
+            self._mac = None
+            return p.negative(key, p.ErrorCode.NO_MAC_KEY)
+        if len(data) > p.MAX_MAC_CHUNK:
+            self._mac = None
+            return p.negative(key, p.ErrorCode.BAD_PARAMETER)
+        if self._mac is None:
+            self._mac = RetailMac(self.tak)
+        self._mac.update(data)
+        if key == p.MAC_MORE:
+            return self._ok(key)
+        mac, self._mac = self._mac.finalize(), None
+        self.macs_issued += 1
+        return self._ok(key, mac.hex().upper().encode("ascii"))
+
+    def key_status(self) -> p.KeyStatus:
+        return p.KeyStatus(*(None if k is None else kcv(k) for k in (self.tmk, self.tpk, self.tak)))
 
     def _end_entry(self) -> None:
         self._pin.clear()
@@ -199,16 +276,25 @@ class PinPadSimulator(SimulatedDevice):
         return self.snapshot()
 
     def ctl_tamper(self) -> dict[str, Any]:
-        """Someone opened the case: as a real EPP, erase the keys and refuse PIN entry."""
+        """Someone opened the case: as a real EPP, erase every key (TMK, TPK, TAK too), refuse PIN entry."""
         self.tamper = True
-        self.tdes_key = self.aes_key = None
+        self.tdes_key = self.aes_key = self.tmk = self.tpk = self.tak = None
+        self._mac = None
         self._end_entry()
         return self.snapshot()
 
-    def ctl_load_keys(self, tdes_key: str | None = None, aes_key: str | None = None) -> dict[str, Any]:
-        """Key loading (a technician's job): hex keys, or the keys the pad was built with."""
+    def ctl_load_keys(
+        self, tdes_key: str | None = None, aes_key: str | None = None, tmk: str | None = None
+    ) -> dict[str, Any]:
+        """Key loading (a technician's job, e.g. enrolment): hex keys, or the keys the pad was built with.
+
+        The working keys (TPK, TAK) are erased: they belong to the old key hierarchy, and the host loads
+        new ones at its next sign-on."""
         self.tdes_key = bytes.fromhex(tdes_key) if tdes_key else self._installed[0]
         self.aes_key = bytes.fromhex(aes_key) if aes_key else self._installed[1]
+        self.tmk = bytes.fromhex(tmk) if tmk else self._installed[2]
+        self.tpk = self.tak = None
+        self._mac = None
         return self.snapshot()
 
     def ctl_nak(self, count: int = 1) -> dict[str, Any]:
@@ -220,6 +306,8 @@ class PinPadSimulator(SimulatedDevice):
         return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
+        """Visible state. Of the keys, only check values (None for an empty slot), never the keys."""
+        status = self.key_status()
         return {
             "device": self.device_class,
             "tamper": self.tamper,
@@ -227,7 +315,11 @@ class PinPadSimulator(SimulatedDevice):
             "pin_length": len(self._pin),  # the length only, never the digits
             "clear_text": "".join(self._text),
             "queued_keys": len(self._queue),
-            "keys_loaded": {"tdes": self.tdes_key is not None, "aes": self.aes_key is not None},
+            "keys_loaded": {"tdes": self._format0_key() is not None, "aes": self.aes_key is not None},
+            "kcv": {"tmk": status.tmk, "tpk": status.tpk, "tak": status.tak},
+            "mac_in_progress": self._mac is not None,
+            "working_keys_loaded": self.working_keys_loaded,
+            "macs_issued": self.macs_issued,
             "blocks_issued": self.blocks_issued,
             "frames_received": self.framer.frames_received,
             "naks_sent": self.framer.naks_sent,
@@ -242,6 +334,7 @@ def make_server(
     control_port: int = 0,
     tdes_key: bytes | None = TEST_TDES_PIN_KEY,
     aes_key: bytes | None = TEST_AES_PIN_KEY,
+    tmk: bytes | None = TEST_TMK,
     **_ignored: Any,
 ) -> DeviceServer:
-    return DeviceServer(PinPadSimulator(seed, tdes_key, aes_key), port=port, control_port=control_port)
+    return DeviceServer(PinPadSimulator(seed, tdes_key, aes_key, tmk), port=port, control_port=control_port)

@@ -12,10 +12,13 @@ import pytest
 
 from devices.base import Completion, DeviceEvent, DeviceState
 from devices.pin_pad.driver import PinPadDriver
+from devices.pin_pad.protocol import KeyStatus
 from devices.simcontrol import ControlClient
-from hostlink.pinblock import decrypt_pin_block
+from hostlink.keyblock import wrap
+from hostlink.pinblock import PinBlockError, decrypt_pin_block
+from hostlink.tdes import kcv, random_tdes_key, retail_mac
 from simulators.base import DeviceServer
-from simulators.pin_pad import TEST_AES_PIN_KEY, TEST_TDES_PIN_KEY, make_server
+from simulators.pin_pad import TEST_AES_PIN_KEY, TEST_TDES_PIN_KEY, TEST_TMK, make_server
 
 PAN = "43219876543210987"
 
@@ -227,3 +230,86 @@ def test_link_drop_and_silence(rig: Rig) -> None:
     assert wait_until(lambda: rig.driver.status().state is DeviceState.OFFLINE)
     rig.ctl.call("silent", on=False)
     assert wait_until(lambda: rig.driver.status().state is DeviceState.ONLINE, timeout=8)
+
+
+# -- key hierarchy ---------------------------------------------------------------------------------
+
+TPK = bytes.fromhex("F1E0D3C2B5A497860E1F2C3D4A5B6879")  # KCV 61D0F7
+TAK = bytes.fromhex("1032547698BADCFE8967452301EFCDAB")  # KCV 21C2FD
+MAC_DATA = bytes(range(256)) * 5 + b"\xf2\x06\x15\x03" * 55  # 1500 bytes, every byte value
+
+
+def sign_on(rig: Rig) -> None:
+    assert rig.driver.load_working_key("pin", wrap(TEST_TMK, TPK, "P0")).result(5).value == "61D0F7"
+    assert rig.driver.load_working_key("mac", wrap(TEST_TMK, TAK, "M3")).result(5).value == "21C2FD"
+
+
+def test_sign_on_keys_mac_and_key_status(rig: Rig, caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level(logging.DEBUG)
+    before = rig.driver.key_status().result(5)
+    assert before.ok and before.value == KeyStatus(kcv(TEST_TMK), None, None)
+    sign_on(rig)
+    status = rig.driver.key_status().result(5)
+    assert status.ok and status.value == KeyStatus("0385D4", "61D0F7", "21C2FD")
+    for size in (0, 1, 511, 512, 513, 1500):
+        result = rig.driver.generate_mac(MAC_DATA[:size]).result(5)
+        assert result.ok and result.value == retail_mac(TAK, MAC_DATA[:size]), size
+    assert rig.sim()["macs_issued"] == 6
+    assert rig.sim()["commands"].count("E80") == 1 + 2  # 513 bytes take 2 chunks, 1500 bytes 3
+    op = rig.driver.get_pin(4, 6, 10, PAN)
+    rig.type_when_entry_starts("9135E")
+    block = op.result(5)
+    assert block.ok and block.value is not None
+    assert decrypt_pin_block(block.value, TPK, PAN) == "9135"
+    try:
+        old = decrypt_pin_block(block.value, TEST_TDES_PIN_KEY, PAN)
+    except PinBlockError:
+        old = None
+    assert old != "9135"
+    for record in caplog.records:  # no key, key block or PIN block in any log line
+        message = record.getMessage().upper()
+        for secret in (TPK.hex(), TAK.hex(), TEST_TMK.hex(), block.value.hex()):
+            assert secret.upper() not in message
+
+
+def test_refused_key_blocks_and_missing_keys(rig: Rig) -> None:
+    no_mac_key = rig.driver.generate_mac(b"0200").result(5)
+    assert no_mac_key.code is Completion.HARDWARE_ERROR and "MAC key" in no_mac_key.detail
+    refused = rig.driver.load_working_key("pin", wrap(random_tdes_key(), TPK, "P0")).result(5)
+    assert refused.code is Completion.INVALID_DATA and "key block refused" in refused.detail
+    wrong_usage = rig.driver.load_working_key("mac", wrap(TEST_TMK, TPK, "P0")).result(5)
+    assert wrong_usage.code is Completion.INVALID_DATA
+    before = rig.sim()["commands"].count("E7P")
+    assert (
+        rig.driver.load_working_key("tmk", wrap(TEST_TMK, TPK, "K0")).result(5).code
+        is Completion.INVALID_DATA
+    )
+    assert rig.driver.load_working_key("pin", "B0016P0TE00N0000é").result(5).code is Completion.INVALID_DATA
+    assert rig.sim()["commands"].count("E7P") == before  # neither reached the pad
+    assert rig.driver.key_status().result(5).value == KeyStatus("0385D4", None, None)
+
+
+def test_tamper_erases_the_key_hierarchy(rig: Rig) -> None:
+    sign_on(rig)
+    rig.ctl.call("tamper")
+    status = rig.driver.key_status().result(5)
+    assert status.ok and status.value == KeyStatus(None, None, None)
+    assert rig.driver.status().state is DeviceState.FRAUD_ATTEMPT
+    assert rig.driver.reset().result(5).ok
+    no_tmk = rig.driver.load_working_key("pin", wrap(TEST_TMK, TPK, "P0")).result(5)
+    assert no_tmk.code is Completion.HARDWARE_ERROR and "master key" in no_tmk.detail
+    rig.ctl.call("load_keys", tmk=TEST_TMK.hex())  # re-enrolment
+    sign_on(rig)
+
+
+@pytest.mark.parametrize("rig", [60.0], indirect=True)  # no idle polls: every frame is the test's
+@pytest.mark.parametrize("fault", ["garbage", "nak"])
+def test_mac_is_right_after_a_resent_chunk(rig: Rig, fault: str) -> None:
+    sign_on(rig)
+    rig.ctl.call(fault, count=1)  # the first chunk's reply is lost (or it is refused): E80 goes twice
+    result = rig.driver.generate_mac(MAC_DATA).result(5)
+    assert result.ok and result.value == retail_mac(TAK, MAC_DATA)
+    commands = rig.sim()["commands"]
+    start = len(commands) - commands[::-1].index("E90") - 1  # the driver abandoned the doubtful MAC
+    assert commands[start:] == ["E90", "E80", "E80", "E81"]
+    assert rig.sim()["mac_in_progress"] is False
