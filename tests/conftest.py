@@ -3,8 +3,15 @@ process on a copy of a seeded data dir."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -69,6 +76,12 @@ class BankHost:
     url: str
     _inspector: Any = None
 
+    @property
+    def iso8583(self) -> tuple[str, int]:
+        """(host, port) of its ISO 8583 listener."""
+        host, _, port = str(self.process.iso8583).rpartition(":")
+        return host, int(port)
+
     def inspect(self) -> Any:
         """The bank's database and services in this test process, to check what the host did (the
         host process keeps serving; SQLite in WAL lets both read)."""
@@ -104,18 +117,133 @@ class BankHost:
         return self.data_dir / "bank.db"
 
 
-def start_bank_host(template: Path, where: Path) -> BankHost:
+class HostZygote:
+    """The fork server of ``tests/host_zygote.py``: a fresh ``python -m bank serve`` in about 0.1 s."""
+
+    def __init__(self) -> None:
+        self.process = subprocess.Popen(
+            [sys.executable, str(Path(__file__).with_name("host_zygote.py"))],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            start_new_session=True,
+        )
+        self._lock = threading.Lock()
+
+    def spawn(self, env: dict[str, str], args: list[str], stderr: Path) -> int:
+        request = json.dumps({"env": env, "args": args, "stderr": str(stderr)})
+        with self._lock:
+            assert self.process.stdin is not None and self.process.stdout is not None
+            self.process.stdin.write(request + "\n")
+            self.process.stdin.flush()
+            answer = self.process.stdout.readline()
+        if not answer:
+            raise RuntimeError("the host fork server ended")
+        return int(json.loads(answer)["pid"])
+
+    def close(self) -> None:
+        assert self.process.stdin is not None
+        self.process.stdin.close()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait(timeout=10)
+        if self.process.stdout is not None:
+            self.process.stdout.close()
+
+
+class ForkedHost:
+    """A host forked by :class:`HostZygote`; the same life cycle as ``app.hostproc.HostProcess``."""
+
+    def __init__(self, zygote: HostZygote, env: dict[str, str]) -> None:
+        self.zygote = zygote
+        self.env = env
+        self.url = ""
+        self.iso8583 = ""
+        self._pid = 0
+
+    def start(self, timeout_s: float = 60.0) -> ForkedHost:
+        from app.hostproc import HostStartError, last_line
+
+        folder = Path(tempfile.mkdtemp(prefix="st-host-"))
+        ready, errors = folder / "ready.json", folder / "stderr"
+        self._pid = self.zygote.spawn(self.env, ["serve", "--port", "0", "--ready-file", str(ready)], errors)
+        deadline = time.monotonic() + timeout_s
+        try:
+            while time.monotonic() < deadline:
+                if ready.exists():
+                    answer = json.loads(ready.read_text())
+                    self.url, self.iso8583 = str(answer["url"]), str(answer.get("iso8583", ""))
+                    return self
+                if not self.alive():
+                    break
+                time.sleep(0.02)
+            why = last_line(errors.read_text(errors="replace")) if errors.exists() else ""
+            self.stop()
+            raise HostStartError(f"the bank host did not start: {why or 'no ready file in time'}")
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    @property
+    def pid(self) -> int:
+        return self._pid
+
+    def alive(self) -> bool:
+        if not self._pid:
+            return False
+        try:
+            with open(f"/proc/{self._pid}/stat", encoding="ascii") as stat:
+                return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+        except (FileNotFoundError, ProcessLookupError, IndexError):
+            return False
+
+    def _signal_and_wait(self, signum: int, timeout_s: float) -> bool:
+        try:
+            os.kill(self._pid, signum)
+        except ProcessLookupError:
+            return True
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if not self.alive():
+                return True
+            time.sleep(0.02)
+        return False
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would."""
+        if self.alive():
+            self._signal_and_wait(signal.SIGKILL, 10.0)
+
+    def stop(self, timeout_s: float = 10.0) -> None:
+        if self.alive() and not self._signal_and_wait(signal.SIGTERM, timeout_s):
+            self._signal_and_wait(signal.SIGKILL, timeout_s)
+
+
+@pytest.fixture(scope="session")
+def host_zygote() -> Iterator[HostZygote]:
+    zygote = HostZygote()
+    try:
+        yield zygote
+    finally:
+        zygote.close()
+
+
+def start_bank_host(template: Path, where: Path, zygote: HostZygote | None = None) -> BankHost:
     from app.hostproc import HostProcess, host_environment
 
     data = where / "host-data"
     shutil.copytree(template / "data", data)
-    process = HostProcess(host_environment(data), seed=False).start()
+    env = host_environment(data)
+    process: Any = (
+        ForkedHost(zygote, env).start() if zygote is not None else HostProcess(env, seed=False).start()
+    )
     return BankHost(data, (template / "credential").read_text(encoding="utf-8"), process, process.url)
 
 
 @pytest.fixture
-def bank_host(tmp_path: Path, host_template: Path) -> Iterator[BankHost]:
-    host = start_bank_host(host_template, tmp_path)
+def bank_host(tmp_path: Path, host_template: Path, host_zygote: HostZygote) -> Iterator[BankHost]:
+    host = start_bank_host(host_template, tmp_path, host_zygote)
     try:
         yield host
     finally:
