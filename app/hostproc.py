@@ -59,9 +59,11 @@ def run_host_command(args: list[str], env: Mapping[str, str], timeout_s: float =
 
 
 def enrol(terminal_id: str, credential_file: Path, env: Mapping[str, str]) -> None:
-    """Enrol (or re-enrol) ``terminal_id`` and write its credential where the terminal reads it."""
+    """Enrol (or re-enrol) ``terminal_id`` and write its credential where the terminal reads it. The
+    embedded host is the simulated build's: it records the PIN pad simulator's documented test TMK."""
     run_host_command(
-        ["enrol-terminal", terminal_id, "--credential-file", str(credential_file), "--rotate"], env
+        ["enrol-terminal", terminal_id, "--credential-file", str(credential_file), "--rotate", "--test-tmk"],
+        env,
     )
 
 
@@ -84,6 +86,7 @@ class HostProcess:
         self.seed = seed
         self.port = port
         self.url = ""
+        self.iso8583 = ""  # host:port of its ISO 8583 listener
         self.process: subprocess.Popen[bytes] | None = None
         self._errors: tempfile._TemporaryFileWrapper[bytes] | None = None
 
@@ -113,7 +116,8 @@ class HostProcess:
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
             if ready.exists():
-                self.url = str(json.loads(ready.read_text())["url"])
+                answer = json.loads(ready.read_text())
+                self.url, self.iso8583 = str(answer["url"]), str(answer.get("iso8583", ""))
                 ready.unlink(missing_ok=True)
                 ready.parent.rmdir()
                 return self

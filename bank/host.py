@@ -18,6 +18,7 @@ from bank.advice.store import AdviceStore
 from bank.alerts.service import StaffAlerts
 from bank.audit import HostAudit
 from bank.billing.service import BillingService
+from bank.iso8583.keys import TerminalKeyStore
 from bank.ledger import Ledger
 from bank.loans.service import LoanService
 from bank.models import utcnow
@@ -45,6 +46,7 @@ class Host:
             self.engine, self.audit, clock_skew_s=settings.api.clock_skew_s, clock=clock
         )
         self.hsm = SimulatedHsm.from_settings(settings.security, settings.key_dir)
+        self.terminal_keys = TerminalKeyStore(runtime.sessions)
         self.ledger = Ledger(self.engine, clock=clock)
 
     @classmethod
@@ -58,8 +60,11 @@ class Host:
         )
 
     def pins_for(self, terminal_id: str) -> PinService:
+        """PIN checks for a terminal: format 0 blocks under its session TPK once it has signed on (ISO
+        8583 key exchange), under the static test key before (a terminal that never signs on)."""
+        tpk = self.terminal_keys.tpk_or_none(terminal_id)
         return PinService(
-            self.hsm,
+            self.hsm if tpk is None else self.hsm.with_tdes_pin_key(tpk),
             self.runtime.sessions,
             self.vault,
             self.audit.for_terminal(terminal_id),

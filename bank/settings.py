@@ -36,12 +36,16 @@ class SecuritySettings(_Section):
     # PIN pad simulator holds; a bank loads its terminals' keys into its HSM instead.
     pin_key_hex: str = "0123456789ABCDEFFEDCBA9876543210"
     pin_key_aes_hex: str = "000102030405060708090A0B0C0D0E0F"
+    # The terminal master key ``enrol-terminal --test-tmk`` records: the documented test TMK the PIN pad
+    # simulator is built with (simulators.pin_pad.TEST_TMK). A bank enrols each terminal with the TMK its
+    # key ceremony loaded into that terminal's PIN pad (``--tmk``) instead.
+    test_tmk_hex: str = "AD3B97BA38012AE654D9612ACBEC9143"
     pin_tries: int = Field(default=3, ge=1, le=10)
     tech_lockout_failures: int = Field(default=5, ge=1)
     tech_lockout_minutes: int = Field(default=30, ge=1)
     tech_idle_minutes: int = Field(default=15, ge=1)
 
-    @field_validator("pin_key_hex", "pin_key_aes_hex")
+    @field_validator("pin_key_hex", "pin_key_aes_hex", "test_tmk_hex")
     @classmethod
     def _hex_key(cls, value: str) -> str:
         try:
@@ -59,6 +63,16 @@ class ApiSettings(_Section):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)  # an ID photo is tens of kB
     # A signed request older or newer than this is refused; nonces are remembered twice as long.
     clock_skew_s: int = Field(default=300, ge=5, le=3600)
+
+
+class Iso8583Settings(_Section):
+    """The card-transaction front door (docs/iso8583.md): TCP, 2-byte length header."""
+
+    listen_host: str = "127.0.0.1"
+    listen_port: int = Field(default=8583, ge=0, le=65535)
+    max_connections: int = Field(default=256, ge=1)
+    # A connection that sends nothing for this long is closed (a terminal echoes every minute or so).
+    idle_timeout_s: float = Field(default=300.0, gt=0)
 
 
 class HostSettings(BaseSettings):
@@ -90,6 +104,7 @@ class HostSettings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     security: SecuritySettings = SecuritySettings()
     api: ApiSettings = ApiSettings()
+    iso8583: Iso8583Settings = Iso8583Settings()
 
     @classmethod
     def settings_customise_sources(

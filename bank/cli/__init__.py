@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
+from typing import Any
 
 import typer
 
@@ -41,6 +42,9 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
 def serve(
     host: str = typer.Option("", help="Address to listen on (default: settings, 127.0.0.1)."),
     port: int = typer.Option(-1, help="Port (default: settings, 8700; 0 picks a free one)."),
+    iso_port: int = typer.Option(
+        -1, help="ISO 8583 port (default: settings, 8583; 0 when --port is 0, a free one)."
+    ),
     seed: bool = typer.Option(
         False, "--seed", help="Create the seed customers and cards if the bank is empty."
     ),
@@ -75,6 +79,10 @@ def serve(
         raise _fail(f"cannot listen on {listen_host}:{listen_port}: {exc.strerror}") from None
     bound_port = sock.getsockname()[1]
     url = f"http://{listen_host}:{bound_port}"
+    if iso_port < 0 and port == 0:
+        iso_port = 0  # an ephemeral host (tests, the embedded default) takes free ports for both doors
+    iso_server = _start_iso_server(bank_host, settings, iso_port)
+    ready = {"url": url, "host_id": settings.host_id, "iso8583": iso_server.url}
     app_ = BodyLimit(create_app(bank_host), settings.api.max_body_bytes)
     config = uvicorn.Config(
         app_, log_level="warning", access_log=False, lifespan="off", timeout_keep_alive=30
@@ -87,16 +95,38 @@ def serve(
         async def startup(sockets: list[socket.socket] | None = None) -> None:
             await original(sockets=sockets)
             tmp = ready_file.with_suffix(".tmp")
-            tmp.write_text(json.dumps({"url": url, "host_id": settings.host_id}))
+            tmp.write_text(json.dumps(ready))
             tmp.replace(ready_file)
 
         server.startup = startup  # type: ignore[method-assign]
-    typer.echo(json.dumps({"url": url, "host_id": settings.host_id}), err=False)
+    typer.echo(json.dumps(ready), err=False)
     sys.stdout.flush()
     try:
         server.run(sockets=[sock])
     finally:
+        iso_server.close()
         bank_host.close()
+
+
+def _start_iso_server(bank_host: Any, settings: Any, port: int) -> Any:
+    """The ISO 8583 front door beside the JSON API (docs/iso8583.md)."""
+    from bank.iso8583.server import IsoServer
+    from bank.iso8583.service import IsoHostService
+
+    iso = settings.iso8583
+    port = iso.listen_port if port < 0 else port
+    try:
+        server = IsoServer(
+            IsoHostService(bank_host).handle,
+            host=iso.listen_host,
+            port=port,
+            max_connections=iso.max_connections,
+            idle_timeout_s=iso.idle_timeout_s,
+        )
+    except OSError as exc:
+        bank_host.close()
+        raise _fail(f"cannot listen for ISO 8583 on {iso.listen_host}:{port}: {exc.strerror}") from None
+    return server.start()
 
 
 @app.command("enrol-terminal")
@@ -110,20 +140,42 @@ def enrol_terminal(
         "--rotate",
         help="Re-enrol a terminal already enrolled: a new secret, the old one stops working.",
     ),
+    tmk: str = typer.Option(
+        "",
+        "--tmk",
+        help="The terminal master key loaded into its PIN pad (32 or 48 hex digits), for ISO 8583.",
+    ),
+    test_tmk: bool = typer.Option(
+        False, "--test-tmk", help="Record the PIN pad simulator's documented test TMK (simulated build)."
+    ),
 ) -> None:
     """Enrol a terminal and issue its credential (shown once; the host keeps it encrypted)."""
     import os
 
     from bank.host import Host
+    from bank.iso8583.service import card_acceptor_id
     from bank.settings import load_host_settings
     from bank.terminals.service import EnrolmentError
 
-    bank_host = Host.start(load_host_settings())
+    settings = load_host_settings()
+    master_key: bytes | None = None
+    if tmk or test_tmk:
+        try:
+            master_key = bytes.fromhex(settings.security.test_tmk_hex if test_tmk else tmk)
+            card_acceptor_id(terminal_id)
+        except ValueError as exc:
+            raise _fail(f"--tmk: {exc}") from None
+        if len(master_key) not in (16, 24):
+            raise _fail("--tmk: a TDES master key is 16 or 24 bytes (32 or 48 hex digits)")
+    bank_host = Host.start(settings)
     try:
         if rotate and any(t.terminal_id == terminal_id for t in bank_host.registry.terminals()):
             credential = bank_host.registry.rotate(terminal_id)
         else:
             credential = bank_host.registry.enrol(terminal_id)
+        if master_key is not None:
+            check = bank_host.terminal_keys.record_tmk(terminal_id, master_key)
+            bank_host.audit.record("terminal_tmk_recorded", terminal_id=terminal_id, tmk_kcv=check)
     except EnrolmentError as exc:
         raise _fail(str(exc), 1) from None
     finally:

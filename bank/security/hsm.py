@@ -110,6 +110,10 @@ class SimulatedHsm:
     def __repr__(self) -> str:
         return "SimulatedHsm(<keys hidden>)"
 
+    def with_tdes_pin_key(self, key: bytes) -> SimulatedHsm:
+        """The same HSM with another format 0 PIN key: a terminal's session TPK."""
+        return SimulatedHsm(key, self._keys[PinBlockFormat.ISO4], self._pvk)
+
     # -- the clear PIN lives only inside these -------------------------------------------------
     def _pin_of(self, pin_block: bytes, pan: str) -> str:
         fmt = format_of(pin_block)

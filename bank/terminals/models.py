@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.db.base import Base
@@ -89,3 +89,47 @@ class AuditEvent(Base):
     terminal_id: Mapped[str | None] = mapped_column(String(32), nullable=True)
     event: Mapped[str] = mapped_column(String(64))
     fields: Mapped[str] = mapped_column(Text, default="{}")
+
+
+class TerminalKeys(Base):
+    """A terminal's key hierarchy at the host: the TMK loaded into its PIN pad at enrolment, and the TPK and
+    TAK of its current ISO 8583 session (sent under the TMK at sign-on). Key values are vault-encrypted;
+    the check values are public by design (they identify a key, they do not reveal it)."""
+
+    __tablename__ = "host_terminal_keys"
+
+    terminal_id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    tmk: Mapped[bytes] = mapped_column(EncryptedBytes())
+    tmk_kcv: Mapped[str] = mapped_column(String(6))
+    tpk: Mapped[bytes | None] = mapped_column(EncryptedBytes(), nullable=True)
+    tpk_kcv: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    tak: Mapped[bytes | None] = mapped_column(EncryptedBytes(), nullable=True)
+    tak_kcv: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    key_version: Mapped[int] = mapped_column(Integer, default=0)
+    signed_on_at: Mapped[datetime | None] = mapped_column(UtcDateTime, nullable=True)
+
+
+class IsoTransaction(Base):
+    """One ISO 8583 request the host answered, by (terminal, STAN, transmission time): a duplicate is
+    answered from here instead of acting twice, and a reversal finds what it reverses."""
+
+    __tablename__ = "host_iso_transactions"
+    __table_args__ = (UniqueConstraint("terminal_id", "stan", "transmission_time"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    terminal_id: Mapped[str] = mapped_column(String(32))
+    stan: Mapped[str] = mapped_column(String(6))
+    transmission_time: Mapped[str] = mapped_column(String(10))
+    mti: Mapped[str] = mapped_column(String(4))
+    processing_code: Mapped[str] = mapped_column(String(6))
+    amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
+    response_code: Mapped[str] = mapped_column(String(2))
+    rrn: Mapped[str] = mapped_column(String(12))
+    auth_id: Mapped[str | None] = mapped_column(String(6), nullable=True)
+    # The ledger transfer (or bill payment) it made, and the idempotency key it used there.
+    reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # None, or what its reversal did: reversed | nothing_to_reverse | failed
+    reversal: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # The answer as sent, without its MAC: a duplicate gets it again (MACed under the current TAK).
+    response: Mapped[bytes] = mapped_column(LargeBinary)
+    received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
