@@ -1,0 +1,497 @@
+"""The terminal's ISO 8583 link to the bank host for card transactions (docs/iso8583.md).
+
+One TCP connection (2-byte length header), requests one at a time, answers matched by STAN and
+transmission time. The terminal's software holds no key: sign-on hands the host's TR-31 key blocks to
+the PIN pad (``SecurityModule.load_working_key``) and checks the check values the host sent; every
+financial message is MACed by the PIN pad (``SecurityModule.mac``) and every answer's MAC is checked the
+same way.
+
+Lost answers are reversed. Before a request that moves money is sent, its identity (MTI, STAN,
+transmission time, processing code, amount: never the PAN) is written to ``reversals.json`` in the state
+dir; when its answer arrives the entry goes. If no answer comes (timeout, dropped link, a terminal killed
+mid-exchange and restarted), the entry stays and is sent as a 0420 reversal, repeated as 0421 until the
+host answers 0430. The caller can also reverse an approved request it could not finish
+(:meth:`CardLink.reverse`). The STAN survives restarts (``stan`` in the state dir).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import socket
+import threading
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Protocol
+
+from hostlink.iso8583 import codec
+from hostlink.iso8583 import profile as p
+from hostlink.iso8583.framing import FramingError, recv_message, send_message
+from hostlink.redaction import mask_pan
+
+log = logging.getLogger(__name__)
+
+REVERSIBLE = {p.TRANSFER, p.BILL_PAYMENT}
+STATE_FILE_STAN = "stan"
+STATE_FILE_REVERSALS = "reversals.json"
+
+
+class SecurityModule(Protocol):
+    """The PIN pad's key and MAC commands, as the link needs them (the app layer adapts the device)."""
+
+    def load_working_key(self, kind: str, key_block: str) -> str:
+        """Load a TR-31 block under the pad's TMK; the loaded key's check value."""
+        ...
+
+    def mac(self, data: bytes) -> bytes:
+        """ISO 9797-1 algorithm 3 MAC under the pad's MAC key (8 bytes)."""
+        ...
+
+
+class CardLinkError(Exception):
+    """The link could not do what was asked; the message says why in plain words."""
+
+
+class CardLinkUnavailable(CardLinkError):
+    """No host answered (not connected, timed out, link dropped): a money request is being reversed."""
+
+
+class KeyExchangeError(CardLinkError):
+    """Sign-on failed: refused, a key block the PIN pad would not load, or a check value mismatch."""
+
+
+@dataclass(frozen=True)
+class IsoAnswer:
+    """A host's answer: DE39 and the fields; ``extra`` is DE48 parsed."""
+
+    code: str
+    fields: Mapping[str, str | bytes]
+    request: Mapping[str, str | bytes] = field(repr=False, default_factory=dict)
+
+    @property
+    def approved(self) -> bool:
+        return self.code == p.APPROVED
+
+    @property
+    def meaning(self) -> str:
+        return p.RESPONSE_CODES.get(self.code, "unknown response code")
+
+    @property
+    def extra(self) -> dict[str, str]:
+        value = self.fields.get(p.ADDITIONAL_DATA)
+        if not isinstance(value, str):
+            return {}
+        try:
+            return p.parse_additional_data(value)
+        except ValueError:
+            return {}
+
+    def original(self) -> PendingReversal:
+        """What a reversal of this answer's request names."""
+        req = self.request
+        return PendingReversal(
+            mti=str(req["t"]),
+            stan=str(req[p.STAN]),
+            transmission_time=str(req[p.TRANSMISSION_DATETIME]),
+            processing_code=str(req[p.PROCESSING_CODE]),
+            amount=str(req.get(p.AMOUNT, "0" * 12)),
+        )
+
+
+@dataclass
+class PendingReversal:
+    mti: str
+    stan: str
+    transmission_time: str
+    processing_code: str
+    amount: str
+    reason: str = "no_answer"
+    attempts: int = 0
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+class CardLink:
+    def __init__(
+        self,
+        addresses: Sequence[str],
+        terminal_id: str,
+        security: SecurityModule,
+        state_dir: Path,
+        *,
+        timeout_s: float = 10.0,
+        reversal_retry_s: float = 5.0,
+        acquirer_id: str = "99900000001",
+        currency: str = p.CURRENCY_CNY,
+        clock: Callable[[], datetime] = utcnow,
+    ) -> None:
+        if not addresses:
+            raise ValueError("a card link needs at least one host address (host:port)")
+        if len(terminal_id) > 15:
+            raise ValueError("an ISO 8583 terminal ID is at most 15 characters (DE42)")
+        self.addresses = list(addresses)
+        self.terminal_id = terminal_id
+        self.security = security
+        self.state_dir = state_dir
+        self.timeout_s = timeout_s
+        self.reversal_retry_s = reversal_retry_s
+        self.acquirer_id = acquirer_id
+        self.currency = currency
+        self.clock = clock
+        state_dir.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._sock: socket.socket | None = None
+        self._signed_on = False
+        self._stan = p.StanCounter(self._load_stan())
+        self._stopping = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.mac_failures = 0
+
+    # -- state ----------------------------------------------------------------------------------------
+    def _load_stan(self) -> int:
+        try:
+            value = int((self.state_dir / STATE_FILE_STAN).read_text().strip())
+        except (OSError, ValueError):
+            return 1
+        return value if 1 <= value <= 999_999 else 1
+
+    def _next_stan(self) -> str:
+        stan = self._stan.next()
+        self._write(STATE_FILE_STAN, str(self._stan.next_value))
+        return stan
+
+    def _write(self, name: str, text: str) -> None:
+        path = self.state_dir / name
+        tmp = path.with_suffix(".tmp")
+        with open(tmp, "w", encoding="ascii") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        tmp.replace(path)
+
+    def pending_reversals(self) -> list[PendingReversal]:
+        try:
+            items = json.loads((self.state_dir / STATE_FILE_REVERSALS).read_text())
+        except (OSError, ValueError):
+            return []
+        return [PendingReversal(**item) for item in items]
+
+    def _save_reversals(self, items: list[PendingReversal]) -> None:
+        self._write(STATE_FILE_REVERSALS, json.dumps([asdict(item) for item in items]))
+
+    def _add_reversal(self, item: PendingReversal) -> None:
+        items = [
+            r
+            for r in self.pending_reversals()
+            if (r.stan, r.transmission_time) != (item.stan, item.transmission_time)
+        ]
+        self._save_reversals([*items, item])
+
+    def _drop_reversal(self, stan: str, transmission_time: str) -> None:
+        items = self.pending_reversals()
+        kept = [r for r in items if (r.stan, r.transmission_time) != (stan, transmission_time)]
+        if len(kept) != len(items):
+            self._save_reversals(kept)
+
+    # -- the connection -------------------------------------------------------------------------------
+    def _connect(self) -> socket.socket:
+        if self._sock is not None:
+            return self._sock
+        errors = []
+        for address in self.addresses:
+            host, _, port = address.rpartition(":")
+            try:
+                sock = socket.create_connection((host, int(port)), timeout=self.timeout_s)
+            except OSError as exc:
+                errors.append(f"{address}: {exc.strerror or exc}")
+                continue
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            self._sock, self._signed_on = sock, False
+            return sock
+        raise CardLinkUnavailable("no bank host answers: " + "; ".join(errors))
+
+    def _drop(self) -> None:
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            finally:
+                self._sock, self._signed_on = None, False
+
+    def _exchange(self, request: Mapping[str, str | bytes], raw: bytes) -> bytes:
+        """Send ``raw``; the answer with the same STAN and DE7 (others are stale: dropped)."""
+        sock = self._connect()
+        try:
+            send_message(sock, raw)
+            deadline = time.monotonic() + self.timeout_s
+            while True:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError("no answer in time")
+                answer = recv_message(sock, left)
+                try:
+                    decoded = codec.decode(answer)
+                except codec.Iso8583Error as exc:
+                    raise CardLinkUnavailable(f"the host's answer does not decode: {exc}") from exc
+                if decoded.get(p.STAN) == request.get(p.STAN) and decoded.get(
+                    p.TRANSMISSION_DATETIME
+                ) == request.get(p.TRANSMISSION_DATETIME):
+                    return answer
+                log.warning("ISO 8583: a stale answer dropped: %s", codec.describe(decoded))
+        except (OSError, TimeoutError, ConnectionError, FramingError, CardLinkUnavailable) as exc:
+            self._drop()  # the stream is out of step: a new connection, and a new sign-on
+            if isinstance(exc, CardLinkUnavailable):
+                raise
+            raise CardLinkUnavailable(f"no answer from the bank host: {exc}") from exc
+
+    def _base(self, mti: str) -> dict[str, str | bytes]:
+        now = self.clock()
+        local = now.astimezone()
+        return {
+            "t": mti,
+            p.TRANSMISSION_DATETIME: p.transmission_time(now),
+            p.STAN: self._next_stan(),
+            p.LOCAL_TIME: local.strftime("%H%M%S"),
+            p.LOCAL_DATE: local.strftime("%m%d"),
+            p.ACQUIRER_ID: self.acquirer_id,
+            p.TERMINAL_ID: p.terminal_id_field(self.terminal_id[-8:]),
+            p.CARD_ACCEPTOR_ID: self.terminal_id.ljust(15),
+        }
+
+    # -- sign-on --------------------------------------------------------------------------------------
+    def sign_on(self, network_code: str = p.SIGN_ON) -> None:
+        """0800 sign-on (or key change): the PIN pad loads the new TPK and TAK; check values compared."""
+        with self._lock:
+            request = self._base(p.NETWORK_REQUEST)
+            request[p.NETWORK_CODE] = network_code
+            answer = codec.decode(self._exchange(request, codec.encode(request)))
+            if answer.get(p.RESPONSE_CODE) != p.APPROVED:
+                code = str(answer.get(p.RESPONSE_CODE, ""))
+                raise KeyExchangeError(f"sign-on refused: {code} {p.RESPONSE_CODES.get(code, '')}".strip())
+            checks = str(answer.get(p.KEY_CHECK_VALUES, ""))
+            tpk_block, tak_block = answer.get(p.TPK_KEY_BLOCK), answer.get(p.TAK_KEY_BLOCK)
+            if len(checks) != 12 or not isinstance(tpk_block, str) or not isinstance(tak_block, str):
+                raise KeyExchangeError("sign-on answer without key blocks and check values")
+            tpk_kcv = self.security.load_working_key("pin", tpk_block)
+            tak_kcv = self.security.load_working_key("mac", tak_block)
+            if (tpk_kcv, tak_kcv) != (checks[:6], checks[6:]):
+                raise KeyExchangeError("the keys the PIN pad loaded do not match the host's check values")
+            self._signed_on = True
+            log.info("ISO 8583: signed on (TPK %s, TAK %s)", tpk_kcv, tak_kcv)
+
+    def echo(self) -> bool:
+        """0800 echo: True when the host answers."""
+        with self._lock:
+            request = self._base(p.NETWORK_REQUEST)
+            request[p.NETWORK_CODE] = p.ECHO
+            try:
+                answer = codec.decode(self._exchange(request, codec.encode(request)))
+            except CardLinkError:
+                return False
+            return answer.get(p.RESPONSE_CODE) == p.APPROVED
+
+    # -- one financial request ------------------------------------------------------------------------
+    def _request(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:
+        with self._lock:
+            answer = self._request_once(mti, fields)
+            if answer.code == "A0":
+                # The host could not check our MAC (it has other session keys, or none): it did nothing.
+                # Sign on again and send once more, as a new request with its own STAN.
+                self._signed_on = False
+                answer = self._request_once(mti, fields)
+            return answer
+
+    def _request_once(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:
+        if not self._signed_on:
+            self.sign_on()
+        request = self._base(mti)
+        request.update(fields)
+        if p.AMOUNT in request:
+            request.setdefault(p.CURRENCY, self.currency)
+        request[codec.mac_field(request)] = bytes(codec.MAC_LEN)
+        raw = codec.encode_with_mac(request, self.security.mac)
+        reversible = mti == p.FINANCIAL_REQUEST and str(request[p.PROCESSING_CODE]) in REVERSIBLE
+        pending = IsoAnswer("", {}, request).original() if reversible else None
+        if pending is not None:
+            self._add_reversal(pending)  # written before sending: a kill from here on reverses it
+        try:
+            answer_raw = self._exchange(request, raw)
+        except CardLinkUnavailable:
+            if pending is not None:
+                log.error("ISO 8583: no answer to %s; it will be reversed", codec.describe(request))
+                self._send_reversals_locked()
+            raise
+        answer = codec.decode(answer_raw)
+        code = str(answer.get(p.RESPONSE_CODE, ""))
+        if codec.mac_field(answer) not in answer:
+            # Only a refusal may come without a MAC (the host could not tie the request to our keys);
+            # it never moved money, and it is never taken as an approval.
+            trusted = code != p.APPROVED
+        else:
+            try:
+                trusted = codec.verify_mac(answer_raw, self.security.mac)
+            except codec.Iso8583Error:
+                trusted = False
+        if not trusted:
+            # An answer we cannot trust is no answer: reverse what it was for.
+            self.mac_failures += 1
+            log.error("ISO 8583: the answer to %s failed its MAC check", codec.describe(request))
+            self._drop()
+            if pending is not None:
+                self._send_reversals_locked()
+            raise CardLinkUnavailable("the bank host's answer failed its MAC check")
+        if pending is not None:
+            self._drop_reversal(pending.stan, pending.transmission_time)
+        return IsoAnswer(code, answer, request)
+
+    # -- reversals ------------------------------------------------------------------------------------
+    def reverse(self, answer: IsoAnswer, reason: str) -> bool:
+        """The terminal could not finish an approved request: reverse it. True once the host has it."""
+        with self._lock:
+            item = answer.original()
+            item.reason = reason
+            self._add_reversal(item)
+            return self._send_reversals_locked() == 0
+
+    def send_pending_reversals(self) -> int:
+        """Send every queued reversal (0420 first, 0421 after); how many still wait."""
+        with self._lock:
+            return self._send_reversals_locked()
+
+    def _send_reversals_locked(self) -> int:
+        for item in self.pending_reversals():
+            try:
+                if not self._signed_on:
+                    self.sign_on()
+                request = self._base(p.REVERSAL if item.attempts == 0 else p.REVERSAL_REPEAT)
+                request[p.PROCESSING_CODE] = item.processing_code
+                request[p.AMOUNT] = item.amount
+                request[p.CURRENCY] = self.currency
+                request[p.ORIGINAL_DATA] = p.original_data(
+                    item.mti, item.stan, item.transmission_time, self.acquirer_id
+                )
+                request[p.ADDITIONAL_DATA] = p.additional_data({"reason": item.reason})
+                request[codec.mac_field(request)] = bytes(codec.MAC_LEN)
+                item.attempts += 1
+                self._add_reversal(item)
+                answer_raw = self._exchange(request, codec.encode_with_mac(request, self.security.mac))
+                answer = codec.decode(answer_raw)
+                if answer.get(p.RESPONSE_CODE) == "A0":
+                    self._signed_on = False
+                    continue
+                if answer["t"] == p.REVERSAL_RESPONSE and codec.verify_mac(answer_raw, self.security.mac):
+                    self._drop_reversal(item.stan, item.transmission_time)
+                    log.info(
+                        "ISO 8583: reversal of STAN %s acknowledged (%s)",
+                        item.stan,
+                        (p.parse_additional_data(str(answer.get(p.ADDITIONAL_DATA, ""))) or {}).get("result"),
+                    )
+            except (CardLinkError, codec.Iso8583Error, ValueError) as exc:
+                log.warning("ISO 8583: reversal of STAN %s not delivered yet: %s", item.stan, exc)
+                break
+        return len(self.pending_reversals())
+
+    def start(self) -> None:
+        """Deliver queued reversals in the background every ``reversal_retry_s``."""
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._run, name="cardlink-reversals", daemon=True)
+            self._thread.start()
+
+    def _run(self) -> None:
+        while not self._stopping.wait(self.reversal_retry_s):
+            if self.pending_reversals():
+                self.send_pending_reversals()
+
+    def close(self) -> None:
+        self._stopping.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        with self._lock:
+            self._drop()
+
+    # -- the card transactions ------------------------------------------------------------------------
+    @staticmethod
+    def _card(pan: str, expiry: str) -> dict[str, str | bytes]:
+        fields: dict[str, str | bytes] = {p.PAN: pan}
+        if expiry:
+            fields[p.EXPIRY] = expiry
+        return fields
+
+    def verify_pin(self, pan: str, expiry: str, pin_block: bytes) -> IsoAnswer:
+        fields = self._card(pan, expiry) | {p.PROCESSING_CODE: p.PIN_VERIFY, p.PIN_BLOCK: pin_block}
+        answer = self._request(p.AUTH_REQUEST, fields)
+        log.info("PIN check for %s: %s", mask_pan(pan), answer.code)
+        return answer
+
+    def balance(self, pan: str, expiry: str, account_id: int) -> IsoAnswer:
+        fields = self._card(pan, expiry) | {p.PROCESSING_CODE: p.BALANCE, p.ACCOUNT_FROM: str(account_id)}
+        return self._request(p.FINANCIAL_REQUEST, fields)
+
+    def mini_statement(self, pan: str, expiry: str, account_id: int) -> IsoAnswer:
+        fields = self._card(pan, expiry) | {
+            p.PROCESSING_CODE: p.MINI_STATEMENT,
+            p.ACCOUNT_FROM: str(account_id),
+        }
+        return self._request(p.FINANCIAL_REQUEST, fields)
+
+    def transfer(
+        self,
+        pan: str,
+        expiry: str,
+        *,
+        kind: str,
+        from_account_id: int,
+        amount_minor: int,
+        to_account_id: int | None = None,
+        payee_account: str = "",
+        payee_name: str = "",
+        bank_code: str = "",
+    ) -> IsoAnswer:
+        from urllib.parse import quote
+
+        fields = self._card(pan, expiry) | {
+            p.PROCESSING_CODE: p.TRANSFER,
+            p.AMOUNT: p.amount_field(amount_minor),
+            p.ACCOUNT_FROM: str(from_account_id),
+            p.ACCOUNT_TO: str(to_account_id) if kind == "own" else payee_account,
+        }
+        extra = {"kind": kind}
+        if payee_name:
+            extra["payee_name"] = quote(payee_name, safe=" -*/.:()#@+_")
+        if kind == "other_bank":
+            fields[p.RECEIVING_INSTITUTION_ID] = bank_code
+        fields[p.ADDITIONAL_DATA] = p.additional_data(extra)
+        return self._request(p.FINANCIAL_REQUEST, fields)
+
+    def pay_bill(
+        self, pan: str, expiry: str, *, from_account_id: int, biller: str, number: str, amount_minor: int
+    ) -> IsoAnswer:
+        fields = self._card(pan, expiry) | {
+            p.PROCESSING_CODE: p.BILL_PAYMENT,
+            p.AMOUNT: p.amount_field(amount_minor),
+            p.ACCOUNT_FROM: str(from_account_id),
+            p.ADDITIONAL_DATA: p.additional_data({"biller": biller, "number": number}),
+        }
+        return self._request(p.FINANCIAL_REQUEST, fields)
+
+    def change_pin(self, pan: str, expiry: str, old_block: bytes, new_block: bytes) -> IsoAnswer:
+        fields = self._card(pan, expiry) | {
+            p.PROCESSING_CODE: p.PIN_CHANGE,
+            p.PIN_BLOCK: old_block,
+            p.NEW_PIN_BLOCK: new_block.hex().upper(),
+        }
+        return self._request(p.FINANCIAL_REQUEST, fields)
+
+    def card_retained(self, pan: str, reason: str) -> IsoAnswer:
+        fields: dict[str, str | bytes] = {
+            p.PAN: pan,
+            p.PROCESSING_CODE: p.CARD_RETAINED,
+            p.ADDITIONAL_DATA: p.additional_data({"reason": reason}),
+        }
+        return self._request(p.AUTH_ADVICE, fields)

@@ -1,0 +1,242 @@
+"""The terminal's ISO 8583 card link against a real host process and the simulated PIN pad.
+
+The PIN pad (simulator, through the real driver) unwraps the host's TR-31 key blocks and computes every
+MAC; the test never holds a session key. A proxy between terminal and host can swallow an answer, which is
+how a lost 0210 is made.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from app.cardlink import PinPadSecurity
+from devices.base import DeviceState
+from devices.pin_pad.driver import PinPadDriver
+from devices.simcontrol import ControlClient
+from hostlink.iso8583 import profile as p
+from hostlink.iso8583.framing import FrameReader, frame
+from hostlink.tdes import kcv
+from kiosk.cardlink import CardLink, CardLinkUnavailable
+from simulators.pin_pad import make_server
+
+WANG_FANG_PAN, WANG_FANG_EXPIRY, WANG_FANG_PIN = "43219876543210987", "3012", "1234"
+TERMINAL_ID = "KIOSK-0001"
+
+
+def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return predicate()
+
+
+class AnswerEater:
+    """A TCP proxy to the host that forwards everything but can swallow the next answer(s)."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.listener.settimeout(0.2)
+        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
+        self.swallow = 0
+        self.swallowed: list[bytes] = []
+        self.blackhole_after_swallow = False  # then every later answer is lost too, until reset
+        self.blackhole = False
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+        self._sockets: list[socket.socket] = []
+        accept = threading.Thread(target=self._accept, daemon=True)
+        accept.start()
+        self._threads.append(accept)
+
+    def _accept(self) -> None:
+        while not self._stop.is_set():
+            try:
+                client, _ = self.listener.accept()
+            except TimeoutError:
+                continue
+            except OSError:
+                return
+            upstream = socket.create_connection(self.target)
+            self._sockets += [client, upstream]
+            for src, dst, answers in ((client, upstream, False), (upstream, client, True)):
+                thread = threading.Thread(target=self._pump, args=(src, dst, answers), daemon=True)
+                thread.start()
+                self._threads.append(thread)
+
+    def _pump(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
+        reader = FrameReader()
+        try:
+            while not self._stop.is_set():
+                data = src.recv(65536)
+                if not data:
+                    break
+                for message in reader.feed(data):
+                    if answers and self.blackhole:
+                        continue
+                    if answers and self.swallow > 0 and message[:4] == b"0210":
+                        self.swallow -= 1
+                        self.swallowed.append(message)
+                        self.blackhole = self.blackhole_after_swallow
+                        continue
+                    dst.sendall(frame(message))
+        except OSError:
+            pass
+        finally:
+            for sock in (src, dst):
+                with contextlib.suppress(OSError):
+                    sock.shutdown(socket.SHUT_RDWR)
+
+    def close(self) -> None:
+        self._stop.set()
+        self.listener.close()
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.close()
+        for thread in self._threads:
+            thread.join(timeout=5)
+
+
+@dataclass
+class Rig:
+    host: Any
+    pad: PinPadDriver
+    ctl: ControlClient
+    link: CardLink
+    proxy: AnswerEater
+    state_dir: Path
+
+    def pin_block(self, pin: str, pan: str = WANG_FANG_PAN) -> bytes:
+        operation = self.pad.get_pin(4, 6, 20, pan)
+        assert wait_until(lambda: self.ctl.call("state")["mode"] == "pin")
+        self.ctl.call("press_keys", keys=pin + "E")
+        result = operation.result(20)
+        assert result.ok, result.detail
+        assert result.value is not None
+        return result.value
+
+    def account_id(self) -> int:
+        card = self.host.bank().card_by_pan(WANG_FANG_PAN)
+        return int(card.account_id)
+
+    def balance_minor(self, account_id: int) -> int:
+        return int(self.host.bank().balance(account_id).ledger.minor)
+
+
+@pytest.fixture
+def rig(bank_host: Any, tmp_path: Path) -> Iterator[Rig]:
+    server = make_server(seed=0).start()
+    pad = PinPadDriver(server.url, reply_timeout=2.0)
+    pad.start()
+    proxy = AnswerEater(bank_host.iso8583)
+    link = CardLink([proxy.address], TERMINAL_ID, PinPadSecurity(pad), tmp_path / "cardlink", timeout_s=3)
+    try:
+        assert wait_until(lambda: pad.status().state is DeviceState.ONLINE)
+        yield Rig(bank_host, pad, ControlClient(server.describe()["control"]), link, proxy, tmp_path)
+    finally:
+        link.close()
+        proxy.close()
+        pad.close()
+        server.close()
+
+
+def test_sign_on_puts_the_hosts_session_keys_into_the_pin_pad_only(rig: Rig) -> None:
+    rig.link.sign_on()
+    status = rig.pad.key_status().result(5)
+    assert status.ok and status.value is not None
+    keys = rig.host.inspect().terminal_keys.session(TERMINAL_ID)
+    assert (status.value.tpk, status.value.tak) == (kcv(keys.tpk), kcv(keys.tak))
+    assert status.value.tmk == "0385D4"  # the simulator's documented test TMK
+
+
+def test_pin_check_over_iso8583_right_then_wrong(rig: Rig) -> None:
+    rig.link.sign_on()  # the terminal signs on at start: PIN blocks are under the session TPK
+    right = rig.link.verify_pin(WANG_FANG_PAN, WANG_FANG_EXPIRY, rig.pin_block(WANG_FANG_PIN))
+    assert right.code == "00", right.extra
+    wrong = rig.link.verify_pin(WANG_FANG_PAN, WANG_FANG_EXPIRY, rig.pin_block("9999"))
+    assert wrong.code == "55"
+    assert wrong.extra["tries_left"] == "2"
+
+
+def test_balance_enquiry_carries_the_accounts_amounts(rig: Rig) -> None:
+    account = rig.account_id()
+    answer = rig.link.balance(WANG_FANG_PAN, WANG_FANG_EXPIRY, account)
+    assert answer.approved
+    balances = str(answer.fields[p.BALANCES])
+    assert len(balances) == 40
+    assert int(balances[8:20]) == rig.balance_minor(account)
+    assert balances[:4] == "0001" and balances[20:24] == "0002"
+
+
+def own_accounts(rig: Rig) -> tuple[int, int]:
+    card = rig.host.bank().card_by_pan(WANG_FANG_PAN)
+    accounts = [a.account_id for a in rig.host.bank().accounts_of_customer(card.customer_id)]
+    assert len(accounts) >= 2, "Wang Fang has a current and a savings account in the seed bank"
+    first = int(card.account_id)
+    return first, next(a for a in accounts if a != first)
+
+
+def test_a_lost_answer_is_reversed_and_the_ledger_balances(rig: Rig) -> None:
+    source, target = own_accounts(rig)
+    before = (rig.balance_minor(source), rig.balance_minor(target))
+    rig.proxy.swallow = 1
+    with pytest.raises(CardLinkUnavailable):
+        rig.link.transfer(
+            WANG_FANG_PAN, WANG_FANG_EXPIRY, kind="own", from_account_id=source, to_account_id=target,
+            amount_minor=1_000,
+        )  # fmt: skip
+    assert len(rig.proxy.swallowed) == 1  # the host did answer: approved, and the answer was lost
+    # The link reconnects and reverses at once (or its background retry does).
+    assert wait_until(lambda: rig.link.send_pending_reversals() == 0)
+    assert (rig.balance_minor(source), rig.balance_minor(target)) == before
+
+
+def test_the_terminal_reverses_what_it_could_not_finish_exactly_once(rig: Rig) -> None:
+    source, target = own_accounts(rig)
+    before = (rig.balance_minor(source), rig.balance_minor(target))
+    answer = rig.link.transfer(
+        WANG_FANG_PAN, WANG_FANG_EXPIRY, kind="own", from_account_id=source, to_account_id=target,
+        amount_minor=2_500,
+    )  # fmt: skip
+    assert answer.approved, answer.extra
+    assert rig.balance_minor(source) == before[0] - 2_500
+    assert rig.link.reverse(answer, "receipt_failed")
+    assert rig.link.reverse(answer, "receipt_failed")  # said twice: undone once
+    assert (rig.balance_minor(source), rig.balance_minor(target)) == before
+
+
+def test_a_reversal_queued_before_a_kill_is_sent_by_the_next_start(rig: Rig, tmp_path: Path) -> None:
+    source, target = own_accounts(rig)
+    before = rig.balance_minor(source)
+    # The host posts and its answer is lost; so is every answer after it, so the link's own reversal
+    # attempt fails too: the reversal waits in the state dir, as after a kill mid-exchange.
+    rig.proxy.swallow, rig.proxy.blackhole_after_swallow = 1, True
+    with pytest.raises(CardLinkUnavailable):
+        rig.link.transfer(
+            WANG_FANG_PAN, WANG_FANG_EXPIRY, kind="own", from_account_id=source, to_account_id=target,
+            amount_minor=700,
+        )  # fmt: skip
+    assert rig.balance_minor(source) == before - 700  # posted at the host
+    assert [r.stan for r in rig.link.pending_reversals()] == [rig.link.pending_reversals()[0].stan]
+    rig.link.close()
+    rig.proxy.blackhole = False
+    # "Restart": a new link on the same state dir delivers it as a 0421 (it was tried once already).
+    restarted = CardLink(
+        [rig.proxy.address], TERMINAL_ID, PinPadSecurity(rig.pad), tmp_path / "cardlink", timeout_s=3
+    )
+    try:
+        assert restarted.send_pending_reversals() == 0
+    finally:
+        restarted.close()
+    assert rig.balance_minor(source) == before
