@@ -159,6 +159,7 @@ class HeadlessKiosk:
     ) -> None:
         self.services = services
         self.devices = devices
+        services.attach_card_link(devices.pin_pad)
         self.journey_context = dict(journey_context or {})
         self.pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="headless-effect")
         self.runner: HeadlessRunner | None = None

@@ -81,10 +81,13 @@ def die_with_parent() -> None:
 class HostProcess:
     """One ``python -m bank serve`` child on an ephemeral loopback port."""
 
-    def __init__(self, env: Mapping[str, str], *, seed: bool = True, port: int = 0) -> None:
+    def __init__(
+        self, env: Mapping[str, str], *, seed: bool = True, port: int = 0, iso_port: int = 0
+    ) -> None:
         self.env = dict(env)
         self.seed = seed
         self.port = port
+        self.iso_port = iso_port
         self.url = ""
         self.iso8583 = ""  # host:port of its ISO 8583 listener
         self.process: subprocess.Popen[bytes] | None = None
@@ -99,6 +102,8 @@ class HostProcess:
             "serve",
             "--port",
             str(self.port),
+            "--iso-port",
+            str(self.iso_port),
             "--ready-file",
             str(ready),
         ]

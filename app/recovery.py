@@ -132,6 +132,7 @@ def recover_at_start(
     services: TerminalServices, devices: DeviceSet, *, connect_wait_s: float = 3.0
 ) -> StartupRecovery:
     """Resolve what a crash left open (transfers, cards, receipts), then capture any card still held."""
+    services.attach_card_link(devices.pin_pad)
     ports: dict[str, CardReaderPort] = {}
     reader = devices.card_reader
     reader_port = ReaderRecoveryPort(reader, connect_wait_s) if reader is not None else None

@@ -22,7 +22,9 @@ from kiosk.journal import Journal
 from kiosk.settings import Settings
 
 if TYPE_CHECKING:
+    from devices.pin_pad.interface import PinPad
     from kiosk.biometrics.worker import BiometricsWorker
+    from kiosk.cardlink import CardLink
 
 log = logging.getLogger(__name__)
 
@@ -44,6 +46,8 @@ class TerminalServices:
     clock: Callable[[], datetime] = utcnow
     biometrics: BiometricsWorker | None = None
     _owns_journal: bool = field(default=True, repr=False)
+    # Card transactions over ISO 8583, once the PIN pad is known (attach_card_link); None: JSON API.
+    cardlink: CardLink | None = None
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -114,12 +118,38 @@ class TerminalServices:
             self.biometrics.start()
         return self.biometrics
 
+    def attach_card_link(self, pin_pad: PinPad | None) -> CardLink | None:
+        """The ISO 8583 card link through ``pin_pad`` when the settings name the host's ISO 8583
+        listeners; started (queued reversals go out in the background). Once per services."""
+        if self.cardlink is not None or pin_pad is None or not self.settings.host.iso8583:
+            return self.cardlink
+        from app.cardlink import card_link
+
+        self.cardlink = card_link(
+            list(self.settings.host.iso8583),
+            self.settings.kiosk_id,
+            pin_pad,
+            self.settings.data_dir,
+            timeout_s=self.settings.host.iso8583_timeout_s,
+        )
+        self.cardlink.start()
+        return self.cardlink
+
     def settle_transfer(self, reference: str) -> str:
         """Crash recovery for a transfer intent without an outcome, named by its idempotency key:
-        ``not_posted`` (nothing moved) or the transfer's status at the host (``posted``, ``pending`` …)."""
+        ``not_posted`` (nothing moved) or the transfer's status at the host (``posted``, ``pending``,
+        ``reversed`` …). Reversals a crash left queued go first, so the answer is the final one."""
+        if self.cardlink is not None:
+            try:
+                self.cardlink.send_pending_reversals()
+            except Exception:
+                log.exception("sending queued reversals failed")
         return self.host.transfer_state(reference).status
 
     def close(self) -> None:
+        if self.cardlink is not None:
+            self.cardlink.close()
+            self.cardlink = None
         self.link.close()
         self.host.close()
         if self.biometrics is not None:

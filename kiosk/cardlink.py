@@ -126,7 +126,7 @@ class CardLink:
         state_dir: Path,
         *,
         timeout_s: float = 10.0,
-        reversal_retry_s: float = 5.0,
+        reversal_retry_s: float = 2.0,
         acquirer_id: str = "99900000001",
         currency: str = p.CURRENCY_CNY,
         clock: Callable[[], datetime] = utcnow,
@@ -152,6 +152,7 @@ class CardLink:
         self._stopping = threading.Event()
         self._thread: threading.Thread | None = None
         self.mac_failures = 0
+        self.keepalive_s = 60.0
 
     # -- state ----------------------------------------------------------------------------------------
     def _load_stan(self) -> int:
@@ -212,16 +213,18 @@ class CardLink:
                 errors.append(f"{address}: {exc.strerror or exc}")
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            self._sock, self._signed_on = sock, False
+            self._sock = sock
             return sock
         raise CardLinkUnavailable("no bank host answers: " + "; ".join(errors))
 
     def _drop(self) -> None:
+        # The session keys outlive the connection (the host keeps them in its database): a reconnect
+        # does not sign on again, so a PIN block made under the current TPK stays good.
         if self._sock is not None:
             try:
                 self._sock.close()
             finally:
-                self._sock, self._signed_on = None, False
+                self._sock = None
 
     def _exchange(self, request: Mapping[str, str | bytes], raw: bytes) -> bytes:
         """Send ``raw``; the answer with the same STAN and DE7 (others are stale: dropped)."""
@@ -244,7 +247,7 @@ class CardLink:
                     return answer
                 log.warning("ISO 8583: a stale answer dropped: %s", codec.describe(decoded))
         except (OSError, TimeoutError, ConnectionError, FramingError, CardLinkUnavailable) as exc:
-            self._drop()  # the stream is out of step: a new connection, and a new sign-on
+            self._drop()  # the stream is out of step: the next request opens a new connection
             if isinstance(exc, CardLinkUnavailable):
                 raise
             raise CardLinkUnavailable(f"no answer from the bank host: {exc}") from exc
@@ -296,14 +299,32 @@ class CardLink:
             return answer.get(p.RESPONSE_CODE) == p.APPROVED
 
     # -- one financial request ------------------------------------------------------------------------
+    @property
+    def signed_on(self) -> bool:
+        return self._signed_on
+
+    def ensure_signed_on(self) -> None:
+        """Sign on unless signed on already (before a PIN entry: the block must be under the TPK)."""
+        with self._lock:
+            if not self._signed_on:
+                self.sign_on()
+
     def _request(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:
         with self._lock:
-            answer = self._request_once(mti, fields)
-            if answer.code == "A0":
-                # The host could not check our MAC (it has other session keys, or none): it did nothing.
-                # Sign on again and send once more, as a new request with its own STAN.
-                self._signed_on = False
+            money = mti == p.FINANCIAL_REQUEST and str(fields.get(p.PROCESSING_CODE)) in REVERSIBLE
+            try:
                 answer = self._request_once(mti, fields)
+            except CardLinkUnavailable:
+                if money or self._sock is not None:
+                    raise
+                # An enquiry on a connection the host had closed: once more on a new one.
+                answer = self._request_once(mti, fields)
+            if answer.code == "A0":
+                # The host could not check our MAC (other session keys, or none): it did nothing. Sign
+                # on again; send once more unless a PIN block made under the old keys is in it.
+                self._signed_on = False
+                if p.PIN_BLOCK not in fields:
+                    answer = self._request_once(mti, fields)
             return answer
 
     def _request_once(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:
@@ -403,9 +424,13 @@ class CardLink:
             self._thread.start()
 
     def _run(self) -> None:
+        last_echo = time.monotonic()
         while not self._stopping.wait(self.reversal_retry_s):
             if self.pending_reversals():
                 self.send_pending_reversals()
+            if time.monotonic() - last_echo >= self.keepalive_s:
+                last_echo = time.monotonic()
+                self.echo()  # keeps the connection (and the host's idle timer) alive
 
     def close(self) -> None:
         self._stopping.set()
@@ -452,7 +477,10 @@ class CardLink:
         payee_account: str = "",
         payee_name: str = "",
         bank_code: str = "",
+        idempotency_key: str = "",
     ) -> IsoAnswer:
+        """``idempotency_key`` (DE48 ``key=``) is the one the terminal journals: the host posts under
+        it, so crash recovery can ask about the transfer by the key it wrote down."""
         from urllib.parse import quote
 
         fields = self._card(pan, expiry) | {
@@ -462,6 +490,8 @@ class CardLink:
             p.ACCOUNT_TO: str(to_account_id) if kind == "own" else payee_account,
         }
         extra = {"kind": kind}
+        if idempotency_key:
+            extra["key"] = idempotency_key
         if payee_name:
             extra["payee_name"] = quote(payee_name, safe=" -*/.:()#@+_")
         if kind == "other_bank":
@@ -470,13 +500,22 @@ class CardLink:
         return self._request(p.FINANCIAL_REQUEST, fields)
 
     def pay_bill(
-        self, pan: str, expiry: str, *, from_account_id: int, biller: str, number: str, amount_minor: int
+        self,
+        pan: str,
+        expiry: str,
+        *,
+        from_account_id: int,
+        biller: str,
+        number: str,
+        amount_minor: int,
+        idempotency_key: str = "",
     ) -> IsoAnswer:
+        extra = {"biller": biller, "number": number} | ({"key": idempotency_key} if idempotency_key else {})
         fields = self._card(pan, expiry) | {
             p.PROCESSING_CODE: p.BILL_PAYMENT,
             p.AMOUNT: p.amount_field(amount_minor),
             p.ACCOUNT_FROM: str(from_account_id),
-            p.ADDITIONAL_DATA: p.additional_data({"biller": biller, "number": number}),
+            p.ADDITIONAL_DATA: p.additional_data(extra),
         }
         return self._request(p.FINANCIAL_REQUEST, fields)
 

@@ -80,6 +80,10 @@ class HostLinkSettings(_Section):
     """Where the bank host is. Several URLs: a call whose host does not answer goes to the next one."""
 
     urls: tuple[str, ...] = ("http://127.0.0.1:8700",)
+    # Its ISO 8583 listeners (host:port) for card transactions (docs/iso8583.md). Empty: the card
+    # transactions go over the JSON API (a bank without an ISO 8583 front door).
+    iso8583: tuple[str, ...] = ()
+    iso8583_timeout_s: float = Field(default=10.0, gt=0, le=120)
     credential_file: str = ""  # empty: <data dir>/host-credential, written at enrolment
     timeout_s: float = Field(default=5.0, gt=0, le=60)
     probe_interval_s: float = Field(default=1.0, gt=0, le=30)

@@ -125,6 +125,7 @@ class KioskApp(QObject):
         self.window = window
         self.devices = devices
         self.services = services
+        services.attach_card_link(devices.pin_pad)
         self._spawn: Spawn = spawn or self._spawn_on_pool
         self.runner: JourneyRunner | None = None
         self.session_id: str | None = None

@@ -17,6 +17,7 @@ from app.effects import EffectContext, handler
 from app.services import TerminalServices
 from hostlink import api
 from hostlink.redaction import mask_pan
+from kiosk.cardlink import CardLink, CardLinkUnavailable, IsoAnswer
 from kiosk.hostclient import HostError, HostUnavailable
 
 log = logging.getLogger(__name__)
@@ -31,6 +32,54 @@ def _services(ctx: EffectContext) -> TerminalServices:
 
 def _line(line: api.StatementLineView) -> dict[str, Any]:
     return line.model_dump()
+
+
+def card_link_for(ctx: EffectContext) -> tuple[CardLink, str] | None:
+    """The ISO 8583 link and the card's PAN when this is a card session on a terminal that has one;
+    None: the JSON API (a cardless, face-login session, or a host without an ISO 8583 front door)."""
+    link = _services(ctx).cardlink
+    pan = str(ctx.params.get("pan") or "")
+    return (link, pan) if link is not None and pan else None
+
+
+def iso_refusal(answer: IsoAnswer) -> str:
+    """The host's exact reason (DE48 ``reason=``), else DE39's meaning as a reason word."""
+    return answer.extra.get("reason") or answer.meaning.replace(" ", "_").replace("/", "_")
+
+
+def iso_balance(answer: IsoAnswer) -> dict[str, Any]:
+    """DE54 (ledger 01, available 02; sign C/D) and DE48 as the JSON API's balance view."""
+    amounts: dict[str, int] = {}
+    text = str(answer.fields.get("54", ""))
+    for start in range(0, len(text) - 19, 20):
+        item = text[start : start + 20]
+        amounts[item[2:4]] = int(item[8:20]) * (-1 if item[7] == "D" else 1)
+    extra = answer.extra
+    return {
+        "ledger_minor": amounts.get("01", 0),
+        "available_minor": amounts.get("02", 0),
+        "pending_minor": int(extra.get("pending", "0")),
+        "overdraft_minor": int(extra.get("overdraft", "0")),
+        "status": extra.get("status", ""),
+    }
+
+
+def iso_statement_lines(answer: IsoAnswer) -> list[dict[str, Any]]:
+    from urllib.parse import unquote
+
+    extra = answer.extra
+    lines = []
+    for number in range(1, int(extra.get("lines", "0")) + 1):
+        day, amount, balance_after, description = extra[f"l{number}"].split(",", 3)
+        lines.append(
+            {
+                "date": day,
+                "description": unquote(description),
+                "amount_minor": int(amount),
+                "balance_minor": int(balance_after),
+            }
+        )
+    return lines
 
 
 @handler("bank.card_lookup")
@@ -55,17 +104,28 @@ def check_pin(ctx: EffectContext) -> None:
     services = _services(ctx)
     key = services.new_idempotency_key(session_id)
 
+    link = services.cardlink
+
+    def check() -> tuple[str, int]:
+        if link is None:
+            result = services.host.verify_pin(pan, block, session_id, key)
+            return result.outcome, result.tries_left
+        answer = link.verify_pin(pan, str(ctx.params.get("expiry") or ""), block)  # 0100, DE52
+        if "outcome" not in answer.extra:
+            raise RuntimeError(f"the PIN check was not answered: {answer.code} {answer.meaning}")
+        return answer.extra["outcome"], int(answer.extra.get("tries_left", "0"))
+
     def work() -> dict[str, Any]:
-        result = services.host.verify_pin(pan, block, session_id, key)
+        outcome, tries_left = check()
         # The terminal's own evidence of the check (the host records it too): masked PAN, tries left.
         services.journal.record(
-            PIN_EVENTS.get(result.outcome, "pin_check_refused"),
+            PIN_EVENTS.get(outcome, "pin_check_refused"),
             session_id=session_id or None,
             pan_masked=mask_pan(pan),
-            outcome=result.outcome,
-            tries_left=result.tries_left,
+            outcome=outcome,
+            tries_left=tries_left,
         )
-        return {"outcome": result.outcome, "tries_left": result.tries_left}
+        return {"outcome": outcome, "tries_left": tries_left}
 
     ctx.in_background(work)
 
@@ -82,7 +142,15 @@ def balance(ctx: EffectContext) -> None:
     account_id = int(ctx.params["account_id"])
     host = _services(ctx).host
 
+    iso = card_link_for(ctx)
+
     def work() -> dict[str, Any]:
+        if iso is not None:
+            link, pan = iso
+            answer = link.balance(pan, str(ctx.params.get("expiry") or ""), account_id)  # 0200 310000
+            if not answer.approved:
+                raise LookupError(iso_refusal(answer))
+            return iso_balance(answer)
         result = host.balance(account_id)
         if result.refused:
             raise LookupError(result.refused)
@@ -96,7 +164,15 @@ def mini_statement(ctx: EffectContext) -> None:
     account_id = int(ctx.params["account_id"])
     host = _services(ctx).host
 
+    iso = card_link_for(ctx)
+
     def work() -> dict[str, Any]:
+        if iso is not None:
+            link, pan = iso
+            answer = link.mini_statement(pan, str(ctx.params.get("expiry") or ""), account_id)  # 380000
+            if not answer.approved:
+                raise LookupError(iso_refusal(answer))
+            return {"lines": iso_statement_lines(answer)}
         result = host.mini_statement(account_id)
         if result.refused:
             raise LookupError(result.refused)
@@ -150,7 +226,43 @@ def transfer(ctx: EffectContext) -> None:
     key = str(p["idempotency_key"])
     host = _services(ctx).host
 
+    iso = card_link_for(ctx)
+
+    def over_iso(link: CardLink, pan: str) -> dict[str, Any]:
+        order = transfer_order(p)
+        try:
+            answer = link.transfer(
+                pan,
+                str(p.get("expiry") or ""),
+                kind=order.kind,
+                from_account_id=order.from_account_id,
+                amount_minor=order.amount_minor,
+                to_account_id=order.to_account_id,
+                payee_account=order.payee_account,
+                payee_name=order.payee_name,
+                bank_code=order.bank_code,
+                idempotency_key=key,
+            )
+        except CardLinkUnavailable as exc:
+            # The answer was lost: the link reverses the request (now, or from its queue until the host
+            # takes the reversal), so the money does not move either way.
+            log.error("transfer %s: no answer over ISO 8583, reversed: %s", key, exc)
+            return {"posted": False, "error": "host_unavailable", "reversed": True}
+        if not answer.approved:
+            return {"refused": iso_refusal(answer)}
+        extra = answer.extra
+        reference = extra.get("reference", "")
+        return {
+            "reference": reference,
+            "transfer_id": int(reference[2:]) if reference[2:].isdigit() else 0,
+            "status": extra.get("status", ""),
+            "fee_minor": int(extra.get("fee", "0")),
+            "replayed": False,
+        }
+
     def work() -> dict[str, Any]:
+        if iso is not None:
+            return over_iso(*iso)
         order = transfer_order(p)
         try:
             answer = host.transfer(order)
@@ -169,7 +281,9 @@ def transfer(ctx: EffectContext) -> None:
     def finished(ok: bool, payload: Any) -> None:
         # The code and detail are what the journal's transfer outcome says: the dispute team must tell a
         # posted transfer (with its reference) from a refused one without asking the host.
-        if ok and isinstance(payload, dict) and payload.get("posted") is False:
+        if ok and isinstance(payload, dict) and payload.get("reversed"):
+            ctx.done(False, payload, "reversed", str(payload.get("error", "")))
+        elif ok and isinstance(payload, dict) and payload.get("posted") is False:
             ctx.done(False, payload, "not_posted", str(payload.get("error", "")))
         elif ok and isinstance(payload, dict) and payload.get("refused"):
             ctx.done(True, payload, "refused", str(payload["refused"]))

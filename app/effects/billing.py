@@ -17,6 +17,7 @@ from app.effects.printer import _keep_copy, _printer, to_document
 from devices.base import Completion, Result
 from hostlink import api
 from kiosk.billing.receipt import bill_receipt
+from kiosk.cardlink import CardLink, CardLinkUnavailable
 from kiosk.hostclient import HostUnavailable
 
 log = logging.getLogger(__name__)
@@ -60,7 +61,36 @@ def pay(ctx: EffectContext) -> None:
         currency=str(p.get("currency", "CNY")),
     )
 
+    link = ctx.services.cardlink
+    pan = str(p.get("pan") or "")
+
+    def over_iso(link: CardLink) -> dict[str, Any]:
+        try:
+            answer = link.pay_bill(
+                pan,
+                str(p.get("expiry") or ""),
+                from_account_id=order.from_account_id,
+                biller=order.biller,
+                number=order.number,
+                amount_minor=order.amount_minor,
+                idempotency_key=key,
+            )
+        except CardLinkUnavailable as exc:
+            log.error("bill payment %s: no answer over ISO 8583, reversed: %s", key, exc)
+            return {"posted": False, "error": "host_unavailable", "reversed": True}
+        if not answer.approved:
+            return {"refused": answer.extra.get("reason") or answer.meaning.replace(" ", "_")}
+        transfer = answer.extra.get("transfer", "")
+        return {
+            "reference": answer.extra.get("reference", ""),
+            "transfer_id": int(transfer[2:]) if transfer[2:].isdigit() else 0,
+            "amount_minor": order.amount_minor,
+            "replayed": False,
+        }
+
     def work() -> dict[str, Any]:
+        if link is not None and pan:
+            return over_iso(link)
         try:
             result = host.pay_bill(order)
         except HostUnavailable as exc:
@@ -82,6 +112,9 @@ def pay(ctx: EffectContext) -> None:
         elif ok and isinstance(payload, dict) and payload.get("refused"):
             journal.outcome(intent, "refused", reason=payload["refused"])
             ctx.done(True, payload)
+        elif ok and isinstance(payload, dict) and payload.get("reversed"):
+            journal.outcome(intent, "reversed", detail=str(payload.get("error", "")))
+            ctx.done(False, payload, "not_posted", str(payload.get("error", "")))
         elif ok and isinstance(payload, dict):
             journal.outcome(intent, "not_posted", detail=str(payload.get("error", "")))
             ctx.done(False, payload, "not_posted", str(payload.get("error", "")))

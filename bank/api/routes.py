@@ -19,6 +19,7 @@ from pydantic import BaseModel
 from bank.billing.service import BillRefused, ScheduleInfo
 from bank.face import find_customer, match_face
 from bank.host import Host
+from bank.iso8583.service import REVERSED_REASON, reversal_key
 from bank.ledger import TransferOutcome, TransferRefused
 from bank.loans.service import LoanRefused
 from bank.models import AccountKind, CardStatus
@@ -247,6 +248,10 @@ def install(app: FastAPI, host: Host, terminal_dependency: Callable[..., Any]) -
         if result is None:
             return api.TransferState(idempotency_key=idempotency_key, status="not_posted")
         status = getattr(result, "status", None)
+        # Undone by an ISO 8583 reversal: voided while pending, or compensated once posted.
+        reason = getattr(result, "void_reason", None)
+        if host.ledger.replay(reversal_key(idempotency_key)) is not None or reason == REVERSED_REASON:
+            return api.TransferState(idempotency_key=idempotency_key, status="reversed")
         return api.TransferState(
             idempotency_key=idempotency_key,
             status=str(status.value) if status is not None else "manual_review",

@@ -26,9 +26,10 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from bank.billing.models import BillPayment
 from bank.billing.service import BillPaid, BillRefused
 from bank.iso8583.keys import NoSessionKeys, TerminalKeyStore
 from bank.ledger.types import RefusalReason, TransferOutcome, TransferRefused, TransferRequest
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 NOT_PERMITTED_TO_TERMINAL = "58"
 REVERSAL_CHANNEL = "reversal"
+REVERSED_REASON = "reversed by the terminal"
 MINI_STATEMENT_LINES = 10
 
 # The ledger's refusals as DE39 codes; DE48 ``reason=`` carries the exact reason for the terminal's text.
@@ -360,7 +362,11 @@ class IsoHostService:
             p.BALANCES: balance_amount("01", currency, balance.ledger.minor)
             + balance_amount("02", currency, balance.available.minor),
             p.ADDITIONAL_DATA: p.additional_data(
-                {"pending": str(balance.pending.minor), "overdraft": str(balance.overdraft_limit.minor)}
+                {
+                    "pending": str(balance.pending.minor),
+                    "overdraft": str(balance.overdraft_limit.minor),
+                    "status": balance.status,
+                }
             ),
         }
         return Answer(p.APPROVED, fields, auth_id=auth_id())
@@ -375,14 +381,16 @@ class IsoHostService:
         for number, line in enumerate(statement.lines[:MINI_STATEMENT_LINES], start=1):
             value = ",".join(
                 (
-                    line.when.astimezone(UTC).strftime("%Y%m%d%H%M%S"),
+                    line.when.strftime("%Y-%m-%d"),  # the date as the JSON statement gives it
                     str(line.amount.minor),
                     str(line.balance_after.minor),
                     text_value(line.description),
                 )
             )
             candidate = {**lines, f"l{number}": value}
-            if len(p.additional_data({"lines": str(number), **candidate})) > 999:
+            try:
+                p.additional_data({"lines": str(number), **candidate})
+            except ValueError:  # over 999 characters (additional_data refuses it, never returns it)
                 break  # DE48 holds 999 characters: the newest lines that fit
             lines = candidate
         return Answer(
@@ -408,13 +416,24 @@ class IsoHostService:
             raise Refuse("13", "invalid_amount")
         return Money(minor, self.host.settings.currency)
 
+    @staticmethod
+    def _ledger_key(terminal_id: str, request: Mapping[str, Any], extra: Mapping[str, str]) -> str:
+        """DE48 ``key=``: the terminal's own idempotency key (what its journal names, so its crash
+        recovery can ask about it); else one made of terminal, STAN and transmission time."""
+        key = extra.get("key", "")
+        if key:
+            if len(key) > 60:
+                raise Refuse("30", "key_too_long")
+            return key
+        return ledger_key(terminal_id, request)
+
     def _transfer(self, terminal_id: str, request: Mapping[str, Any]) -> Answer:
         card = self._card(terminal_id, request)
         from_account = self._account_of(terminal_id, card, p.ACCOUNT_FROM, request)
         amount = self._amount(request)
         extra = self._extra(request)
         kind = extra.get("kind", "")
-        key = ledger_key(terminal_id, request)
+        key = self._ledger_key(terminal_id, request, extra)
         bank = self.host.bank_for(terminal_id)
         self._need(request, p.ACCOUNT_TO)
         payee = str(request[p.ACCOUNT_TO])
@@ -450,7 +469,7 @@ class IsoHostService:
         biller, number = extra.get("biller", ""), extra.get("number", "")
         if not biller or not number:
             raise Refuse("30", "biller_and_number")
-        key = ledger_key(terminal_id, request)
+        key = self._ledger_key(terminal_id, request, extra)
         result = self.host.billing_for(terminal_id).pay(
             key,
             customer_id=card.customer_id,
@@ -573,7 +592,7 @@ class IsoHostService:
         if row.status == TransferStatus.VOIDED.value:
             return "nothing_to_reverse", "voided"
         if row.status == TransferStatus.PENDING.value:
-            voided = ledger.void_pending(row.id, "reversed by the terminal")
+            voided = ledger.void_pending(row.id, REVERSED_REASON)
             if isinstance(voided, TransferRefused):  # settled a moment ago: compensate below
                 with self.sessions() as db:
                     row = db.get(Transfer, row.id) or row
@@ -581,7 +600,7 @@ class IsoHostService:
                 return "reversed", "voided"
         compensation = ledger.transfer(
             TransferRequest(
-                idempotency_key=f"rev:{ledger_key_}"[:64],
+                idempotency_key=reversal_key(ledger_key_),
                 kind=TransferKind(row.kind),
                 debit_account_id=row.credit_account_id,
                 credit_account_id=row.debit_account_id,
@@ -597,6 +616,10 @@ class IsoHostService:
             # Acknowledged (0430 00) but not undone: the back office settles it by hand.
             log.error("reversal of TR%010d could not post: %s", row.id, compensation.reason.value)
             return "failed", compensation.reason.value
+        # A reversed bill payment no longer pays the bill: it is due again (the compensating transfer
+        # and the audit record keep the evidence).
+        with self.sessions.begin() as db:
+            db.execute(delete(BillPayment).where(BillPayment.idempotency_key == ledger_key_))
         return "reversed", "compensated"
 
 
@@ -626,6 +649,11 @@ def card_acceptor_id(terminal_id: str) -> str:
 def ledger_key(terminal_id: str, request: Mapping[str, Any]) -> str:
     """The ledger idempotency key of an ISO request: the triple that identifies it in the network."""
     return f"iso:{terminal_id}:{request[p.STAN]}:{request[p.TRANSMISSION_DATETIME]}"
+
+
+def reversal_key(key: str) -> str:
+    """The ledger key of the transfer that compensates the one posted under ``key``."""
+    return f"rev:{key}"[:64]
 
 
 def reversal_marker(stan: str, transmission_time: str) -> str:

@@ -162,6 +162,7 @@ class BillPayment(ConfirmedMovement):
                 amount_minor=self.amount_minor,
                 currency=self.config.currency,
                 session_id=self.session.session_id,
+                pan=self.session.pan,  # memory only: a card session pays over ISO 8583
                 journal={
                     "idempotency_key": self.idempotency_key,
                     "kind": "bill_payment",

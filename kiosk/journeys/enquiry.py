@@ -54,7 +54,8 @@ class Enquiry(SessionJourney):
             return self._ask_range()
         effect = "bank.balance" if self.kind == "balance" else "bank.mini_statement"
         return self.go("loading", "card_wait", message_key="enquiry.wait").then(
-            self.run(effect, account_id=self.session.account_id)
+            # The PAN (memory only) sends a card session's enquiry over ISO 8583; a face session has none.
+            self.run(effect, account_id=self.session.account_id, pan=self.session.pan)
         )
 
     def _ask_range(self, error: str = "") -> Step:

@@ -274,6 +274,7 @@ class Transfer(ConfirmedMovement):
             "from_account_id": self.session.account_id,
             "amount_minor": self.amount_minor,
             "currency": self.config.currency,
+            "pan": self.session.pan,  # memory only: a card session's transfer goes over ISO 8583
         }
         if self.kind == "own":
             params["to_account_id"] = int(self.payee["account_id"])

@@ -51,7 +51,7 @@ def rig(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, bank_host: Any) -> Iter
         settings = load_settings(
             data_dir=str(tmp_path / "data"),
             devices={**{n: d["url"] for n, d in described.items()}, "command_timeout_s": 1.0},
-            host={"urls": [bank_host.url]},
+            host={"urls": [bank_host.url], "iso8583": [bank_host.process.iso8583]},
         )
         bank_host.install_credential(tmp_path / "data")
         services = TerminalServices.start(settings)

@@ -133,7 +133,7 @@ def e2e_settings(
         data_dir=str(tmp_path / "data"),
         devices={**urls, "command_timeout_s": 1.0},
         journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
-        host={"urls": [bank_host.url]},
+        host={"urls": [bank_host.url], "iso8583": [bank_host.process.iso8583]},
     )
 
 

@@ -13,6 +13,7 @@ def test_the_kiosk_goes_out_of_service_with_the_host_and_comes_back_by_itself(ki
     kiosk.wait_screen("attract")
     assert window.menu.is_available("insert_card")
     port = int(kiosk.bank_host.url.rsplit(":", 1)[1])
+    iso_port = kiosk.bank_host.iso8583[1]
     kiosk.bank_host.process.kill()
     screen = kiosk.wait_screen("out_of_service", timeout=10_000)  # the link monitor gives up within seconds
     assert screen.reason == "host_unreachable"
@@ -26,7 +27,9 @@ def test_the_kiosk_goes_out_of_service_with_the_host_and_comes_back_by_itself(ki
     assert window.menu.is_available("help")  # the FAQ is on the terminal
     events = [r.event for r in kiosk.app.services.journal.records()]
     assert "host_link_down" in events
-    restarted = HostProcess(host_environment(kiosk.bank_host.data_dir), seed=False, port=port).start()
+    restarted = HostProcess(
+        host_environment(kiosk.bank_host.data_dir), seed=False, port=port, iso_port=iso_port
+    ).start()
     try:
         kiosk.wait_screen("attract", timeout=15_000)
         assert window.menu.is_available("insert_card")

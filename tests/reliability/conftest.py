@@ -120,6 +120,7 @@ class CrashLane:
             "data_dir": str(self.data_dir),
             "urls": self.urls,
             "host_url": self.host.url,
+            "host_iso8583": self.host.iso8583,
             "controls": self.controls,
             "result": str(result),
             "stderr": str(self.root / "children.log"),
@@ -245,6 +246,10 @@ class CrashLane:
                 problems.append(f"transfer {key}: journal says {result}, the ledger has nothing")
             if result in ("not_posted", "refused") and posted:
                 problems.append(f"transfer {key}: journal says {result}, the ledger has it")
+            # An ISO 8583 reversal undid it: voided while pending, or compensated under "rev:<key>".
+            undone = f"rev:{key}"[:64] in in_ledger or in_ledger.get(key) == ["voided"]
+            if result == "reversed" and posted and not undone:
+                problems.append(f"transfer {key}: journal says reversed, the ledger still has it")
         unjournaled = [k for k in in_ledger if k.startswith("S") and k not in journaled_keys]
         if unjournaled:
             problems.append(f"transfers posted with no journaled intent: {unjournaled[:3]}")

@@ -56,7 +56,7 @@ def run_once(request: dict[str, Any]) -> None:
     settings = load_settings(
         data_dir=request["data_dir"],
         devices={**request["urls"], "command_timeout_s": 1.0},
-        host={"urls": [request["host_url"]]},
+        host={"urls": [request["host_url"]], "iso8583": [request["host_iso8583"]]},
     )
     services = TerminalServices.start(settings, probe=False)
     devices = build_devices(settings)

@@ -67,6 +67,7 @@ def demo(
 
     terminal = load_settings(data_dir=str(data))
     host = None
+    iso_addresses: list[str] = []  # a host named by --host: card transactions over its JSON API
     if hosts:
         if not terminal.host_credential_path.exists():
             _fail(f"--host needs this terminal's enrolment credential at {terminal.host_credential_path}", 2)
@@ -76,11 +77,12 @@ def demo(
         except HostStartError as exc:
             _fail(str(exc), 2)
         host, hosts = embedded, [embedded.url]
+        iso_addresses = [embedded.iso8583]
     printed = out / "printer"
     try:
         process, addresses = _start_simulators(tuple(script.DEVICES), printed)
         try:
-            summary = _run(journey, script, out, data, lang, addresses, hosts, inserted)
+            summary = _run(journey, script, out, data, lang, addresses, hosts, inserted, iso_addresses)
         except DemoFailed as exc:
             _fail(f"demo {journey} failed: {exc}", 1)
         finally:
@@ -117,6 +119,7 @@ def _run(
     addresses: dict[str, Any],
     host_urls: list[str],
     card: tuple[dict[str, str], str] | None = None,
+    iso_addresses: list[str] | None = None,
 ) -> dict[str, Any]:
     from app.composition import build_devices
     from app.recovery import recover_at_start
@@ -129,7 +132,12 @@ def _run(
 
     urls = {name: address["url"] for name, address in addresses.items() if "url" in address}
     controls = {name: address["control"] for name, address in addresses.items() if "control" in address}
-    settings = load_settings(data_dir=str(data), devices=urls, language=lang, host={"urls": host_urls})
+    settings = load_settings(
+        data_dir=str(data),
+        devices=urls,
+        language=lang,
+        host={"urls": host_urls, "iso8583": iso_addresses or []},
+    )
     from hostlink.logs import setup_logging
 
     setup_logging(settings.data_dir, settings.log_level)  # the terminal's own log, as the kiosk keeps it

@@ -49,7 +49,7 @@ def run(
         overrides: dict[str, Any] = {}
         if simulated:
             host = start_host(load_settings())
-            overrides["host"] = {"urls": [host.url]}
+            overrides["host"] = {"urls": [host.url], "iso8583": [host.iso8583]}
             simulators, urls = start_simulators(panel=not no_panel)
             if urls:
                 overrides["devices"] = urls

@@ -165,7 +165,7 @@ def kiosk(
             devices=urls,
             journeys={"take_card_timeout_s": 5, "take_card_warning_s": 2, "idle_timeout_s": 120},
             biometrics={"max_attempts": 2},
-            host={"urls": [bank_host.url]},
+            host={"urls": [bank_host.url], "iso8583": [bank_host.process.iso8583]},
         )
         bank_host.install_credential(tmp_path / "data")
         services = TerminalServices.start(settings, biometrics=face_worker)

@@ -66,7 +66,7 @@ def kiosk_window(
         data_dir=str(tmp_path / "data"),
         devices={**{name: a["url"] for name, a in simulators.items()}, "command_timeout_s": 1.0},
         journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
-        host={"urls": [bank_host.url]},
+        host={"urls": [bank_host.url], "iso8583": [bank_host.process.iso8583]},
     )
     apply_theme(qapp, "en")
     bank_host.install_credential(tmp_path / "data")
