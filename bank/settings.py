@@ -16,7 +16,7 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 HOST_ENV_PREFIX = "SMART_TELLER_HOST_"
@@ -75,6 +75,31 @@ class Iso8583Settings(_Section):
     idle_timeout_s: float = Field(default=300.0, gt=0)
 
 
+class SwitchSettings(_Section):
+    """The interbank switch other-bank transfers are forwarded to over ISO 8583 (docs/iso8583.md, "Host ↔
+    interbank switch"). An empty address: no switch, and ``bank clear`` settles them as before."""
+
+    address: str = Field(default="", pattern=r"^$|^[^\s:]+:[0-9]{1,5}$")  # "host:port"
+    timeout_s: float = Field(default=5.0, gt=0, le=120)  # an 0210 later than this: reverse (0420)
+    reversal_retry_s: float = Field(default=2.0, gt=0, le=600)  # 0421 repeats until an 0430 comes
+    acquirer_id: str = Field(default="99900000001", pattern=r"^[0-9]{1,11}$")  # DE32
+    # The zone MAC key (ZAK) host and switch MAC every message with. The default is the documented test
+    # ZAK the switch simulator holds (simulators.switch.TEST_ZAK, KCV B28018); a bank loads the ZAK
+    # agreed with its switch instead. A secret: shown as ******** in redacted settings.
+    zak_hex: SecretStr = SecretStr("1C4F7A0D2A6E9834C7A1E5F1D3B6298F")
+
+    @field_validator("zak_hex")
+    @classmethod
+    def _double_length_key(cls, value: SecretStr) -> SecretStr:
+        try:
+            raw = bytes.fromhex(value.get_secret_value())
+        except ValueError as exc:
+            raise ValueError("must be hexadecimal") from exc
+        if len(raw) != 16:
+            raise ValueError("must be 16 bytes (a double-length TDES key)")
+        return value
+
+
 class HostSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=HOST_ENV_PREFIX,
@@ -105,6 +130,7 @@ class HostSettings(BaseSettings):
     security: SecuritySettings = SecuritySettings()
     api: ApiSettings = ApiSettings()
     iso8583: Iso8583Settings = Iso8583Settings()
+    switch: SwitchSettings = SwitchSettings()
 
     @classmethod
     def settings_customise_sources(

@@ -25,7 +25,8 @@ from typing import Any
 
 log = logging.getLogger(__name__)
 
-DEVICE_CLASSES = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer", "camera")
+# "switch" is not a device but the interbank switch the bank host forwards other-bank transfers to.
+DEVICE_CLASSES = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer", "camera", "switch")
 START_TIMEOUT_S = 30.0
 PARENT_CHECK_S = 0.5
 
