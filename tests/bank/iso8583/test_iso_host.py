@@ -850,9 +850,10 @@ def test_capture_a_sign_on_and_a_balance_enquiry(bank_host: Any, bank: Bank) -> 
 
 
 def docs_example() -> dict[str, bytes]:
-    """The hex blocks of the docs' example exchange, by the MTI on the line before each."""
+    """The hex blocks of the terminal ↔ host example exchange, by the MTI on the line before each."""
     text = DOCS.read_text(encoding="utf-8")
-    section = text.split("### Example exchange", 1)[1].split("\n## ", 1)[0]
+    ours = text.split("\n## Terminal ↔ host messages\n", 1)[1].split("\n## ", 1)[0]
+    section = ours.split("\n### Example exchange\n", 1)[1]
     blocks = re.findall(r"^`(\d{4})`[^\n]*\n\n```text\n([0-9A-F\n]+)```", section, flags=re.M)
     return {mti: bytes.fromhex(body.replace("\n", "")) for mti, body in blocks}
 
