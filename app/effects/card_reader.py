@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from app.effects import EffectContext, handler
 from devices.base import Result
+
+log = logging.getLogger(__name__)
 
 
 def _reader(ctx: EffectContext) -> Any:
@@ -49,5 +52,24 @@ def eject(ctx: EffectContext) -> None:
 @handler("card_reader.capture")
 def capture(ctx: EffectContext) -> None:
     reader = _reader(ctx)
-    if reader is not None:
-        ctx.watch(reader.capture())
+    if reader is None:
+        return
+    operation = reader.capture()
+    link = ctx.services.cardlink if ctx.services is not None else None
+    pan, reason = str(ctx.params.get("pan") or ""), str(ctx.params.get("advice") or "")
+    if link is not None and pan and reason:
+
+        def advise(result: Result[Any]) -> None:
+            # The bank learns of a card the terminal kept (0120 advice); the customer is not kept waiting.
+            if result.ok:
+                ctx.spawn(lambda: link.card_retained(pan, reason), _advised)
+
+        operation.add_done_callback(advise)
+    ctx.watch(operation)
+
+
+def _advised(ok: bool, payload: Any) -> None:
+    if not ok or not getattr(payload, "approved", False):
+        log.warning(
+            "the retained-card advice was not taken by the host: %s", getattr(payload, "code", payload)
+        )

@@ -82,6 +82,9 @@ def serve(
     if iso_port < 0 and port == 0:
         iso_port = 0  # an ephemeral host (tests, the embedded default) takes free ports for both doors
     iso_server = _start_iso_server(bank_host, settings, iso_port)
+    from bank.switch import start_switch_link
+
+    switch_link = start_switch_link(bank_host)  # None unless switch.address names the interbank switch
     ready = {"url": url, "host_id": settings.host_id, "iso8583": iso_server.url}
     app_ = BodyLimit(create_app(bank_host), settings.api.max_body_bytes)
     config = uvicorn.Config(
@@ -104,6 +107,8 @@ def serve(
     try:
         server.run(sockets=[sock])
     finally:
+        if switch_link is not None:
+            switch_link.close()  # joins its thread; it uses the host's engine
         iso_server.close()
         bank_host.close()
 

@@ -80,7 +80,12 @@ def clear() -> None:
     from bank.runtime import start_runtime
     from bank.settings import load_host_settings as load_settings
 
-    runtime = start_runtime(load_settings())
+    settings = load_settings()
+    if settings.switch.address:
+        # The switch link answers other-bank transfers; a clearing cycle too would settle them twice.
+        typer.echo("switch.address is set: the interbank switch settles other-bank transfers", err=True)
+        raise typer.Exit(2)
+    runtime = start_runtime(settings)
     ledger = Ledger(runtime.engine)
     try:
         report = ClearingHouse(ledger).run_cycle()

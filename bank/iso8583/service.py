@@ -452,6 +452,7 @@ class IsoHostService:
             raise Refuse("30", "transfer_kind")
         if isinstance(result, TransferRefused):
             raise Refuse(REFUSAL_CODES.get(result.reason.value, "05"), result.reason.value)
+        self._check_owner(terminal_id, result.transfer_id)
         data = {
             "reference": f"TR{result.transfer_id:010d}",
             "status": result.status.value,
@@ -460,6 +461,13 @@ class IsoHostService:
         return Answer(
             p.APPROVED, {p.ADDITIONAL_DATA: p.additional_data(data)}, reference=key, auth_id=auth_id()
         )
+
+    def _check_owner(self, terminal_id: str, transfer_id: int) -> None:
+        """A replayed key must be this terminal's own: another terminal's transfer is not answered."""
+        with self.sessions() as db:
+            owner = db.scalar(select(Transfer.kiosk_id).where(Transfer.id == transfer_id))
+        if owner != terminal_id:
+            raise Refuse("94", "key_of_another_terminal")
 
     def _bill_payment(self, terminal_id: str, request: Mapping[str, Any]) -> Answer:
         card = self._card(terminal_id, request)
@@ -483,6 +491,7 @@ class IsoHostService:
             reason = result.reason.value
             raise Refuse(REFUSAL_CODES.get(reason, "05"), reason)
         assert isinstance(result, BillPaid)
+        self._check_owner(terminal_id, result.transfer_id)
         data = {"reference": result.reference, "transfer": f"TR{result.transfer_id:010d}"}
         return Answer(
             p.APPROVED, {p.ADDITIONAL_DATA: p.additional_data(data)}, reference=key, auth_id=auth_id()
@@ -589,6 +598,9 @@ class IsoHostService:
             row = db.scalars(select(Transfer).where(Transfer.idempotency_key == ledger_key_)).one_or_none()
         if row is None:
             return "nothing_to_reverse", ""
+        if row.kiosk_id != terminal_id:
+            # A key another terminal posted under: this terminal cannot undo that terminal's transfer.
+            return "nothing_to_reverse", "another_terminal"
         if row.status == TransferStatus.VOIDED.value:
             return "nothing_to_reverse", "voided"
         if row.status == TransferStatus.PENDING.value:

@@ -188,6 +188,7 @@ class CardJourney(SessionJourney):
                 self.config.take_card_timeout_s,
                 self.config.take_card_warning_s,
                 reason=status,
+                pan=self._pan,
             )
         )
 

@@ -18,9 +18,12 @@ from kiosk.journeys.session import SessionJourney
 class CardReturn(SessionJourney):
     name = "card_return"
 
-    def __init__(self, pan_masked: str, take_timeout_s: float, warning_s: float, reason: str = "end") -> None:
+    def __init__(
+        self, pan_masked: str, take_timeout_s: float, warning_s: float, reason: str = "end", pan: str = ""
+    ) -> None:
         super().__init__()
         self.pan_masked = pan_masked
+        self._pan = pan  # memory only: the capture advises the bank (ISO 8583 0120) of the retained card
         self.take_timeout_s = take_timeout_s
         self.warning_s = warning_s
         self.reason = reason
@@ -43,7 +46,12 @@ class CardReturn(SessionJourney):
             return self.finish("taken")
         if event.code == "timeout":
             return self.go("card_capturing", "card_wait", message_key="card.wait.retaining").then(
-                self.run("card_reader.capture", journal={"pan": self.pan_masked, "reason": "not_taken"})
+                self.run(
+                    "card_reader.capture",
+                    pan=self._pan,
+                    advice="not_taken",
+                    journal={"pan": self.pan_masked, "reason": "not_taken"},
+                )
             )
         return self.finish("failed", code=event.code)
 

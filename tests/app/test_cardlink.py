@@ -1,15 +1,12 @@
 """The terminal's ISO 8583 card link against a real host process and the simulated PIN pad.
 
 The PIN pad (simulator, through the real driver) unwraps the host's TR-31 key blocks and computes every
-MAC; the test never holds a session key. A proxy between terminal and host can swallow an answer, which is
-how a lost 0210 is made.
+MAC; the test never holds a session key. A proxy between terminal and host (simulators/iso_proxy.py) loses
+answers, which is how a lost 0210 is made.
 """
 
 from __future__ import annotations
 
-import contextlib
-import socket
-import threading
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -23,9 +20,9 @@ from devices.base import DeviceState
 from devices.pin_pad.driver import PinPadDriver
 from devices.simcontrol import ControlClient
 from hostlink.iso8583 import profile as p
-from hostlink.iso8583.framing import FrameReader, frame
 from hostlink.tdes import kcv
 from kiosk.cardlink import CardLink, CardLinkUnavailable
+from simulators.iso_proxy import IsoProxy
 from simulators.pin_pad import make_server
 
 WANG_FANG_PAN, WANG_FANG_EXPIRY, WANG_FANG_PIN = "43219876543210987", "3012", "1234"
@@ -41,80 +38,13 @@ def wait_until(predicate: Callable[[], bool], timeout: float = 20.0) -> bool:
     return predicate()
 
 
-class AnswerEater:
-    """A TCP proxy to the host that forwards everything but can swallow the next answer(s)."""
-
-    def __init__(self, target: tuple[str, int]) -> None:
-        self.target = target
-        self.listener = socket.create_server(("127.0.0.1", 0))
-        self.listener.settimeout(0.2)
-        self.address = f"127.0.0.1:{self.listener.getsockname()[1]}"
-        self.swallow = 0
-        self.swallowed: list[bytes] = []
-        self.blackhole_after_swallow = False  # then every later answer is lost too, until reset
-        self.blackhole = False
-        self._stop = threading.Event()
-        self._threads: list[threading.Thread] = []
-        self._sockets: list[socket.socket] = []
-        accept = threading.Thread(target=self._accept, daemon=True)
-        accept.start()
-        self._threads.append(accept)
-
-    def _accept(self) -> None:
-        while not self._stop.is_set():
-            try:
-                client, _ = self.listener.accept()
-            except TimeoutError:
-                continue
-            except OSError:
-                return
-            upstream = socket.create_connection(self.target)
-            self._sockets += [client, upstream]
-            for src, dst, answers in ((client, upstream, False), (upstream, client, True)):
-                thread = threading.Thread(target=self._pump, args=(src, dst, answers), daemon=True)
-                thread.start()
-                self._threads.append(thread)
-
-    def _pump(self, src: socket.socket, dst: socket.socket, answers: bool) -> None:
-        reader = FrameReader()
-        try:
-            while not self._stop.is_set():
-                data = src.recv(65536)
-                if not data:
-                    break
-                for message in reader.feed(data):
-                    if answers and self.blackhole:
-                        continue
-                    if answers and self.swallow > 0 and message[:4] == b"0210":
-                        self.swallow -= 1
-                        self.swallowed.append(message)
-                        self.blackhole = self.blackhole_after_swallow
-                        continue
-                    dst.sendall(frame(message))
-        except OSError:
-            pass
-        finally:
-            for sock in (src, dst):
-                with contextlib.suppress(OSError):
-                    sock.shutdown(socket.SHUT_RDWR)
-
-    def close(self) -> None:
-        self._stop.set()
-        self.listener.close()
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.close()
-        for thread in self._threads:
-            thread.join(timeout=5)
-
-
 @dataclass
 class Rig:
     host: Any
     pad: PinPadDriver
     ctl: ControlClient
     link: CardLink
-    proxy: AnswerEater
+    proxy: IsoProxy
     state_dir: Path
 
     def pin_block(self, pin: str, pan: str = WANG_FANG_PAN) -> bytes:
@@ -139,7 +69,7 @@ def rig(bank_host: Any, tmp_path: Path) -> Iterator[Rig]:
     server = make_server(seed=0).start()
     pad = PinPadDriver(server.url, reply_timeout=2.0)
     pad.start()
-    proxy = AnswerEater(bank_host.iso8583)
+    proxy = IsoProxy(bank_host.iso8583)
     link = CardLink([proxy.address], TERMINAL_ID, PinPadSecurity(pad), tmp_path / "cardlink", timeout_s=3)
     try:
         assert wait_until(lambda: pad.status().state is DeviceState.ONLINE)
@@ -190,13 +120,13 @@ def own_accounts(rig: Rig) -> tuple[int, int]:
 def test_a_lost_answer_is_reversed_and_the_ledger_balances(rig: Rig) -> None:
     source, target = own_accounts(rig)
     before = (rig.balance_minor(source), rig.balance_minor(target))
-    rig.proxy.swallow = 1
+    rig.proxy.lose_answers("0210")
     with pytest.raises(CardLinkUnavailable):
         rig.link.transfer(
             WANG_FANG_PAN, WANG_FANG_EXPIRY, kind="own", from_account_id=source, to_account_id=target,
             amount_minor=1_000,
         )  # fmt: skip
-    assert len(rig.proxy.swallowed) == 1  # the host did answer: approved, and the answer was lost
+    assert len(rig.proxy.lost) == 1  # the host did answer: approved, and the answer was lost
     # The link reconnects and reverses at once (or its background retry does).
     assert wait_until(lambda: rig.link.send_pending_reversals() == 0)
     assert (rig.balance_minor(source), rig.balance_minor(target)) == before
@@ -221,7 +151,7 @@ def test_a_reversal_queued_before_a_kill_is_sent_by_the_next_start(rig: Rig, tmp
     before = rig.balance_minor(source)
     # The host posts and its answer is lost; so is every answer after it, so the link's own reversal
     # attempt fails too: the reversal waits in the state dir, as after a kill mid-exchange.
-    rig.proxy.swallow, rig.proxy.blackhole_after_swallow = 1, True
+    rig.proxy.lose_answers("0210", then_everything=True)
     with pytest.raises(CardLinkUnavailable):
         rig.link.transfer(
             WANG_FANG_PAN, WANG_FANG_EXPIRY, kind="own", from_account_id=source, to_account_id=target,
@@ -232,7 +162,7 @@ def test_a_reversal_queued_before_a_kill_is_sent_by_the_next_start(rig: Rig, tmp
     queued = rig.link.pending_reversals()
     assert len(queued) == 1 and queued[0].attempts == 1
     rig.link.close()
-    rig.proxy.blackhole = False
+    rig.proxy.restore()
     # "Restart": a new link on the same state dir delivers it as a 0421; the host undoes once only.
     restarted = CardLink(
         [rig.proxy.address], TERMINAL_ID, PinPadSecurity(rig.pad), tmp_path / "cardlink", timeout_s=3

@@ -1,0 +1,109 @@
+"""Card journeys at the kiosk go over ISO 8583 to the host process, through a proxy that can lose answers.
+
+What the host recorded (``host_iso_transactions``) shows which messages the journeys sent; the ledger and
+the terminal's journal show that a lost 0210 ends in a reversal, a balanced ledger and a journal that
+says so.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bank.terminals.models import IsoTransaction
+from kiosk.settings import Settings, load_settings
+from simulators.iso_proxy import IsoProxy
+
+
+@pytest.fixture
+def iso_proxy(bank_host: Any) -> Iterator[IsoProxy]:
+    proxy = IsoProxy(bank_host.iso8583)
+    try:
+        yield proxy
+    finally:
+        proxy.close()
+
+
+@pytest.fixture
+def e2e_settings(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    simulators: dict[str, dict[str, Any]],
+    bank_host: Any,
+    iso_proxy: IsoProxy,
+) -> Settings:
+    """The e2e terminal, its ISO 8583 link through the proxy (a short timeout: a lost answer is quick)."""
+    monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("", encoding="utf-8")
+    bank_host.install_credential(tmp_path / "data")
+    urls = {name: address["url"] for name, address in simulators.items()}
+    return load_settings(
+        data_dir=str(tmp_path / "data"),
+        devices={**urls, "command_timeout_s": 1.0},
+        journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
+        host={"urls": [bank_host.url], "iso8583": [iso_proxy.address], "iso8583_timeout_s": 3.0},
+    )
+
+
+def iso_requests(kiosk: Any) -> list[tuple[str, str, str]]:
+    """(MTI, processing code, DE39) of every ISO request the host answered for this terminal."""
+    with kiosk.host.runtime.sessions() as db:
+        rows = db.scalars(select(IsoTransaction).order_by(IsoTransaction.id)).all()
+        return [(r.mti, r.processing_code, r.response_code) for r in rows]
+
+
+def own_transfer(kiosk: Any, amount: str) -> Any:
+    kiosk.act("transfer")
+    kiosk.wait_screen("transfer_kind")
+    kiosk.act("kind", {"value": "own"})
+    own = kiosk.wait_screen("transfer_own_account")
+    (account_id,) = own.account_buttons
+    kiosk.act("account", {"value": account_id})
+    kiosk.wait_screen("transfer_amount")
+    kiosk.act("amount", {"value": amount})
+    kiosk.wait_screen("transfer_confirm")
+    kiosk.act("confirm")
+    return account_id
+
+
+def test_login_enquiry_and_transfer_are_iso8583_messages(kiosk: Any) -> None:
+    kiosk.login()
+    kiosk.act("balance")
+    kiosk.wait_screen("balance")
+    kiosk.act("done")
+    kiosk.wait_screen("anything_else")
+    kiosk.act("yes")
+    kiosk.wait_screen("services_menu")
+    own_transfer(kiosk, "10.00")
+    kiosk.wait_screen("transfer_result")
+    sent = iso_requests(kiosk)
+    assert ("0100", "960000", "00") in sent  # the PIN check
+    assert ("0200", "310000", "00") in sent  # the balance enquiry
+    assert ("0200", "400000", "00") in sent  # the transfer
+    # The transfer was posted under the key the terminal journaled for it (recovery asks by that key).
+    intents = [
+        r for r in kiosk.app.services.journal.records() if r.kind == "intent" and r.event == "transfer"
+    ]
+    key = intents[-1].fields["idempotency_key"]
+    assert kiosk.host.ledger.replay(key) is not None
+
+
+def test_a_lost_transfer_answer_is_reversed_and_the_ledger_balances(kiosk: Any, iso_proxy: IsoProxy) -> None:
+    kiosk.login()
+    card = kiosk.bank.card_by_pan(kiosk.WANG_FANG["pan"])
+    before = kiosk.bank.balance(card.account_id).ledger.minor
+    iso_proxy.lose_answers("0210")
+    own_transfer(kiosk, "25.00")
+    kiosk.wait_for(lambda: kiosk.screen not in ("card_wait", "transfer_confirm"), timeout=30_000)
+    assert len(iso_proxy.lost) == 1  # the host approved it; the answer never reached the terminal
+    # The card link reverses at once (0420): the money is back, exactly once.
+    kiosk.wait_for(lambda: kiosk.app.services.cardlink.pending_reversals() == [], timeout=30_000)
+    assert kiosk.bank.balance(card.account_id).ledger.minor == before
+    assert ("0420", "400000", "00") in iso_requests(kiosk)
+    records = kiosk.app.services.journal.records()
+    outcomes = [r for r in records if r.kind == "outcome"]
+    assert any(r.fields.get("result") == "reversed" for r in outcomes)
