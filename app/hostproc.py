@@ -175,9 +175,11 @@ def start_embedded_host(
     *,
     database_url: str | None = None,
     seed: bool = True,
+    switch_address: str = "",
 ) -> HostProcess:
     """Enrol the terminal with a host on ``host_data_dir`` and serve it; the caller stops it."""
     host_data_dir.mkdir(parents=True, exist_ok=True)
-    env = host_environment(host_data_dir, database_url)
+    extra = {"SMART_TELLER_HOST_SWITCH__ADDRESS": switch_address} if switch_address else None
+    env = host_environment(host_data_dir, database_url, extra)
     enrol(terminal_id, credential_file, env)
     return HostProcess(env, seed=seed).start()

@@ -48,9 +48,11 @@ def run(
     try:
         overrides: dict[str, Any] = {}
         if simulated:
-            host = start_host(load_settings())
-            overrides["host"] = {"urls": [host.url], "iso8583": [host.iso8583]}
+            # Simulators first: the host forwards other-bank transfers to the simulated interbank switch.
             simulators, urls = start_simulators(panel=not no_panel)
+            switch = urls.pop(SWITCH_KEY, "")
+            host = start_host(load_settings(), switch_address=switch)
+            overrides["host"] = {"urls": [host.url], "iso8583": [host.iso8583]}
             if urls:
                 overrides["devices"] = urls
         settings = load_settings(**overrides)
@@ -72,9 +74,10 @@ def run(
         raise typer.Exit(code)
 
 
-def start_host(settings: Any) -> Any:
+def start_host(settings: Any, *, switch_address: str = "") -> Any:
     """The embedded default: one bank host on loopback with its own data dir, seeded, this terminal
-    enrolled with it (``SMART_TELLER_HOST_DATA_DIR`` names the host's data dir)."""
+    enrolled with it (``SMART_TELLER_HOST_DATA_DIR`` names the host's data dir); other-bank transfers
+    go to the switch at ``switch_address`` (host:port) when one is given."""
     import os
 
     import platformdirs
@@ -85,7 +88,9 @@ def start_host(settings: Any) -> Any:
         os.environ.get("SMART_TELLER_HOST_DATA_DIR") or platformdirs.user_data_dir("smart-teller-host")
     )
     try:
-        return start_embedded_host(host_dir, settings.kiosk_id, settings.host_credential_path)
+        return start_embedded_host(
+            host_dir, settings.kiosk_id, settings.host_credential_path, switch_address=switch_address
+        )
     except HostStartError as exc:
         _fail(str(exc))
 
@@ -129,6 +134,9 @@ def start_simulators(panel: bool = False) -> tuple[subprocess.Popen[str] | None,
     return process, urls
 
 
+SWITCH_KEY = "switch"
+
+
 def parse_simulator_addresses(line: str) -> dict[str, str] | None:
     """``{"card_reader": {"url": ..., "control": ...}, ...}`` → ``{"card_reader": url, ...}``."""
     try:
@@ -142,6 +150,9 @@ def parse_simulator_addresses(line: str) -> dict[str, str] | None:
         entry = data.get(key)
         if isinstance(entry, dict) and isinstance(entry.get("url"), str):
             urls[key] = entry["url"]
+    switch = data.get(SWITCH_KEY)
+    if urls and isinstance(switch, dict) and isinstance(switch.get("address"), str):
+        urls[SWITCH_KEY] = switch["address"]  # host:port of the interbank switch, for the bank host
     return urls or None
 
 

@@ -24,6 +24,12 @@ def test_simulator_address_line_becomes_device_urls() -> None:
         "card_reader": "socket://127.0.0.1:7001",
         "printer": "tcp://127.0.0.1:9100",
     }
+    with_switch = line[:-1] + ', "switch": {"url": "tcp://127.0.0.1:7200", "address": "127.0.0.1:7200"}}'
+    assert parse_simulator_addresses(with_switch) == {
+        "card_reader": "socket://127.0.0.1:7001",
+        "printer": "tcp://127.0.0.1:9100",
+        "switch": "127.0.0.1:7200",  # host:port, for the bank host (not a terminal device)
+    }
     assert parse_simulator_addresses("") is None
     assert parse_simulator_addresses("Traceback (most recent call last):") is None
     assert parse_simulator_addresses("[1, 2]") is None
