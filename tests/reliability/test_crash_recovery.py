@@ -1,8 +1,8 @@
 """Crash recovery under SIGKILL: hundreds of seeded kill points, each followed by a restart and checks.
 
 ``make test`` runs a seeded slice of 80 kill points (two lanes in parallel, each on its own persistent
-data dir); the ``soak`` run does 2,000 (``SMART_TELLER_KILL_POINTS`` sets the count, ``SMART_TELLER_KILL_SEED`` the
-seed; a failure names the seed, lane and kill number, which replays it).
+data dir); the ``soak`` run does 2,000 (``SMART_TELLER_KILL_POINTS`` sets the count,
+``SMART_TELLER_KILL_SEED`` the seed; a failure names the seed, lane and kill number, which replays it).
 """
 
 from __future__ import annotations
