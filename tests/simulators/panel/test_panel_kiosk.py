@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 from PySide6.QtWidgets import QApplication
 
+from devices.simcontrol import ControlClient
 from simulators.panel import ControlPanel
 
 WANG_FANG = {"pan": "43219876543210987", "name": "WANG/FANG", "expiry": "3012"}  # bank/seed.py
@@ -103,6 +104,9 @@ def test_card_and_pin_from_the_panel_log_the_customer_in(
         qtbot.waitUntil(lambda: window.current_state() == "pin_entry", timeout=WAIT_MS)
 
         pad = panel.tabs["pin_pad"]
+        # Keys pressed before the pad is in PIN entry are not entered (the terminal signs on first).
+        pad_control = ControlClient(simulators["pin_pad"]["control"])
+        qtbot.waitUntil(lambda: pad_control.call("state")["mode"] == "pin", timeout=WAIT_MS)
         for key in [*WANG_FANG_PIN, "ENTER"]:
             pad.buttons[f"key_{key}"].click()
         qtbot.waitUntil(lambda: window.current_state() == "services_menu", timeout=WAIT_MS)

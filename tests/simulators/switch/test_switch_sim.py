@@ -362,7 +362,12 @@ def test_state_describes_messages_without_account_numbers(peer: Peer, ctl: Contr
     request = dict(transfer(), **{p.PAN: "6212340000001234"})
     peer.send(request)
     peer.receive()
+    # The simulator records its answer just after sending it: wait for the record, do not race it.
+    deadline = time.monotonic() + 10
     state = ctl.call("state")
+    while len(state["messages"]) < 2 and time.monotonic() < deadline:
+        time.sleep(0.02)
+        state = ctl.call("state")
     assert [(m["direction"], m["mti"]) for m in state["messages"]] == [("in", "0200"), ("out", "0210")]
     text = repr(state)
     assert "6212340000001234" not in text and "621234******1234" in text
