@@ -27,7 +27,7 @@ contracts: sync
 	$(UV) run lint-imports
 
 unit: sync
-	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m "not soak" -n 2 --durations=20
+	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m "not soak" -n 2 --dist worksteal --durations=20
 
 test: lint typecheck contracts unit
 

@@ -22,6 +22,11 @@ import pytest
 from benchmarks._pgserver import PostgresUnavailable, ThrowawayPostgres, find_pg_bin
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """The long runs (marked ``slow``) first: started last, one of them alone decides when the suite ends."""
+    items.sort(key=lambda item: item.get_closest_marker("slow") is None)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """URL of a fresh PostgreSQL (fsync on) on a loopback port; stopped when the session ends.

@@ -49,6 +49,7 @@ def summary(records: list[Any]) -> dict[str, Any]:
     }
 
 
+@pytest.mark.slow
 def test_seeded_kill_points_leave_money_journal_and_cards_consistent(crash_lanes: Any) -> None:
     seed = int(os.environ.get("SMART_TELLER_KILL_SEED", "20240612"))
     records = run_kill_points(crash_lanes, CI_KILL_POINTS, seed)

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+import pytest
 from sqlalchemy import create_engine, func, select
 
 from bank.check import check_ledger
@@ -53,6 +54,7 @@ def run_demo(tmp_path: Path, out: Path, data: Path) -> subprocess.CompletedProce
     )
 
 
+@pytest.mark.slow
 def test_demo_runs_twice_on_one_data_dir_and_again_after_a_sigkill_mid_run(tmp_path: Path) -> None:
     data = tmp_path / "data"
     for run in (1, 2):
