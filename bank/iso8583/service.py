@@ -18,6 +18,7 @@ arrives after its own reversal is declined.
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import secrets
 from collections.abc import Callable, Mapping
@@ -204,8 +205,17 @@ class IsoHostService:
                 "iso_mac_failure", mti=mti, stan=str(request[p.STAN]), detail=codec.describe(request)
             )
             return self._plain(request, answer_mti, "A0", "mac_failure")
+        digest = request_digest(raw)
         earlier = self._recorded(terminal_id, request)
         if earlier is not None:
+            if earlier.request_hash != digest:
+                # The same STAN and DE7 on a different request: not a duplicate, and not acted on.
+                log.warning("ISO 8583: STAN reused for another request: %s", codec.describe(request))
+                refused = self._echo(request, answer_mti)
+                refused[p.RESPONSE_CODE] = "94"
+                refused[p.ADDITIONAL_DATA] = p.additional_data({"reason": "stan_reused"})
+                refused[codec.mac_field(refused)] = bytes(codec.MAC_LEN)
+                return codec.encode_with_mac(refused, mac)
             log.info("ISO 8583: duplicate %s answered again", codec.describe(request))
             return codec.encode_with_mac(codec.decode(earlier.response + bytes(codec.MAC_LEN)), mac)
         answer = self._act(terminal_id, request)
@@ -217,7 +227,7 @@ class IsoHostService:
             fields[p.AUTH_ID] = answer.auth_id
         fields[codec.mac_field(fields)] = bytes(codec.MAC_LEN)
         encoded = codec.encode_with_mac(fields, mac)
-        stored = self._record(terminal_id, request, answer, encoded[: -codec.MAC_LEN])
+        stored = self._record(terminal_id, request, answer, encoded[: -codec.MAC_LEN], digest)
         if stored is not None:  # a copy racing this one was recorded first: its answer stands
             return codec.encode_with_mac(codec.decode(stored + bytes(codec.MAC_LEN)), mac)
         return encoded
@@ -257,7 +267,7 @@ class IsoHostService:
             ).one_or_none()
 
     def _record(
-        self, terminal_id: str, request: Mapping[str, Any], answer: Answer, response: bytes
+        self, terminal_id: str, request: Mapping[str, Any], answer: Answer, response: bytes, digest: str
     ) -> bytes | None:
         """Keep the answer; None when kept, or the answer of a copy recorded a moment earlier."""
         row = IsoTransaction(
@@ -271,6 +281,7 @@ class IsoHostService:
             rrn=retrieval_reference(str(request[p.TRANSMISSION_DATETIME]), str(request[p.STAN])),
             auth_id=answer.auth_id,
             reference=answer.reference,
+            request_hash=digest,
             response=response,
         )
         try:
@@ -661,6 +672,11 @@ def card_acceptor_id(terminal_id: str) -> str:
 def ledger_key(terminal_id: str, request: Mapping[str, Any]) -> str:
     """The ledger idempotency key of an ISO request: the triple that identifies it in the network."""
     return f"iso:{terminal_id}:{request[p.STAN]}:{request[p.TRANSMISSION_DATETIME]}"
+
+
+def request_digest(raw: bytes) -> str:
+    """What makes a duplicate a duplicate: the request's bytes without its MAC."""
+    return hashlib.sha256(raw[: -codec.MAC_LEN]).hexdigest()
 
 
 def reversal_key(key: str) -> str:

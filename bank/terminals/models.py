@@ -130,6 +130,9 @@ class IsoTransaction(Base):
     reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
     # None, or what its reversal did: reversed | nothing_to_reverse | failed
     reversal: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    # SHA-256 of the request without its MAC: a true duplicate matches; another request that reuses the
+    # (terminal, STAN, DE7) triple does not, and is refused instead of answered as the first.
+    request_hash: Mapped[str] = mapped_column(String(64))
     # The answer as sent, without its MAC: a duplicate gets it again (MACed under the current TAK).
     response: Mapped[bytes] = mapped_column(LargeBinary)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

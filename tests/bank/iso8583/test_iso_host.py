@@ -551,6 +551,18 @@ def test_other_bank_transfer_is_pending(terminal: IsoTerminal, bank: Bank) -> No
 # -- duplicates ----------------------------------------------------------------------------------------------
 
 
+def test_another_request_reusing_a_stan_and_time_is_refused_not_answered_as_the_first(
+    terminal: IsoTerminal, bank: Bank
+) -> None:
+    count = bank.transfer_count()
+    request = transfer_request(terminal, bank, "own", 1_000, to=WANG_FANG_SAVINGS)
+    assert terminal.exchange(terminal.signed(request)).code == "00"
+    bigger = dict(request, **{p.AMOUNT: p.amount_field(2_000)})  # same terminal, STAN and DE7
+    answer = terminal.exchange(terminal.signed(bigger))
+    assert answer.code == "94"
+    assert bank.transfer_count() == count + 1  # the second was not posted, nor answered as the first
+
+
 def test_the_same_transfer_sent_twice_posts_once_and_gets_the_same_answer(
     terminal: IsoTerminal, bank: Bank
 ) -> None:

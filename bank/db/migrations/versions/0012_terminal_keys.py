@@ -42,6 +42,7 @@ def upgrade() -> None:
         sa.Column("auth_id", sa.String(6), nullable=True),
         sa.Column("reference", sa.String(64), nullable=True),
         sa.Column("reversal", sa.String(16), nullable=True),
+        sa.Column("request_hash", sa.String(64), nullable=False),
         sa.Column("response", sa.LargeBinary(), nullable=False),
         sa.Column("received_at", sa.DateTime(timezone=True), nullable=False),
         sa.UniqueConstraint("terminal_id", "stan", "transmission_time"),
