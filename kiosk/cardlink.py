@@ -424,10 +424,6 @@ class CardLink:
             self._thread.start()
 
     def _run(self) -> None:
-        try:
-            self.ensure_signed_on()  # at start, so the first customer's PIN entry need not wait for it
-        except CardLinkError as exc:
-            log.warning("ISO 8583: sign-on at start failed (tried again before the first PIN entry): %s", exc)
         last_echo = time.monotonic()
         while not self._stopping.wait(self.reversal_retry_s):
             if self.pending_reversals():
