@@ -1,5 +1,5 @@
 """Card and account effects, run on the worker pool against the bank host: card look-up, PIN check,
-accounts, enquiries, transfers.
+accounts, enquiries, transfers, PIN change (a card session's, over ISO 8583 only).
 
 Results go back to the journeys as plain dicts (minor units, ISO dates, masked numbers). A PIN block goes
 from the effect's params to the host (enciphered, as the PIN pad made it) and is dropped; nothing here
@@ -17,7 +17,7 @@ from app.effects import EffectContext, handler
 from app.services import TerminalServices
 from hostlink import api
 from hostlink.redaction import mask_pan
-from kiosk.cardlink import CardLink, CardLinkUnavailable, IsoAnswer
+from kiosk.cardlink import CardLink, CardLinkError, CardLinkUnavailable, IsoAnswer
 from kiosk.hostclient import HostError, HostUnavailable
 
 log = logging.getLogger(__name__)
@@ -303,3 +303,72 @@ def transfer(ctx: EffectContext) -> None:
             raise RuntimeError(f"host: {exc}") from exc
 
     ctx.spawn(guarded, finished)
+
+
+def pin_change_result(answer: IsoAnswer) -> dict[str, Any]:
+    """The host's answer to a PIN change (0210, processing code 920000) as the journey's outcome word:
+    ``changed``; ``wrong`` or ``retain`` (the current PIN, with ``tries_left``); ``weak`` (the new PIN);
+    ``host_unavailable`` (A0: the host could not check the MAC and did nothing); ``refused``."""
+    extra = answer.extra
+    if answer.approved:
+        return {"outcome": "changed"}
+    if extra.get("outcome") in ("wrong", "retain"):
+        return {"outcome": extra["outcome"], "tries_left": int(extra.get("tries_left", "0"))}
+    if answer.code == "A0":
+        return {"outcome": "host_unavailable", "reason": "mac_not_checked"}
+    if extra.get("reason") == "new_pin_weak":
+        return {"outcome": "weak"}
+    return {"outcome": "refused", "reason": iso_refusal(answer)}
+
+
+@handler("bank.change_pin")
+def change_pin(ctx: EffectContext) -> None:
+    """The current PIN's block and the new one to the host over ISO 8583; the JSON API has no PIN change,
+    so without the card link this ends ``not_available`` at once. The blocks go from the params to the
+    link and nowhere else; the journal gets the outcome with the masked PAN."""
+    services = _services(ctx)
+    session_id = str(ctx.params.get("session_id") or "")
+    pan_masked = mask_pan(str(ctx.params.get("pan") or ""))
+
+    def record(result: dict[str, Any]) -> None:
+        fields = {k: v for k, v in result.items() if k in ("outcome", "tries_left", "reason")}
+        services.journal.record(
+            "pin_changed" if result["outcome"] == "changed" else "pin_change_refused",
+            session_id=session_id or None,
+            pan_masked=pan_masked,
+            **fields,
+        )
+
+    iso = card_link_for(ctx)
+    if iso is None:
+        result: dict[str, Any] = {"outcome": "not_available", "reason": "no_card_link"}
+        record(result)
+        ctx.done(False, result, "not_available", "PIN change needs the ISO 8583 card link")
+        return
+    link, pan = iso
+    old_block, new_block = bytes(ctx.params["old_block"]), bytes(ctx.params["new_block"])
+    expiry = str(ctx.params.get("expiry") or "")
+
+    def work() -> dict[str, Any]:
+        try:
+            answer = link.change_pin(pan, expiry, old_block, new_block)  # 0200 920000: DE52, DE125
+        except CardLinkError as exc:
+            # Not reversible (no money moves): a request that never reached the host changed nothing.
+            log.error("PIN change for %s: no answer over ISO 8583: %s", pan_masked, exc)
+            result = {"outcome": "host_unavailable", "reason": type(exc).__name__}
+        else:
+            result = pin_change_result(answer)
+        record(result)
+        return result
+
+    def finished(ok: bool, payload: Any) -> None:
+        if not ok:
+            log.error("PIN change for %s failed: %s", pan_masked, type(payload).__name__)
+            record({"outcome": "failed", "reason": type(payload).__name__})
+            ctx.done(False, {"outcome": "failed"}, "failed", type(payload).__name__)
+        elif payload["outcome"] == "host_unavailable":
+            ctx.done(False, payload, "host_unavailable", str(payload.get("reason", "")))
+        else:
+            ctx.done(True, payload, str(payload["outcome"]))
+
+    ctx.spawn(work, finished)

@@ -140,7 +140,8 @@ class CardJourney(SessionJourney):
             return self._after_pin(outcome)
         if isinstance(child, ServicesMenu):
             if outcome.status == "retain":
-                return self._retain("retain.pin_reentry")
+                # Exactly as three wrong PINs at login; only the receipt's reason says where it happened.
+                return self._retain(str(outcome.data.get("retain_reason") or "retain.pin_reentry"))
             data = dict(outcome.data)
             return self._return_card(outcome.status, data.get("message"))
         if isinstance(child, CardReturn):

@@ -21,6 +21,18 @@ PIN_MIN_LENGTH = 4
 PIN_MAX_LENGTH = 6
 
 
+def digits_after(digits: int, key: str) -> int | None:
+    """The digits shown after the pad's ``key`` event (``*`` per digit); None: not a digit key."""
+    name = key.upper()
+    if name in ("BACKSPACE", "BKSP"):
+        return max(0, digits - 1)
+    if name == "CLEAR":
+        return 0
+    if name == "*" or (len(name) == 1 and name.isdigit()):
+        return min(PIN_MAX_LENGTH, digits + 1)
+    return None
+
+
 class PinEntry(SessionJourney):
     name = "pin_entry"
 
@@ -72,15 +84,10 @@ class PinEntry(SessionJourney):
         if event.kind == "pin_pad.key_pressed":
             if event.data.get("mode", "pin") != "pin":
                 return NOTHING
-            key = str(event.data.get("key", "*")).upper()
-            if key in ("BACKSPACE", "BKSP"):
-                self.digits = max(0, self.digits - 1)
-            elif key == "CLEAR":
-                self.digits = 0
-            elif key == "*" or (len(key) == 1 and key.isdigit()):
-                self.digits = min(PIN_MAX_LENGTH, self.digits + 1)
-            else:
+            digits = digits_after(self.digits, str(event.data.get("key", "*")))
+            if digits is None:
                 return NOTHING
+            self.digits = digits
             return self.stay(digits=self.digits)
         if event.kind != "pin_pad.get_pin.done":
             return NOTHING

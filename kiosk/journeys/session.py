@@ -7,8 +7,9 @@ its parent decides what "done" means (return the card, or simply thank the custo
 
 Outcomes the menu ends with (its parent reads ``status``):
 ``completed`` (the customer said they were done), ``timeout`` (idle), ``cancelled``, ``retain`` (a PIN
-re-entry used the last try: capture the card), ``failed`` (a device or the bank failed; ``data["message"]``
-says what to show).
+re-entry or a PIN change used the last try: capture the card; ``data["retain_reason"]``, when there, is
+the retain receipt's reason key), ``failed`` (a device or the bank failed; ``data["message"]`` says what
+to show).
 """
 
 from __future__ import annotations
@@ -126,6 +127,7 @@ EXTRA_SERVICE_MODULES: tuple[str, ...] = (
     "kiosk.journeys.bill_payment",
     "kiosk.journeys.loan",
     "kiosk.journeys.wealth_advice",
+    "kiosk.journeys.pin_change",
 )
 
 
@@ -135,6 +137,7 @@ class LoggedInService:
     factory: LoggedInFactory
     label_key: str
     order: int = 100
+    card_only: bool = False  # needs the card in the reader (a PIN change): not offered after face login
 
 
 _LOGGED_IN: dict[str, LoggedInService] = {}
@@ -142,15 +145,16 @@ _CORE_ACTIONS = frozenset({"balance", "mini_statement", "history", "transfer", "
 
 
 def register_logged_in_service(
-    action: str, factory: LoggedInFactory, *, label_key: str, order: int = 100
+    action: str, factory: LoggedInFactory, *, label_key: str, order: int = 100, card_only: bool = False
 ) -> None:
-    """Offer ``factory(session, config)`` in the services menu as ``ui.<action>`` (one button)."""
+    """Offer ``factory(session, config)`` in the services menu as ``ui.<action>`` (one button);
+    ``card_only``: only in sessions with a card (card + PIN), never after a face login."""
     if action in _CORE_ACTIONS:
         raise ValueError(f"{action!r} is a built-in service")
     existing = _LOGGED_IN.get(action)
     if existing is not None and existing.factory is not factory:
         raise ValueError(f"two journeys registered for {action!r}")
-    _LOGGED_IN[action] = LoggedInService(action, factory, label_key, order)
+    _LOGGED_IN[action] = LoggedInService(action, factory, label_key, order, card_only)
 
 
 def logged_in_services() -> list[LoggedInService]:
@@ -168,6 +172,9 @@ class ServicesMenu(SessionJourney):
         self.session = session
         self.config = config
 
+    def _offered(self) -> list[LoggedInService]:
+        return [s for s in logged_in_services() if self.session.has_card or not s.card_only]
+
     def _menu(self) -> Step:
         return self.go(
             "services_menu",
@@ -175,7 +182,7 @@ class ServicesMenu(SessionJourney):
             card=self.session.pan_masked,
             auth=self.session.auth,
             printer_ok=self.session.printer_ok,
-            extra=[{"action": s.action, "label_key": s.label_key} for s in logged_in_services()],
+            extra=[{"action": s.action, "label_key": s.label_key} for s in self._offered()],
         )
 
     def on_start(self) -> Step:
@@ -199,7 +206,7 @@ class ServicesMenu(SessionJourney):
             return self.start_child(Enquiry(self.session, self.config, event.kind[3:]))
         if event.kind == "ui.transfer":
             return self.start_child(Transfer(self.session, self.config))
-        extra = {f"ui.{service.action}": service for service in logged_in_services()}
+        extra = {f"ui.{service.action}": service for service in self._offered()}
         if event.kind in extra:
             return self.start_child(extra[event.kind].factory(self.session, self.config))
         if event.kind == "ui.finish":

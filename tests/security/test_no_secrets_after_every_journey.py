@@ -18,7 +18,8 @@ from kiosk.security.scan import scan_for_secrets
 from simulators.id_reader.cards import FIXTURE_CARDS
 
 ROOT = Path(__file__).resolve().parents[2]
-# wrong-pin last: it retains its card for good, as a kiosk must, and later journeys could not use it.
+# wrong-pin last: it retains its card for good, as a kiosk must, and later journeys could not use it;
+# change-pin just before it: the seed card's PIN is 7391 afterwards.
 JOURNEYS = (
     "enquiry",
     "transfer",
@@ -28,6 +29,7 @@ JOURNEYS = (
     "loan",
     "wealth-advice",
     "help",
+    "change-pin",
     "wrong-pin",
 )
 
@@ -57,8 +59,9 @@ def test_no_secret_at_rest_after_every_journey(tmp_path: Path) -> None:
             timeout=240,
         )
         assert result.returncode == 0, f"{journey}: {result.stderr[-1500:]}"
-    # The seed PINs, the wrong PINs the wrong-pin demo types and the PIN the opening sets.
-    pins = {card.pin for card in SEED_CARDS} | {"1111", "2222", "3333", "258036"}
+    # The seed PINs, the wrong PINs the wrong-pin demo types, the PIN the opening sets and the ones the
+    # change-pin demo types (wrong, weak, mismatched, new).
+    pins = {card.pin for card in SEED_CARDS} | {"1111", "2222", "3333", "258036", "2580", "7392", "7391"}
     pans = {card.pan for card in SEED_CARDS}
     # The data dir (database, WAL, journal, logs) and everything the demos wrote (receipts, excerpts).
     findings = scan_for_secrets(tmp_path, pins=pins, pans=pans)

@@ -90,7 +90,10 @@ class CardWaitScreen(StepScreen):
 
 
 class PinEntryScreen(StepScreen):
-    """One ``*`` per key from the PIN pad's events; the digits never reach this screen."""
+    """One ``*`` per key from the PIN pad's events; the digits never reach this screen.
+
+    Login and re-entry have their own texts; a journey may name others (``title_key``/``body_key``: the
+    PIN change's current, new and again)."""
 
     name = "pin_entry"
     title_key = "pin.title"
@@ -117,8 +120,8 @@ class PinEntryScreen(StepScreen):
     def refresh_view(self) -> None:
         reentry = bool(self.data("reentry", False))
         self.set_header(
-            self.t("pin.reentry.title" if reentry else "pin.title"),
-            self.t("pin.reentry.body" if reentry else "pin.body"),
+            self.t(str(self.data("title_key") or ("pin.reentry.title" if reentry else "pin.title"))),
+            self.t(str(self.data("body_key") or ("pin.reentry.body" if reentry else "pin.body"))),
         )
         count, length = int(self.data("digits", 0)), int(self.data("max_digits", 6))
         self._dots.setText(" ".join(["*"] * count + ["_"] * max(0, length - count)))
