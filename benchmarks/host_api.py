@@ -53,23 +53,15 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from sqlalchemy import text
-
-    from app.hostproc import HostProcess, enrol, host_environment, run_host_command
-    from bank.host import Host
-    from bank.settings import load_host_settings
+    from app.hostproc import HostProcess
+    from benchmarks._hostdata import seeded_host
     from hostlink import api
     from kiosk.hostclient import Credential, HostClient
 
     rounds, per_round = (3, 30) if quick else (8, 100)
     with tempfile.TemporaryDirectory(prefix="st-bench-host-") as tmp:
         root = Path(tmp)
-        env = host_environment(root / "host")
-        enrol("BENCH-1", root / "credential", env)
-        run_host_command(["bank", "seed"], env)
-        inproc = Host.start(load_host_settings(data_dir=root / "host"))
-        with inproc.engine.begin() as conn:
-            conn.execute(text("UPDATE bank_accounts SET daily_transfer_count_limit = 1000000"))
+        env, inproc = seeded_host(root, "BENCH-1")
         host = HostProcess(env, seed=False).start()
         bare = subprocess.Popen([sys.executable, "-c", BARE_SERVER], stdout=subprocess.PIPE, text=True)
         try:

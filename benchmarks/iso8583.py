@@ -80,12 +80,9 @@ def _median_ms(samples: list[float]) -> float:
 
 
 def run(quick: bool = False) -> dict[str, Any]:
-    from sqlalchemy import text
-
     from app.cardlink import PinPadSecurity
-    from app.hostproc import HostProcess, enrol, host_environment, run_host_command
-    from bank.host import Host
-    from bank.settings import load_host_settings
+    from app.hostproc import HostProcess, enrol
+    from benchmarks._hostdata import seeded_host
     from devices.pin_pad.driver import PinPadDriver
     from hostlink.iso8583 import codec
     from hostlink.iso8583.framing import recv_message, send_message
@@ -95,12 +92,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     rounds, per_round = (3, 10) if quick else (6, 40)
     with tempfile.TemporaryDirectory(prefix="st-bench-iso-") as tmp:
         root = Path(tmp)
-        env = host_environment(root / "host")
-        enrol("BENCH-1", root / "credential", env)
-        run_host_command(["bank", "seed"], env)
-        inproc = Host.start(load_host_settings(data_dir=root / "host"))
-        with inproc.engine.begin() as conn:
-            conn.execute(text("UPDATE bank_accounts SET daily_transfer_count_limit = 1000000"))
+        env, inproc = seeded_host(root, "BENCH-1")
+        # A second terminal for the software-MAC link: each terminal has its own STANs (two links
+        # with one terminal ID would reuse STANs within a second, which the host refuses).
+        enrol("BENCH-2", root / "credential-2", env)
         card = inproc.bank_for("BENCH-1").card_by_pan(WANG_PAN)
         assert card is not None and card.customer_id is not None
         accounts = [a.account_id for a in inproc.bank_for("BENCH-1").accounts_of_customer(card.customer_id)]
@@ -117,7 +112,7 @@ def run(quick: bool = False) -> dict[str, Any]:
                 time.sleep(0.05)
             links = {
                 "via_pin_pad": CardLink([host.iso8583], "BENCH-1", PinPadSecurity(pad), root / "l1"),
-                "software_mac": CardLink([host.iso8583], "BENCH-1", SoftwareSecurity(TEST_TMK), root / "l2"),
+                "software_mac": CardLink([host.iso8583], "BENCH-2", SoftwareSecurity(TEST_TMK), root / "l2"),
             }
             echo_sock = socket.create_connection(("127.0.0.1", echo.port))
             echo_sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)

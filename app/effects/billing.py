@@ -13,6 +13,7 @@ import secrets
 from typing import Any
 
 from app.effects import EffectContext, handler
+from app.effects.bank import iso_refusal
 from app.effects.printer import _keep_copy, _printer, to_document
 from devices.base import Completion, Result
 from hostlink import api
@@ -79,7 +80,7 @@ def pay(ctx: EffectContext) -> None:
             log.error("bill payment %s: no answer over ISO 8583, reversed: %s", key, exc)
             return {"posted": False, "error": "host_unavailable", "reversed": True}
         if not answer.approved:
-            return {"refused": answer.extra.get("reason") or answer.meaning.replace(" ", "_")}
+            return {"refused": iso_refusal(answer)}
         transfer = answer.extra.get("transfer", "")
         return {
             "reference": answer.extra.get("reference", ""),

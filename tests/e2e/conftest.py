@@ -119,11 +119,18 @@ def simulators(tmp_path: Path) -> Iterator[dict[str, dict[str, Any]]]:
 
 
 @pytest.fixture
+def iso8583_link(bank_host: Any) -> dict[str, Any]:
+    """The terminal's ISO 8583 settings: the host's listener (a module may put a proxy in between)."""
+    return {"iso8583": [bank_host.process.iso8583]}
+
+
+@pytest.fixture
 def e2e_settings(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     simulators: dict[str, dict[str, Any]],
     bank_host: Any,
+    iso8583_link: dict[str, Any],
 ) -> Settings:
     monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
     (tmp_path / "none.toml").write_text("", encoding="utf-8")
@@ -133,7 +140,7 @@ def e2e_settings(
         data_dir=str(tmp_path / "data"),
         devices={**urls, "command_timeout_s": 1.0},
         journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
-        host={"urls": [bank_host.url], "iso8583": [bank_host.process.iso8583]},
+        host={"urls": [bank_host.url], **iso8583_link},
     )
 
 

@@ -8,14 +8,12 @@ says so.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import select
 
 from bank.terminals.models import IsoTransaction
-from kiosk.settings import Settings, load_settings
 from simulators.iso_proxy import IsoProxy
 
 
@@ -29,24 +27,9 @@ def iso_proxy(bank_host: Any) -> Iterator[IsoProxy]:
 
 
 @pytest.fixture
-def e2e_settings(
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-    simulators: dict[str, dict[str, Any]],
-    bank_host: Any,
-    iso_proxy: IsoProxy,
-) -> Settings:
-    """The e2e terminal, its ISO 8583 link through the proxy (a short timeout: a lost answer is quick)."""
-    monkeypatch.setenv("SMART_TELLER_CONFIG", str(tmp_path / "none.toml"))
-    (tmp_path / "none.toml").write_text("", encoding="utf-8")
-    bank_host.install_credential(tmp_path / "data")
-    urls = {name: address["url"] for name, address in simulators.items()}
-    return load_settings(
-        data_dir=str(tmp_path / "data"),
-        devices={**urls, "command_timeout_s": 1.0},
-        journeys={"idle_timeout_s": 60, "idle_warning_s": 10},
-        host={"urls": [bank_host.url], "iso8583": [iso_proxy.address], "iso8583_timeout_s": 3.0},
-    )
+def iso8583_link(iso_proxy: IsoProxy) -> dict[str, Any]:
+    """The terminal's ISO 8583 link goes through the proxy, with a short timeout (a lost answer is quick)."""
+    return {"iso8583": [iso_proxy.address], "iso8583_timeout_s": 3.0}
 
 
 def iso_requests(kiosk: Any) -> list[tuple[str, str, str]]:
