@@ -261,8 +261,8 @@ class IsoHostService:
             return db.scalars(
                 select(IsoTransaction).where(
                     IsoTransaction.terminal_id == terminal_id,
-                    IsoTransaction.stan == str(request[p.STAN]),
-                    IsoTransaction.transmission_time == str(request[p.TRANSMISSION_DATETIME]),
+                    IsoTransaction.stan == int(request[p.STAN]),
+                    IsoTransaction.transmission_time == int(request[p.TRANSMISSION_DATETIME]),
                 )
             ).one_or_none()
 
@@ -272,13 +272,12 @@ class IsoHostService:
         """Keep the answer; None when kept, or the answer of a copy recorded a moment earlier."""
         row = IsoTransaction(
             terminal_id=terminal_id,
-            stan=str(request[p.STAN]),
-            transmission_time=str(request[p.TRANSMISSION_DATETIME]),
+            stan=int(request[p.STAN]),
+            transmission_time=int(request[p.TRANSMISSION_DATETIME]),
             mti=str(request["t"]),
             processing_code=str(request[p.PROCESSING_CODE]),
             amount_minor=p.parse_amount(str(request[p.AMOUNT])) if p.AMOUNT in request else 0,
             response_code=answer.code,
-            rrn=retrieval_reference(str(request[p.TRANSMISSION_DATETIME]), str(request[p.STAN])),
             auth_id=answer.auth_id,
             reference=answer.reference,
             request_hash=digest,
@@ -578,8 +577,8 @@ class IsoHostService:
             target = db.scalars(
                 select(IsoTransaction).where(
                     IsoTransaction.terminal_id == terminal_id,
-                    IsoTransaction.stan == original.stan,
-                    IsoTransaction.transmission_time == original.transmission_time,
+                    IsoTransaction.stan == int(original.stan),
+                    IsoTransaction.transmission_time == int(original.transmission_time),
                 )
             ).one_or_none()
         audit = self.host.audit.for_terminal(terminal_id)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from bank.db.base import Base
@@ -118,13 +118,14 @@ class IsoTransaction(Base):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     terminal_id: Mapped[str] = mapped_column(String(32))
-    stan: Mapped[str] = mapped_column(String(6))
-    transmission_time: Mapped[str] = mapped_column(String(10))
+    # STAN and DE7 as numbers: stored as digits side by side, with DE3 and DE39, they made long digit runs
+    # a secret scan cannot tell from a PAN glued to a neighbouring column.
+    stan: Mapped[int] = mapped_column(Integer)
+    transmission_time: Mapped[int] = mapped_column(BigInteger)  # MMDDhhmmss
     mti: Mapped[str] = mapped_column(String(4))
     processing_code: Mapped[str] = mapped_column(String(6))
     amount_minor: Mapped[int] = mapped_column(BigInteger, default=0)
     response_code: Mapped[str] = mapped_column(String(2))
-    rrn: Mapped[str] = mapped_column(String(12))
     auth_id: Mapped[str | None] = mapped_column(String(6), nullable=True)
     # The ledger transfer (or bill payment) it made, and the idempotency key it used there.
     reference: Mapped[str | None] = mapped_column(String(64), nullable=True)
@@ -134,5 +135,6 @@ class IsoTransaction(Base):
     # (terminal, STAN, DE7) triple does not, and is refused instead of answered as the first.
     request_hash: Mapped[str] = mapped_column(String(64))
     # The answer as sent, without its MAC: a duplicate gets it again (MACed under the current TAK).
-    response: Mapped[bytes] = mapped_column(LargeBinary)
+    # Vault-encrypted: it holds balances and statement lines.
+    response: Mapped[bytes] = mapped_column(EncryptedBytes())
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

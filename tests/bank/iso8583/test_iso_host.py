@@ -888,3 +888,43 @@ def test_the_docs_example_exchange_is_genuine() -> None:
         answer[p.STAN] == request[p.STAN]
         and answer[p.TRANSMISSION_DATETIME] == request[p.TRANSMISSION_DATETIME]
     )
+
+
+def test_the_hosts_record_of_iso_requests_holds_nothing_a_secret_scan_takes_for_a_pan(tmp_path: Path) -> None:
+    """STAN, DE7, DE3 and the answer, stored side by side as digits, made runs a PAN scan could not tell
+    from a card number glued to a column; stored as numbers and the answer vault-encrypted, they do not.
+    500 seeded rows shaped as the host writes them (an approved transfer and its answer)."""
+    import random
+
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from bank.security.vault import Vault, install_vault
+    from bank.terminals.models import IsoTransaction
+    from kiosk.security.scan import scan_file
+
+    install_vault(Vault.ephemeral())
+    engine = create_engine(f"sqlite:///{tmp_path / 'iso.db'}")
+    IsoTransaction.__table__.create(engine)  # type: ignore[attr-defined]
+    rnd = random.Random(8583)
+    with Session(engine) as db, db.begin():
+        for n in range(1, 501):
+            day, hour, minute, second = (
+                rnd.randint(1, 28),
+                rnd.randint(0, 23),
+                rnd.randint(0, 59),
+                rnd.randint(0, 59),
+            )
+            sent = f"12{day:02d}{hour:02d}{minute:02d}{second:02d}"  # DE7 in December
+            stan, auth = f"{n:06d}", f"{rnd.randrange(10**6):06d}"
+            answer = f"0210400000000000002500{sent}{stan}{sent[:6]}{stan}{auth}00OSK-0001".encode()
+            db.add(
+                IsoTransaction(
+                    terminal_id="KIOSK-0001", stan=int(stan), transmission_time=int(sent), mti="0200",
+                    processing_code="400000", amount_minor=2500, response_code="00", auth_id=auth,
+                    reference=f"S{rnd.randrange(16**12):012X}:{rnd.randrange(16**16):016x}",
+                    request_hash=f"{rnd.randrange(16**64):064x}", response=answer,
+                )
+            )  # fmt: skip
+    engine.dispose()
+    assert [f for f in scan_file(tmp_path / "iso.db") if f.kind == "pan"] == []
