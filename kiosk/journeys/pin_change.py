@@ -23,11 +23,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from kiosk.journeys.core import NOTHING, Event, Step
-from kiosk.journeys.pin_entry import PIN_MAX_LENGTH, PIN_MIN_LENGTH, digits_after
+from kiosk.journeys.pin_entry import PIN_MAX_LENGTH, PIN_MIN_LENGTH, MaskedPinJourney
 from kiosk.journeys.session import (
     CustomerSession,
     SessionConfig,
-    SessionJourney,
     message,
     register_logged_in_service,
 )
@@ -37,7 +36,7 @@ NEW_PIN_ATTEMPTS = 3  # a mismatch or a weak PIN each use one; then nothing is c
 RETAIN_REASON = "retain.pin_change"
 
 
-class PinChange(SessionJourney):
+class PinChange(MaskedPinJourney):
     name = "pin_change"
 
     def __init__(self, session: CustomerSession, config: SessionConfig, tries_left: int = 3) -> None:
@@ -95,14 +94,9 @@ class PinChange(SessionJourney):
         return self._entry(event)
 
     def _entry(self, event: Event) -> Step:
-        if event.kind == "pin_pad.key_pressed":
-            if event.data.get("mode", "pin") != "pin":
-                return NOTHING
-            digits = digits_after(self.digits, str(event.data.get("key", "*")))
-            if digits is None:
-                return NOTHING
-            self.digits = digits
-            return self.stay(digits=digits)
+        key = self.masked_key(event)
+        if key is not None:
+            return key
         if event.kind != "pin_pad.get_pin.done":
             return NOTHING
         if not event.ok:

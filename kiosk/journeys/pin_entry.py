@@ -33,7 +33,25 @@ def digits_after(digits: int, key: str) -> int | None:
     return None
 
 
-class PinEntry(SessionJourney):
+class MaskedPinJourney(SessionJourney):
+    """A journey that shows a PIN being typed on the pad: one mark per digit, never a digit."""
+
+    digits = 0
+
+    def masked_key(self, event: Event) -> Step | None:
+        """The screen after a ``pin_pad.key_pressed`` event; None when ``event`` is not one."""
+        if event.kind != "pin_pad.key_pressed":
+            return None
+        if event.data.get("mode", "pin") != "pin":
+            return NOTHING
+        digits = digits_after(self.digits, str(event.data.get("key", "*")))
+        if digits is None:
+            return NOTHING
+        self.digits = digits
+        return self.stay(digits=digits)
+
+
+class PinEntry(MaskedPinJourney):
     name = "pin_entry"
 
     def __init__(
@@ -81,14 +99,9 @@ class PinEntry(SessionJourney):
         return self._enter()
 
     def on_pin_entry(self, event: Event) -> Step:
-        if event.kind == "pin_pad.key_pressed":
-            if event.data.get("mode", "pin") != "pin":
-                return NOTHING
-            digits = digits_after(self.digits, str(event.data.get("key", "*")))
-            if digits is None:
-                return NOTHING
-            self.digits = digits
-            return self.stay(digits=self.digits)
+        key = self.masked_key(event)
+        if key is not None:
+            return key
         if event.kind != "pin_pad.get_pin.done":
             return NOTHING
         if event.ok:
