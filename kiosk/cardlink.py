@@ -60,6 +60,10 @@ class CardLinkUnavailable(CardLinkError):
     """No host answered (not connected, timed out, link dropped): a money request is being reversed."""
 
 
+class AnswerUnknown(CardLinkUnavailable):
+    """The request was sent and no copy of it was answered: the host may or may not have acted."""
+
+
 class KeyExchangeError(CardLinkError):
     """Sign-on failed: refused, a key block the PIN pad would not load, or a check value mismatch."""
 
@@ -327,7 +331,7 @@ class CardLink:
                     answer = self._request_once(mti, fields)
             return answer
 
-    def _request_once(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:
+    def _prepare(self, mti: str, fields: Mapping[str, str | bytes]) -> tuple[dict[str, str | bytes], bytes]:
         if not self._signed_on:
             self.sign_on()
         request = self._base(mti)
@@ -335,7 +339,10 @@ class CardLink:
         if p.AMOUNT in request:
             request.setdefault(p.CURRENCY, self.currency)
         request[codec.mac_field(request)] = bytes(codec.MAC_LEN)
-        raw = codec.encode_with_mac(request, self.security.mac)
+        return request, codec.encode_with_mac(request, self.security.mac)
+
+    def _request_once(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:
+        request, raw = self._prepare(mti, fields)
         reversible = mti == p.FINANCIAL_REQUEST and str(request[p.PROCESSING_CODE]) in REVERSIBLE
         pending = IsoAnswer("", {}, request).original() if reversible else None
         if pending is not None:
@@ -347,6 +354,18 @@ class CardLink:
                 log.error("ISO 8583: no answer to %s; it will be reversed", codec.describe(request))
                 self._send_reversals_locked()
             raise
+        try:
+            answer = self._trusted(request, answer_raw)
+        except CardLinkUnavailable:
+            if pending is not None:
+                self._send_reversals_locked()
+            raise
+        if pending is not None:
+            self._drop_reversal(pending.stan, pending.transmission_time)
+        return answer
+
+    def _trusted(self, request: Mapping[str, str | bytes], answer_raw: bytes) -> IsoAnswer:
+        """The answer, once its MAC checks out; an answer we cannot trust is no answer."""
         answer = codec.decode(answer_raw)
         code = str(answer.get(p.RESPONSE_CODE, ""))
         if codec.mac_field(answer) not in answer:
@@ -359,16 +378,39 @@ class CardLink:
             except codec.Iso8583Error:
                 trusted = False
         if not trusted:
-            # An answer we cannot trust is no answer: reverse what it was for.
             self.mac_failures += 1
             log.error("ISO 8583: the answer to %s failed its MAC check", codec.describe(request))
             self._drop()
-            if pending is not None:
-                self._send_reversals_locked()
             raise CardLinkUnavailable("the bank host's answer failed its MAC check")
-        if pending is not None:
-            self._drop_reversal(pending.stan, pending.transmission_time)
         return IsoAnswer(code, answer, request)
+
+    def _request_repeated(self, mti: str, fields: Mapping[str, str | bytes], repeats: int = 2) -> IsoAnswer:
+        """For a request that is not reversed (a PIN change): when its answer is lost, send the very same
+        bytes again (same STAN and DE7) on a new connection. The host answers a true duplicate from its
+        record without acting twice, so the terminal learns what happened to the first. ``AnswerUnknown``
+        when no copy was answered after one was sent; ``CardLinkUnavailable`` when none was ever sent."""
+        with self._lock:
+            request, raw = self._prepare(mti, fields)
+            sent = False
+            last: Exception | None = None
+            for _ in range(1 + repeats):
+                try:
+                    self._connect()
+                except CardLinkUnavailable as exc:
+                    last = exc
+                    if not sent:
+                        raise
+                    continue
+                sent = True
+                try:
+                    answer = self._trusted(request, self._exchange(request, raw))
+                    if answer.code == "A0":  # the host could not check our MAC: it did nothing
+                        self._signed_on = False
+                    return answer
+                except CardLinkUnavailable as exc:
+                    last = exc
+                    log.warning("ISO 8583: no answer to %s; sending it again", codec.describe(request))
+            raise AnswerUnknown(f"no answer to {codec.describe(request)} after {1 + repeats} copies: {last}")
 
     # -- reversals ------------------------------------------------------------------------------------
     def reverse(self, answer: IsoAnswer, reason: str) -> bool:
@@ -525,7 +567,7 @@ class CardLink:
             p.PIN_BLOCK: old_block,
             p.NEW_PIN_BLOCK: new_block.hex().upper(),
         }
-        return self._request(p.FINANCIAL_REQUEST, fields)
+        return self._request_repeated(p.FINANCIAL_REQUEST, fields)
 
     def card_retained(self, pan: str, reason: str) -> IsoAnswer:
         fields: dict[str, str | bytes] = {

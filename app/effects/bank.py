@@ -17,7 +17,7 @@ from app.effects import EffectContext, handler
 from app.services import TerminalServices
 from hostlink import api
 from hostlink.redaction import mask_pan
-from kiosk.cardlink import CardLink, CardLinkError, CardLinkUnavailable, IsoAnswer
+from kiosk.cardlink import AnswerUnknown, CardLink, CardLinkError, CardLinkUnavailable, IsoAnswer
 from kiosk.hostclient import HostError, HostUnavailable
 
 log = logging.getLogger(__name__)
@@ -332,8 +332,9 @@ def change_pin(ctx: EffectContext) -> None:
 
     def record(result: dict[str, Any]) -> None:
         fields = {k: v for k, v in result.items() if k in ("outcome", "tries_left", "reason")}
+        events = {"changed": "pin_changed", "unconfirmed": "pin_change_unconfirmed"}
         services.journal.record(
-            "pin_changed" if result["outcome"] == "changed" else "pin_change_refused",
+            events.get(result["outcome"], "pin_change_refused"),
             session_id=session_id or None,
             pan_masked=pan_masked,
             **fields,
@@ -352,6 +353,10 @@ def change_pin(ctx: EffectContext) -> None:
     def work() -> dict[str, Any]:
         try:
             answer = link.change_pin(pan, expiry, old_block, new_block)  # 0200 920000: DE52, DE125
+        except AnswerUnknown as exc:
+            # Sent, and no copy answered: the host may have changed it. The customer is told so.
+            log.error("PIN change for %s: sent, no answer: %s", pan_masked, exc)
+            result = {"outcome": "unconfirmed", "reason": type(exc).__name__}
         except CardLinkError as exc:
             # Not reversible (no money moves): a request that never reached the host changed nothing.
             log.error("PIN change for %s: no answer over ISO 8583: %s", pan_masked, exc)
@@ -366,8 +371,8 @@ def change_pin(ctx: EffectContext) -> None:
             log.error("PIN change for %s failed: %s", pan_masked, type(payload).__name__)
             record({"outcome": "failed", "reason": type(payload).__name__})
             ctx.done(False, {"outcome": "failed"}, "failed", type(payload).__name__)
-        elif payload["outcome"] == "host_unavailable":
-            ctx.done(False, payload, "host_unavailable", str(payload.get("reason", "")))
+        elif payload["outcome"] in ("host_unavailable", "unconfirmed"):
+            ctx.done(False, payload, str(payload["outcome"]), str(payload.get("reason", "")))
         else:
             ctx.done(True, payload, str(payload["outcome"]))
 

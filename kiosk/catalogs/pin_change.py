@@ -21,6 +21,9 @@ EN: dict[str, str] = {
     "pin_change.unavailable.title": "The bank could not be reached",
     "pin_change.unavailable.body": "Your PIN has not been changed. Please keep using your current PIN and "
     "try again later.",
+    "pin_change.unconfirmed.title": "We could not confirm your PIN change",
+    "pin_change.unconfirmed.body": "The bank did not answer in time, so we cannot tell whether your new PIN "
+    "was saved. Next time, try your new PIN first; if it is not accepted, your current PIN still works.",
     "pin_change.not_available.title": "PIN change is not available here",
     "pin_change.not_available.body": "This terminal cannot change PINs right now. Your PIN has not been "
     "changed. Please use another terminal or visit the counter.",
@@ -49,6 +52,9 @@ ZH_CN: dict[str, str] = {
     "pin_change.done.body": "今后请使用新密码。请勿向任何人透露您的密码。",
     "pin_change.unavailable.title": "暂时无法连接银行",
     "pin_change.unavailable.body": "您的密码未修改，请继续使用当前密码，稍后再试。",
+    "pin_change.unconfirmed.title": "无法确认密码是否已修改",
+    "pin_change.unconfirmed.body": "银行未能及时应答，暂时无法确认新密码是否已生效。下次请先使用新密码；"
+    "如不被接受，当前密码仍然有效。",
     "pin_change.not_available.title": "本终端暂不支持修改密码",
     "pin_change.not_available.body": "本终端目前无法修改密码，您的密码未修改。请使用其他终端或到柜台办理。",
     "pin_change.refused.title": "密码未能修改",

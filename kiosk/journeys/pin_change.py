@@ -157,6 +157,8 @@ class PinChange(MaskedPinJourney):
             self._forget_blocks()
             if event.code == "not_available":
                 return self.notice("info", "pin_change.not_available.title", "pin_change.not_available.body")
+            if event.code == "unconfirmed":
+                return self.notice("warning", "pin_change.unconfirmed.title", "pin_change.unconfirmed.body")
             return self._unavailable()
         outcome = str(value.get("outcome", ""))
         if outcome == "changed":

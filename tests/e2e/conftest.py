@@ -225,6 +225,23 @@ class KioskHarness:
         self.press(pin + "E")
         self.wait_screen("services_menu")
 
+    def pin_change_step(self, stage: str, keys: str, lang: str = "en") -> Any:
+        """On the PIN entry screen showing the PIN change's ``stage`` title, type ``keys`` on the pad."""
+        from kiosk.i18n import tr
+
+        screen = self.wait_screen("pin_entry")
+        title = tr(f"pin_change.{stage}.title", lang)
+        self.wait_for(lambda: screen.title_text() == title)
+        self.press(keys)
+        return screen
+
+    def change_pin(self, current: str, new: str, lang: str = "en") -> None:
+        """From the services menu: Change PIN, the current PIN, the new one twice."""
+        self.act("change_pin")
+        self.pin_change_step("current", current + "E", lang)
+        self.pin_change_step("new", new + "E", lang)
+        self.pin_change_step("confirm", new + "E", lang)
+
     def finish_and_take_card(self) -> None:
         self.wait_screen("card_take")
         self.take_card()

@@ -90,3 +90,46 @@ def test_a_lost_transfer_answer_is_reversed_and_the_ledger_balances(kiosk: Any, 
     records = kiosk.app.services.journal.records()
     outcomes = [r for r in records if r.kind == "outcome"]
     assert any(r.fields.get("result") == "reversed" for r in outcomes)
+
+
+def test_a_lost_pin_change_answer_is_asked_again_and_the_host_changes_the_pin_once(
+    kiosk: Any, iso_proxy: IsoProxy
+) -> None:
+    """A PIN change is not reversed: the very same message goes again, and the host answers that duplicate
+    from its record (one row, acted on once): the customer is told the truth."""
+    kiosk.login()
+    iso_proxy.lose_answers("0210")
+    kiosk.change_pin(kiosk.WANG_FANG_PIN, "7391")
+    notice = kiosk.wait_screen("notice", timeout=30_000)
+    assert notice.panel.title() == "Your PIN has been changed"
+    assert len(iso_proxy.lost) == 1
+    assert [r for r in iso_requests(kiosk) if r[1] == "920000"] == [("0200", "920000", "00")]
+    kiosk.act("ok")
+    kiosk.wait_screen("anything_else")
+    kiosk.act("no")
+    kiosk.finish_and_take_card()
+    kiosk.login(pin="7391")
+    kiosk.act("finish")
+    kiosk.finish_and_take_card()
+
+
+def test_a_pin_change_no_copy_of_which_is_answered_is_reported_unconfirmed(
+    kiosk: Any, iso_proxy: IsoProxy
+) -> None:
+    kiosk.login()
+    iso_proxy.lose_answers("0210", then_everything=True)
+    kiosk.change_pin(kiosk.WANG_FANG_PIN, "7391")
+    notice = kiosk.wait_screen("notice", timeout=60_000)
+    assert notice.panel.title() == "We could not confirm your PIN change"
+    unconfirmed = [r for r in kiosk.app.services.journal.records() if r.event == "pin_change_unconfirmed"]
+    assert len(unconfirmed) == 1 and unconfirmed[0].fields["pan_masked"] == "432198*******0987"
+    # The host did act on the first copy; its answers were lost: the new PIN is the one that works.
+    assert [r for r in iso_requests(kiosk) if r[1] == "920000"] == [("0200", "920000", "00")]
+    iso_proxy.restore()
+    kiosk.act("ok")
+    kiosk.wait_screen("anything_else")
+    kiosk.act("no")
+    kiosk.finish_and_take_card()
+    kiosk.login(pin="7391")
+    kiosk.act("finish")
+    kiosk.finish_and_take_card()

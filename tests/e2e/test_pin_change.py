@@ -17,15 +17,6 @@ def journal(kiosk: Any) -> list[Any]:
     return list(kiosk.app.services.journal.records())
 
 
-def pin_step(kiosk: Any, stage: str, keys: str, lang: str = "en") -> Any:
-    """On the PIN entry screen showing ``stage``'s title, type ``keys`` on the pad."""
-    screen = kiosk.wait_screen("pin_entry")
-    title = tr(f"pin_change.{stage}.title", lang)
-    kiosk.wait_for(lambda: screen.title_text() == title)
-    kiosk.press(keys)
-    return screen
-
-
 def log_out(kiosk: Any) -> None:
     kiosk.act("finish")
     kiosk.finish_and_take_card()
@@ -34,10 +25,7 @@ def log_out(kiosk: Any) -> None:
 
 def test_the_new_pin_works_at_the_next_login_and_the_old_one_does_not(kiosk: Any) -> None:
     kiosk.login()
-    kiosk.act("change_pin")
-    pin_step(kiosk, "current", kiosk.WANG_FANG_PIN + "E")
-    pin_step(kiosk, "new", NEW_PIN + "E")
-    pin_step(kiosk, "confirm", NEW_PIN + "E")
+    kiosk.change_pin(kiosk.WANG_FANG_PIN, NEW_PIN)
     notice = kiosk.wait_screen("notice")
     assert notice.panel.title() == "Your PIN has been changed"
     kiosk.act("ok")
@@ -67,9 +55,9 @@ def test_a_weak_new_pin_is_refused_and_the_old_pin_still_works(kiosk: Any) -> No
     kiosk.login(lang="zh_CN")
     assert "修改密码" in kiosk.current().service_buttons["change_pin"].title()
     kiosk.act("change_pin")
-    pin_step(kiosk, "current", kiosk.WANG_FANG_PIN + "E", "zh_CN")
-    pin_step(kiosk, "new", "1111E", "zh_CN")
-    screen = pin_step(kiosk, "confirm", "1111E", "zh_CN")
+    kiosk.pin_change_step("current", kiosk.WANG_FANG_PIN + "E", "zh_CN")
+    kiosk.pin_change_step("new", "1111E", "zh_CN")
+    screen = kiosk.pin_change_step("confirm", "1111E", "zh_CN")
     kiosk.wait_for(lambda: screen.error_text() == tr("pin_change.weak", "zh_CN"))
     assert screen.title_text() == tr("pin_change.new.title", "zh_CN")  # asked for another new PIN
     refused = [r for r in journal(kiosk) if r.event == "pin_change_refused"]
@@ -86,13 +74,13 @@ def test_a_weak_new_pin_is_refused_and_the_old_pin_still_works(kiosk: Any) -> No
 def test_three_wrong_current_pins_retain_the_card_as_at_login(kiosk: Any) -> None:
     kiosk.login()
     kiosk.act("change_pin")
-    pin_step(kiosk, "current", "2580E")
-    pin_step(kiosk, "new", NEW_PIN + "E")
-    pin_step(kiosk, "confirm", NEW_PIN + "E")
+    kiosk.pin_change_step("current", "2580E")
+    kiosk.pin_change_step("new", NEW_PIN + "E")
+    kiosk.pin_change_step("confirm", NEW_PIN + "E")
     for left in (2, 1):
         screen = kiosk.wait_screen("pin_entry")
         kiosk.wait_for(lambda left=left, screen=screen: f"Tries left: {left}" in screen.error_text())
-        pin_step(kiosk, "current", "2580E")
+        kiosk.pin_change_step("current", "2580E")
     kiosk.wait_screen("message")
     assert kiosk.outcome().status == "retained"
     assert kiosk.message_title() == "Your card has been retained"
