@@ -38,6 +38,7 @@ log = logging.getLogger(__name__)
 REVERSIBLE = {p.TRANSFER, p.BILL_PAYMENT}
 STATE_FILE_STAN = "stan"
 STATE_FILE_REVERSALS = "reversals.json"
+STATE_FILE_ADVICES = "advices.json"
 
 
 class SecurityModule(Protocol):
@@ -117,6 +118,17 @@ class PendingReversal:
     attempts: int = 0
 
 
+@dataclass
+class PendingAdvice:
+    """A retained-card advice the host has not acknowledged: it names the card by the session's PIN check
+    (MTI, STAN, DE7 of the 0100, the host knows its card), so no PAN waits on the terminal's disk."""
+
+    stan: str
+    transmission_time: str
+    reason: str
+    attempts: int = 0
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -157,6 +169,9 @@ class CardLink:
         self._thread: threading.Thread | None = None
         self.mac_failures = 0
         self.keepalive_s = 60.0
+        # The last approved PIN check (PAN, STAN, DE7), in memory only: a retained-card advice that cannot
+        # be delivered at once is queued under it.
+        self._pin_check: tuple[str, str, str] | None = None
 
     # -- state ----------------------------------------------------------------------------------------
     def _load_stan(self) -> int:
@@ -203,6 +218,16 @@ class CardLink:
         kept = [r for r in items if (r.stan, r.transmission_time) != (stan, transmission_time)]
         if len(kept) != len(items):
             self._save_reversals(kept)
+
+    def pending_advices(self) -> list[PendingAdvice]:
+        try:
+            items = json.loads((self.state_dir / STATE_FILE_ADVICES).read_text())
+        except (OSError, ValueError):
+            return []
+        return [PendingAdvice(**item) for item in items]
+
+    def _save_advices(self, items: list[PendingAdvice]) -> None:
+        self._write(STATE_FILE_ADVICES, json.dumps([asdict(item) for item in items]))
 
     # -- the connection -------------------------------------------------------------------------------
     def _connect(self) -> socket.socket:
@@ -470,6 +495,8 @@ class CardLink:
         while not self._stopping.wait(self.reversal_retry_s):
             if self.pending_reversals():
                 self.send_pending_reversals()
+            if self.pending_advices():
+                self.send_pending_advices()
             if time.monotonic() - last_echo >= self.keepalive_s:
                 last_echo = time.monotonic()
                 self.echo()  # keeps the connection (and the host's idle timer) alive
@@ -494,6 +521,9 @@ class CardLink:
         fields = self._card(pan, expiry) | {p.PROCESSING_CODE: p.PIN_VERIFY, p.PIN_BLOCK: pin_block}
         answer = self._request(p.AUTH_REQUEST, fields)
         log.info("PIN check for %s: %s", mask_pan(pan), answer.code)
+        if answer.code in (p.APPROVED, "55", "75"):  # the host knows the card: an advice may name this
+            request = answer.request
+            self._pin_check = (pan, str(request[p.STAN]), str(request[p.TRANSMISSION_DATETIME]))
         return answer
 
     def balance(self, pan: str, expiry: str, account_id: int) -> IsoAnswer:
@@ -569,10 +599,55 @@ class CardLink:
         }
         return self._request_repeated(p.FINANCIAL_REQUEST, fields)
 
-    def card_retained(self, pan: str, reason: str) -> IsoAnswer:
+    def card_retained(self, pan: str, reason: str) -> IsoAnswer | None:
+        """0120 advice: the terminal kept this card. When the host cannot be told now, the advice is queued
+        (under the session's PIN check, without the PAN) and repeated as 0121 until answered; None then.
+        A card never PIN-checked with the host cannot be queued: CardLinkUnavailable."""
         fields: dict[str, str | bytes] = {
             p.PAN: pan,
             p.PROCESSING_CODE: p.CARD_RETAINED,
             p.ADDITIONAL_DATA: p.additional_data({"reason": reason}),
         }
-        return self._request(p.AUTH_ADVICE, fields)
+        check = self._pin_check if self._pin_check is not None and self._pin_check[0] == pan else None
+        if check is not None:
+            fields[p.ORIGINAL_DATA] = p.original_data(p.AUTH_REQUEST, check[1], check[2], self.acquirer_id)
+        try:
+            return self._request(p.AUTH_ADVICE, fields)
+        except CardLinkUnavailable:
+            if check is None:
+                raise
+            with self._lock:
+                self._save_advices([*self.pending_advices(), PendingAdvice(check[1], check[2], reason)])
+            log.error("ISO 8583: the retained-card advice for %s is queued", mask_pan(pan))
+            return None
+
+    def send_pending_advices(self) -> int:
+        """Send every queued retained-card advice (0121, the card named by DE90); how many still wait."""
+        with self._lock:
+            for item in self.pending_advices():
+                try:
+                    answer = self._request(
+                        p.AUTH_ADVICE_REPEAT,
+                        {
+                            p.PROCESSING_CODE: p.CARD_RETAINED,
+                            p.ORIGINAL_DATA: p.original_data(
+                                p.AUTH_REQUEST, item.stan, item.transmission_time, self.acquirer_id
+                            ),
+                            p.ADDITIONAL_DATA: p.additional_data({"reason": item.reason}),
+                        },
+                    )
+                except (CardLinkError, codec.Iso8583Error, ValueError) as exc:
+                    log.warning("ISO 8583: a queued retained-card advice not delivered yet: %s", exc)
+                    break
+                if answer.code == "A0":  # the host could not check our MAC even after a sign-on
+                    break
+                # Answered (approved, or the host cannot place the PIN check: nothing more to tell it).
+                log.info("ISO 8583: queued retained-card advice answered %s", answer.code)
+                self._save_advices(
+                    [
+                        a
+                        for a in self.pending_advices()
+                        if (a.stan, a.transmission_time) != (item.stan, item.transmission_time)
+                    ]
+                )
+            return len(self.pending_advices())

@@ -2,8 +2,9 @@
 lose answers on the way back (what a dropped link after the host acted looks like).
 
 ``lose_answers(mti, count)`` loses the next ``count`` answers with that MTI; with ``then_everything``
-every later answer is lost too until :meth:`IsoProxy.restore`. Used by the tests of lost 0210s and of
-reversals a terminal must deliver after a restart; ``lost`` keeps what it swallowed.
+every later answer is lost too until :meth:`IsoProxy.restore`. ``lose_requests`` does the same on the
+way to the host (the link dropped before the host got it: nothing was done). Used by the tests of lost
+0210s and of reversals a terminal must deliver after a restart; ``lost`` keeps what it swallowed.
 """
 
 from __future__ import annotations
@@ -22,9 +23,10 @@ class IsoProxy:
         self._listener.settimeout(0.2)
         self.address = f"{host}:{self._listener.getsockname()[1]}"
         self._lock = threading.Lock()
-        self._lose: dict[bytes, int] = {}
+        self._lose: dict[tuple[bool, bytes], int] = {}
         self._then_everything = False
         self._blackhole = False
+        self._blackhole_requests = False
         self.lost: list[bytes] = []
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -35,24 +37,32 @@ class IsoProxy:
 
     def lose_answers(self, mti: str, count: int = 1, *, then_everything: bool = False) -> None:
         with self._lock:
-            self._lose[mti.encode("ascii")] = count
+            self._lose[True, mti.encode("ascii")] = count
+            self._then_everything = then_everything
+
+    def lose_requests(self, mti: str, count: int = 1, *, then_everything: bool = False) -> None:
+        with self._lock:
+            self._lose[False, mti.encode("ascii")] = count
             self._then_everything = then_everything
 
     def restore(self) -> None:
         with self._lock:
             self._lose.clear()
-            self._blackhole = self._then_everything = False
+            self._blackhole = self._blackhole_requests = self._then_everything = False
 
-    def _drop(self, message: bytes) -> bool:
+    def _drop(self, message: bytes, answers: bool) -> bool:
         with self._lock:
-            if self._blackhole:
+            if self._blackhole if answers else self._blackhole_requests:
                 return True
-            left = self._lose.get(message[:4], 0)
+            left = self._lose.get((answers, message[:4]), 0)
             if left <= 0:
                 return False
-            self._lose[message[:4]] = left - 1
+            self._lose[answers, message[:4]] = left - 1
             self.lost.append(message)
-            self._blackhole = self._then_everything
+            if answers:
+                self._blackhole = self._then_everything
+            else:
+                self._blackhole_requests = self._then_everything
             return True
 
     def _accept(self) -> None:
@@ -83,7 +93,7 @@ class IsoProxy:
                 if not data:
                     break
                 for message in reader.feed(data):
-                    if answers and self._drop(message):
+                    if self._drop(message, answers):
                         continue
                     dst.sendall(frame(message))
         except (OSError, ValueError):

@@ -69,7 +69,9 @@ def capture(ctx: EffectContext) -> None:
 
 
 def _advised(ok: bool, payload: Any) -> None:
-    if not ok or not getattr(payload, "approved", False):
+    if ok and payload is None:
+        log.warning("the retained-card advice is queued: the card link repeats it until the host answers")
+    elif not ok or not getattr(payload, "approved", False):
         log.warning(
             "the retained-card advice was not taken by the host: %s", getattr(payload, "code", payload)
         )

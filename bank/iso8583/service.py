@@ -81,7 +81,8 @@ PIN_CODES = {
     PinCheck.NO_PIN: "57",
     PinCheck.UNKNOWN_CARD: "14",
 }
-FINANCIAL = {p.AUTH_REQUEST, p.FINANCIAL_REQUEST, p.AUTH_ADVICE, p.FINANCIAL_ADVICE}
+ADVICES = {p.AUTH_ADVICE, p.AUTH_ADVICE_REPEAT, p.FINANCIAL_ADVICE}
+FINANCIAL = {p.AUTH_REQUEST, p.FINANCIAL_REQUEST} | ADVICES
 REVERSALS = {p.REVERSAL, p.REVERSAL_REPEAT}
 REQUIRED = (p.PROCESSING_CODE, p.TRANSMISSION_DATETIME, p.STAN, p.TERMINAL_ID, p.CARD_ACCEPTOR_ID)
 
@@ -100,6 +101,7 @@ class Answer:
     fields: dict[str, str | bytes]
     reference: str | None = None  # the ledger idempotency key it used, for a reversal to find
     auth_id: str | None = None
+    card_id: int | None = None  # kept for a PIN check: a later advice may name it instead of the PAN
 
 
 def text_value(text: str) -> str:
@@ -282,6 +284,7 @@ class IsoHostService:
             reference=answer.reference,
             request_hash=digest,
             response=response,
+            card_id=answer.card_id,
         )
         try:
             with self.sessions.begin() as db:
@@ -301,7 +304,7 @@ class IsoHostService:
                 return self._reverse(terminal_id, request)
             if self._reversed_before(terminal_id, request):
                 raise Refuse("05", "reversed_before_arrival")
-            if mti in (p.AUTH_ADVICE, p.FINANCIAL_ADVICE):
+            if mti in ADVICES:
                 if code != p.CARD_RETAINED:
                     raise Refuse("12", "unsupported_advice")
                 return self._card_retained(terminal_id, request)
@@ -359,7 +362,12 @@ class IsoHostService:
         pan = str(request[p.PAN])
         result = self.host.pins_for(terminal_id).check_pin(pan, bytes(request[p.PIN_BLOCK]))
         extra = {"tries_left": str(result.tries_left), "outcome": result.outcome.value}
-        return Answer(PIN_CODES[result.outcome], {p.ADDITIONAL_DATA: p.additional_data(extra)})
+        card = self.host.bank_for(terminal_id).card_by_pan(pan)
+        return Answer(
+            PIN_CODES[result.outcome],
+            {p.ADDITIONAL_DATA: p.additional_data(extra)},
+            card_id=card.card_id if card is not None else None,
+        )
 
     def _balance(self, terminal_id: str, request: Mapping[str, Any]) -> Answer:
         card = self._card(terminal_id, request)
@@ -391,7 +399,7 @@ class IsoHostService:
         for number, line in enumerate(statement.lines[:MINI_STATEMENT_LINES], start=1):
             value = ",".join(
                 (
-                    line.when.strftime("%Y-%m-%d"),  # the date as the JSON statement gives it
+                    self.host.bank_date(line.when).isoformat(),  # as the JSON statement gives it
                     str(line.amount.minor),
                     str(line.balance_after.minor),
                     text_value(line.description),
@@ -527,23 +535,46 @@ class IsoHostService:
         return Answer(p.APPROVED, {}, auth_id=auth_id())
 
     def _card_retained(self, terminal_id: str, request: Mapping[str, Any]) -> Answer:
-        self._need(request, p.PAN)
+        """The terminal kept a card: by DE2, or (a stored-and-forwarded advice) by the PIN check in DE90."""
         bank = self.host.bank_for(terminal_id)
-        card = bank.card_by_pan(str(request[p.PAN]))
-        if card is None:
-            raise Refuse("14", "unknown_card")
+        card_id: int | None
+        if p.PAN in request:
+            card = bank.card_by_pan(str(request[p.PAN]))
+            card_id = card.card_id if card is not None else None
+        elif p.ORIGINAL_DATA in request:
+            card_id = self._card_of_pin_check(terminal_id, str(request[p.ORIGINAL_DATA]))
+        else:
+            raise Refuse("30", "missing_2")
+        if card_id is None:
+            raise Refuse("14" if p.PAN in request else "25", "unknown_card")
         extra = self._extra(request)
         from bank.models import CardStatus
 
-        bank.set_card_status(card.card_id, CardStatus.RETAINED)
+        bank.set_card_status(card_id, CardStatus.RETAINED)
         self.host.audit.for_terminal(terminal_id).record(
             "card_status_changed",
-            card_id=card.card_id,
+            card_id=card_id,
             status="retained",
             ok=True,
             reason=extra.get("reason", "retained"),
         )
         return Answer(p.APPROVED, {})
+
+    def _card_of_pin_check(self, terminal_id: str, original_data: str) -> int | None:
+        try:
+            original = p.parse_original_data(original_data)
+        except ValueError as exc:
+            raise Refuse("30", "original_data") from exc
+        with self.sessions() as db:
+            card_id = db.scalars(
+                select(IsoTransaction.card_id).where(
+                    IsoTransaction.terminal_id == terminal_id,
+                    IsoTransaction.mti == p.AUTH_REQUEST,
+                    IsoTransaction.stan == int(original.stan),
+                    IsoTransaction.transmission_time == int(original.transmission_time),
+                )
+            ).one_or_none()
+        return card_id
 
     # -- reversals ----------------------------------------------------------------------------------
     def _reversed_before(self, terminal_id: str, request: Mapping[str, Any]) -> bool:

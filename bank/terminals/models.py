@@ -137,4 +137,6 @@ class IsoTransaction(Base):
     # The answer as sent, without its MAC: a duplicate gets it again (MACed under the current TAK).
     # Vault-encrypted: it holds balances and statement lines.
     response: Mapped[bytes] = mapped_column(EncryptedBytes())
+    # The card of a PIN check (0100): a stored-and-forwarded retained-card advice names the PIN check.
+    card_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

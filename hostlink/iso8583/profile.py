@@ -70,6 +70,7 @@ __all__ = [
     "AMOUNT",
     "APPROVED",
     "AUTH_ADVICE",
+    "AUTH_ADVICE_REPEAT",
     "AUTH_ADVICE_RESPONSE",
     "AUTH_ID",
     "AUTH_REQUEST",
@@ -237,6 +238,7 @@ PIN blocks, ICC data, key blocks). The codec goes further: its errors contain no
 AUTH_REQUEST = "0100"
 AUTH_RESPONSE = "0110"
 AUTH_ADVICE = "0120"
+AUTH_ADVICE_REPEAT = "0121"
 AUTH_ADVICE_RESPONSE = "0130"
 FINANCIAL_REQUEST = "0200"
 FINANCIAL_RESPONSE = "0210"
@@ -287,6 +289,7 @@ RESPONSE_CODES: dict[str, str] = {
     "12": "invalid transaction",
     "13": "invalid amount",
     "14": "invalid card number",
+    "25": "unable to locate record",
     "30": "format error",
     "51": "insufficient funds",
     "54": "expired card",

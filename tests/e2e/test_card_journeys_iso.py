@@ -133,3 +133,25 @@ def test_a_pin_change_no_copy_of_which_is_answered_is_reported_unconfirmed(
     kiosk.login(pin="7391")
     kiosk.act("finish")
     kiosk.finish_and_take_card()
+
+
+def test_a_retained_card_advice_the_host_cannot_take_now_is_queued_without_the_pan_and_delivered_later(
+    kiosk: Any, iso_proxy: IsoProxy
+) -> None:
+    kiosk.login()
+    pan = kiosk.WANG_FANG["pan"]
+    link = kiosk.app.services.cardlink
+    iso_proxy.lose_requests("0120", then_everything=True)  # the host hears nothing from here on
+    kiosk.act("finish")
+    kiosk.wait_screen("card_take")
+    kiosk.wait_screen("message", timeout=60_000)
+    assert kiosk.outcome().status == "card_not_taken"
+    assert kiosk.ctl("card_reader", "state")["retained"] == 1
+    kiosk.wait_for(lambda: len(link.pending_advices()) == 1, timeout=30_000)
+    queued = (link.state_dir / "advices.json").read_text()
+    assert pan not in queued and pan[-4:] not in queued  # the card is named by its PIN check, not its PAN
+    assert kiosk.bank.card_by_pan(pan).status == "active"
+    iso_proxy.restore()
+    kiosk.wait_for(lambda: link.pending_advices() == [], timeout=30_000)
+    assert kiosk.bank.card_by_pan(pan).status == "retained"
+    assert ("0121", "000000", "00") in iso_requests(kiosk)
