@@ -101,7 +101,10 @@ class Host:
 
     # -- the bank day --
     def today(self) -> date:
-        return self.clock().astimezone(self.settings.bank_timezone).date()
+        return self.settings.bank_date(self.clock())
+
+    def bank_date(self, when: datetime) -> date:
+        return self.settings.bank_date(when)
 
     def seed_if_empty(self) -> bool:
         """The simulated build's seed customers and test cards; True when created now."""

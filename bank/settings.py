@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 import tomllib
-from datetime import tzinfo
+from datetime import date, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -162,6 +162,11 @@ class HostSettings(BaseSettings):
     @property
     def bank_timezone(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    def bank_date(self, when: datetime) -> date:
+        """The bank's calendar date of a moment: a statement line's date as the customer lived it (a
+        transfer at 01:30 in Shanghai is 17:30 UTC the day before)."""
+        return when.astimezone(self.bank_timezone).date()
 
     @property
     def key_dir(self) -> Path:

@@ -51,9 +51,9 @@ def reference_of(transfer_id: int) -> str:
     return f"TR{transfer_id:010d}"
 
 
-def _line(line: StatementLine) -> api.StatementLineView:
+def _line(line: StatementLine, host: Host) -> api.StatementLineView:
     return api.StatementLineView(
-        date=line.when.strftime("%Y-%m-%d"),
+        date=host.bank_date(line.when).isoformat(),
         description=line.description,
         amount_minor=line.amount.minor,
         balance_minor=line.balance_after.minor,
@@ -191,7 +191,7 @@ def install(app: FastAPI, host: Host, terminal_dependency: Callable[..., Any]) -
         result = host.bank_for(terminal).mini_statement(account_id)
         if isinstance(result, EnquiryRefused):
             return api.Statement(refused=result.reason.value)
-        return api.Statement(lines=[_line(line) for line in result.lines])
+        return api.Statement(lines=[_line(line, host) for line in result.lines])
 
     @router.post("/accounts/{account_id}/history", response_model=api.Statement)
     def history(account_id: int, query: api.HistoryQuery, terminal: Terminal) -> api.Statement:
@@ -204,7 +204,8 @@ def install(app: FastAPI, host: Host, terminal_dependency: Callable[..., Any]) -
         )
         if isinstance(result, EnquiryRefused):
             return api.Statement(refused=result.reason.value)
-        return api.Statement(lines=[_line(line) for line in result.lines], next_cursor=result.next_cursor)
+        lines = [_line(line, host) for line in result.lines]
+        return api.Statement(lines=lines, next_cursor=result.next_cursor)
 
     # -- transfers --
     def _transfer_answer(result: TransferOutcome | TransferRefused) -> api.TransferAnswer:

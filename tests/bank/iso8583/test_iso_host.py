@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -405,7 +406,12 @@ def parse_statement(data: dict[str, str]) -> list[tuple[str, int, int, str]]:
 def statement_of(bank: Bank, number: str) -> list[tuple[str, int, int, str]]:
     statement = bank.service.mini_statement(bank.account_id(number))
     return [
-        (line.when.strftime("%Y-%m-%d"), line.amount.minor, line.balance_after.minor, line.description)
+        (
+            line.when.astimezone(ZoneInfo("Asia/Shanghai")).date().isoformat(),  # the bank's date
+            line.amount.minor,
+            line.balance_after.minor,
+            line.description,
+        )
         for line in statement.lines
     ]
 
@@ -800,6 +806,37 @@ def test_retained_card_advice_is_acknowledged_and_the_card_is_retained(
         terminal.send(terminal.card_request(p.AUTH_REQUEST, p.PIN_VERIFY, LI_NA_PAN, PIN_BLOCK=block)).code
         == "57"
     )
+
+
+def test_a_queued_advice_names_the_card_by_its_pin_check_and_an_unknown_one_changes_nothing(
+    terminal: IsoTerminal, bank: Bank
+) -> None:
+    """A stored-and-forwarded advice (0121) carries no PAN: DE90 names the session's PIN check (0100),
+    whose card the host kept with its record of it."""
+
+    def advice_naming(stan: str, transmission_time: str) -> Exchange:
+        original = p.original_data(p.AUTH_REQUEST, stan, transmission_time, ACQUIRER)
+        return terminal.send(
+            terminal.base(
+                p.AUTH_ADVICE_REPEAT,
+                p.CARD_RETAINED,
+                ORIGINAL_DATA=original,
+                ADDITIONAL_DATA=p.additional_data({"reason": "not_taken"}),
+            )
+        )
+
+    block = terminal.pin_block("2468", LI_NA_PAN)
+    check = terminal.send(terminal.card_request(p.AUTH_REQUEST, p.PIN_VERIFY, LI_NA_PAN, PIN_BLOCK=block))
+    assert check.code == "00"
+    unknown = advice_naming(next_stan(), str(check.message[p.TRANSMISSION_DATETIME]))
+    assert unknown.code == "25" and unknown.data == {"reason": "unknown_card"}
+    assert bank.card_status(LI_NA_PAN) == "active"
+    answer = advice_naming(str(check.message[p.STAN]), str(check.message[p.TRANSMISSION_DATETIME]))
+    assert answer.message["t"] == p.AUTH_ADVICE_RESPONSE and answer.code == "00"
+    assert bank.card_status(LI_NA_PAN) == "retained"
+    # The repeat of an advice already taken is answered the same and changes nothing more.
+    again = advice_naming(str(check.message[p.STAN]), str(check.message[p.TRANSMISSION_DATETIME]))
+    assert again.code == "00" and bank.card_status(LI_NA_PAN) == "retained"
 
 
 def test_an_unknown_terminal_is_58_unmacd(bank_host: Any, bank: Bank) -> None:
