@@ -19,11 +19,11 @@ from pydantic import BaseModel
 from bank.billing.service import BillRefused, ScheduleInfo
 from bank.face import find_customer, match_face
 from bank.host import Host
-from bank.iso8583.service import REVERSED_REASON, reversal_key
 from bank.ledger import TransferOutcome, TransferRefused
 from bank.loans.service import LoanRefused
 from bank.models import AccountKind, CardStatus
 from bank.opening import AccountOpened, OpeningRequest, is_customer, open_account, void_opening
+from bank.reversals import REVERSED_REASON, reversal_key
 from bank.security.pins import SetPin
 from bank.service import EnquiryRefused, StatementLine
 from hostlink import api

@@ -33,10 +33,12 @@ from sqlalchemy.exc import IntegrityError
 from bank.billing.models import BillPayment
 from bank.billing.service import BillPaid, BillRefused
 from bank.iso8583.keys import NoSessionKeys, TerminalKeyStore
-from bank.ledger.types import RefusalReason, TransferOutcome, TransferRefused, TransferRequest
+from bank.ledger.types import RefusalReason, TransferOutcome, TransferRefused
 from bank.models import Transfer, TransferKind, TransferStatus
+from bank.reversals import REVERSED_REASON, compensate
 from bank.security.pins import PinCheck
 from bank.service import EnquiryRefused
+from bank.switch.reversal import SwitchReversal, reverse_forwarded
 from bank.terminals.models import IsoTransaction, Terminal, TerminalStatus
 from hostlink.iso8583 import codec
 from hostlink.iso8583 import profile as p
@@ -49,8 +51,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 NOT_PERMITTED_TO_TERMINAL = "58"
-REVERSAL_CHANNEL = "reversal"
-REVERSED_REASON = "reversed by the terminal"
 MINI_STATEMENT_LINES = 10
 
 # The ledger's refusals as DE39 codes; DE48 ``reason=`` carries the exact reason for the terminal's text.
@@ -644,6 +644,13 @@ class IsoHostService:
             return "nothing_to_reverse", "another_terminal"
         if row.status == TransferStatus.VOIDED.value:
             return "nothing_to_reverse", "voided"
+        if row.kind == TransferKind.OTHER_BANK.value:
+            at_switch = reverse_forwarded(self.host.engine, row.id, self.host.clock)
+            if at_switch is SwitchReversal.AT_SWITCH:
+                # The switch has it (or approved it): its 0430 voids the hold or compensates.
+                return "reversed", "at_switch"
+            if at_switch is SwitchReversal.NOTHING:
+                return "nothing_to_reverse", "voided"
         if row.status == TransferStatus.PENDING.value:
             voided = ledger.void_pending(row.id, REVERSED_REASON)
             if isinstance(voided, TransferRefused):  # settled a moment ago: compensate below
@@ -651,20 +658,7 @@ class IsoHostService:
                     row = db.get(Transfer, row.id) or row
             else:
                 return "reversed", "voided"
-        compensation = ledger.transfer(
-            TransferRequest(
-                idempotency_key=reversal_key(ledger_key_),
-                kind=TransferKind(row.kind),
-                debit_account_id=row.credit_account_id,
-                credit_account_id=row.debit_account_id,
-                amount_minor=row.amount_minor,
-                currency=row.currency,
-                description=f"Reversal of TR{row.id:010d}",
-                payee_description=f"Reversal of TR{row.id:010d}",
-                kiosk_id=terminal_id,
-                channel=REVERSAL_CHANNEL,
-            )
-        )
+        compensation = compensate(ledger, row, terminal_id)
         if isinstance(compensation, TransferRefused):
             # Acknowledged (0430 00) but not undone: the back office settles it by hand.
             log.error("reversal of TR%010d could not post: %s", row.id, compensation.reason.value)
@@ -707,11 +701,6 @@ def ledger_key(terminal_id: str, request: Mapping[str, Any]) -> str:
 def request_digest(raw: bytes) -> str:
     """What makes a duplicate a duplicate: the request's bytes without its MAC."""
     return hashlib.sha256(raw[: -codec.MAC_LEN]).hexdigest()
-
-
-def reversal_key(key: str) -> str:
-    """The ledger key of the transfer that compensates the one posted under ``key``."""
-    return f"rev:{key}"[:64]
 
 
 def reversal_marker(stan: str, transmission_time: str) -> str:

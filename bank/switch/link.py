@@ -37,6 +37,7 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from bank.ledger import Ledger, TransferOutcome
 from bank.ledger.sql import ACCOUNTS, TRANSFERS
 from bank.models import TransferKind, TransferStatus, utcnow
+from bank.reversals import compensate
 from bank.settings import SwitchSettings
 from bank.switch.messages import (
     FORMAT_ERROR,
@@ -580,6 +581,25 @@ class SwitchLink:
         self._send(message)
 
     # -- the ledger ---------------------------------------------------------------------------------
+    def _posted(self, transfer_id: int) -> bool:
+        with self.engine.connect() as conn:
+            status = conn.execute(
+                sql_select(TRANSFERS.c.status).where(TRANSFERS.c.id == transfer_id)
+            ).scalar_one_or_none()
+        return status == TransferStatus.POSTED.value
+
+    def _compensate(self, transfer_id: int) -> None:
+        with self.engine.connect() as conn:
+            row = conn.execute(sql_select(TRANSFERS).where(TRANSFERS.c.id == transfer_id)).first()
+        if row is None:
+            return
+        result = compensate(self.ledger, row, row.kiosk_id or "")
+        if isinstance(result, TransferOutcome):
+            log.info("TR%010d reversed at the switch after it was posted: compensated", transfer_id)
+            return
+        self._count("ledger_refusals")
+        log.error("TR%010d reversed at the switch, but its compensation was refused: %s", transfer_id, result)
+
     def _settle(self, transfer_id: int, state: S, code: str | None) -> None:
         """The ledger step of a recorded outcome: post the hold (approved) or void it (otherwise)."""
         if state is S.APPROVED:
@@ -587,6 +607,9 @@ class SwitchLink:
             done = TransferStatus.POSTED
         else:
             reason = REVERSAL_REASON if state is S.REVERSED else decline_reason(code or "")
+            if state is S.REVERSED and self._posted(transfer_id):
+                self._compensate(transfer_id)  # approved, then reversed by its terminal
+                return
             result = self.ledger.void_pending(transfer_id, reason)
             done = TransferStatus.VOIDED
         if isinstance(result, TransferOutcome) and result.status is done:

@@ -6,6 +6,10 @@ processes sharing the database never forward a transfer twice nor both post and 
     new ──claim──▶ sent ──0210 00──▶ approved            (then ledger.post_pending)
                     │  ──0210 other─▶ declined            (then ledger.void_pending)
                     └──no answer────▶ reversing ──0430──▶ reversed   (then ledger.void_pending)
+
+A terminal's reversal (0420 to the host, :mod:`bank.switch.reversal`) adds three edges: new → reversed
+(never sent: voided at once), sent → reversing, and approved → reversing (the 0430 then compensates the
+posted transfer instead of voiding it).
 """
 
 from __future__ import annotations

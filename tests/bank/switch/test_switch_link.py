@@ -32,6 +32,7 @@ from bank.service import BankService
 from bank.settings import HostSettings, SwitchSettings
 from bank.switch import ForwardingState, SwitchForwarding, SwitchLink, start_switch_link
 from bank.switch.messages import REVERSAL_REASON, payee_name_field, stan_for
+from bank.switch.reversal import SwitchReversal, reverse_forwarded
 from devices.simcontrol import ControlClient
 from hostlink.iso8583 import profile as p
 from hostlink.money import Money
@@ -225,6 +226,72 @@ def test_late_answer_after_the_reversal_started_changes_nothing(
         and forwarding(seeded, transfer_id).state == "reversed"
     )
     assert_books_balance(seeded)
+
+
+# -- the terminal reverses (its 0420 to the host): the switch is told too ---------------------------------
+
+
+def wang_balance(engine: Engine, vault: Vault) -> int:
+    bank = BankService(engine, vault, kiosk_id="KIOSK-T1")
+    card = bank.card_by_pan(WANG_PAN)
+    assert card is not None
+    balance = bank.balance(card.account_id)
+    bank.ledger.close()
+    return int(balance.ledger.minor)  # type: ignore[union-attr]
+
+
+def test_a_terminal_reversal_of_an_approved_transfer_reverses_it_at_the_switch_and_compensates(
+    seeded: Engine, vault: Vault, switch: SwitchServer, ctl: ControlClient, links: Any
+) -> None:
+    before = wang_balance(seeded, vault)
+    transfer_id = hold(seeded, vault)
+    link = links(seeded, switch.address)
+    assert wait_for(settled(seeded, transfer_id, "posted"))
+    assert wang_balance(seeded, vault) == before - 10_000 - 200  # the amount and the other-bank fee
+    assert reverse_forwarded(seeded, transfer_id, utcnow) is SwitchReversal.AT_SWITCH
+    assert wait_for(lambda: forwarding(seeded, transfer_id).state == "reversed")
+    assert wait_for(lambda: wang_balance(seeded, vault) == before)  # the mirror and the fee refund
+    assert ctl.call("state")["transfers"] == {"approved": 0, "declined": 0, "reversed": 1}
+    assert ("in", "0420") in wire_log(ctl)
+    assert ledger_state(seeded, transfer_id)[0] == "posted"  # kept, with its mirror beside it
+    assert link.stats().get("ledger_refusals", 0) == 0
+    # A second reversal of the same transfer (an 0421 from the terminal) does nothing more.
+    assert reverse_forwarded(seeded, transfer_id, utcnow) is SwitchReversal.NOTHING
+    assert wang_balance(seeded, vault) == before
+    assert_books_balance(seeded)
+
+
+def test_a_terminal_reversal_while_the_switch_has_not_answered_wins_over_its_late_approval(
+    seeded: Engine, vault: Vault, switch: SwitchServer, ctl: ControlClient, links: Any
+) -> None:
+    """Before: the host voided the hold, the late 0210 00 then found nothing to post, and the other bank
+    kept the money the customer had been given back."""
+    before = wang_balance(seeded, vault)
+    ctl.call("script", modes=[{"mode": "late", "seconds": 2.0}])
+    transfer_id = hold(seeded, vault)
+    link = links(seeded, switch.address, timeout_s=10.0)
+    assert wait_for(lambda: getattr(forwarding(seeded, transfer_id), "state", None) == "sent")
+    assert reverse_forwarded(seeded, transfer_id, utcnow) is SwitchReversal.AT_SWITCH
+    assert wait_for(settled(seeded, transfer_id, "voided"))
+    assert wait_for(lambda: link.stats().get("late_answers", 0) == 1)
+    assert forwarding(seeded, transfer_id).state == "reversed"
+    assert ctl.call("state")["transfers"] == {"approved": 0, "declined": 0, "reversed": 1}
+    assert wang_balance(seeded, vault) == before and link.stats().get("ledger_refusals", 0) == 0
+    assert_books_balance(seeded)
+
+
+def test_a_terminal_reversal_before_the_transfer_was_sent_voids_it_here_and_nothing_goes_out(
+    seeded: Engine, vault: Vault
+) -> None:
+    transfer_id = hold(seeded, vault)
+    assert reverse_forwarded(seeded, transfer_id, utcnow) is SwitchReversal.NOT_FORWARDED  # no row yet
+    with seeded.begin() as conn:
+        conn.execute(
+            FORWARDING.insert().values(transfer_id=transfer_id, state="new", attempts=0, updated_at=utcnow())
+        )
+    assert reverse_forwarded(seeded, transfer_id, utcnow) is SwitchReversal.VOID_HERE
+    assert forwarding(seeded, transfer_id).state == "reversed"
+    assert reverse_forwarded(seeded, transfer_id, utcnow) is SwitchReversal.NOTHING
 
 
 def test_a_sent_transfer_whose_host_is_gone_is_reversed_by_another(
