@@ -28,34 +28,36 @@ def compensate(ledger: Ledger, transfer: Any, kiosk_id: str) -> TransferOutcome 
     """Post the mirror of ``transfer`` (a ``Transfer`` or a row of its table): the money goes back the
     way it came, and its fee from the fee account, once each (their keys make a repeat a replay). The
     mirror's outcome; a refused fee refund is the outcome instead (the back office settles it)."""
-    mirror = ledger.transfer(
-        TransferRequest(
-            idempotency_key=reversal_key(str(transfer.idempotency_key)),
-            kind=TransferKind(transfer.kind),
-            debit_account_id=int(transfer.credit_account_id),
-            credit_account_id=int(transfer.debit_account_id),
-            amount_minor=int(transfer.amount_minor),
-            currency=str(transfer.currency),
-            description=f"Reversal of TR{transfer.id:010d}",
-            payee_description=f"Reversal of TR{transfer.id:010d}",
-            kiosk_id=kiosk_id,
-            channel=REVERSAL_CHANNEL,
+    key, reference = str(transfer.idempotency_key), f"TR{transfer.id:010d}"
+
+    def back(
+        idempotency_key: str, kind: TransferKind, debit: int, amount: int, text: str
+    ) -> TransferOutcome | TransferRefused:
+        return ledger.transfer(
+            TransferRequest(
+                idempotency_key=idempotency_key,
+                kind=kind,
+                debit_account_id=debit,
+                credit_account_id=int(transfer.debit_account_id),
+                amount_minor=amount,
+                currency=str(transfer.currency),
+                description=text,
+                payee_description=text,
+                kiosk_id=kiosk_id,
+                channel=REVERSAL_CHANNEL,
+            )
         )
+
+    mirror = back(
+        reversal_key(key),
+        TransferKind(transfer.kind),
+        int(transfer.credit_account_id),
+        int(transfer.amount_minor),
+        f"Reversal of {reference}",
     )
-    if isinstance(mirror, TransferRefused) or not int(transfer.fee_minor or 0):
+    fee = int(transfer.fee_minor or 0)
+    if isinstance(mirror, TransferRefused) or not fee:
         return mirror
-    refund = ledger.transfer(
-        TransferRequest(
-            idempotency_key=fee_refund_key(str(transfer.idempotency_key)),
-            kind=TransferKind.INTERNAL,
-            debit_account_id=ledger.internal_account_id(InternalAccount.FEES),
-            credit_account_id=int(transfer.debit_account_id),
-            amount_minor=int(transfer.fee_minor),
-            currency=str(transfer.currency),
-            description=f"Fee refund, TR{transfer.id:010d}",
-            payee_description=f"Fee refund, TR{transfer.id:010d}",
-            kiosk_id=kiosk_id,
-            channel=REVERSAL_CHANNEL,
-        )
-    )
+    fees = ledger.internal_account_id(InternalAccount.FEES)
+    refund = back(fee_refund_key(key), TransferKind.INTERNAL, fees, fee, f"Fee refund, {reference}")
     return refund if isinstance(refund, TransferRefused) else mirror

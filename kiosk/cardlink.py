@@ -26,7 +26,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from hostlink.iso8583 import codec
 from hostlink.iso8583 import profile as p
@@ -195,15 +195,21 @@ class CardLink:
             os.fsync(handle.fileno())
         tmp.replace(path)
 
-    def pending_reversals(self) -> list[PendingReversal]:
+    def _read_queue(self, name: str) -> list[dict[str, Any]]:
         try:
-            items = json.loads((self.state_dir / STATE_FILE_REVERSALS).read_text())
+            items = json.loads((self.state_dir / name).read_text())
         except (OSError, ValueError):
             return []
-        return [PendingReversal(**item) for item in items]
+        return items if isinstance(items, list) else []
+
+    def _write_queue(self, name: str, items: Sequence[PendingReversal | PendingAdvice]) -> None:
+        self._write(name, json.dumps([asdict(item) for item in items]))
+
+    def pending_reversals(self) -> list[PendingReversal]:
+        return [PendingReversal(**item) for item in self._read_queue(STATE_FILE_REVERSALS)]
 
     def _save_reversals(self, items: list[PendingReversal]) -> None:
-        self._write(STATE_FILE_REVERSALS, json.dumps([asdict(item) for item in items]))
+        self._write_queue(STATE_FILE_REVERSALS, items)
 
     def _add_reversal(self, item: PendingReversal) -> None:
         items = [
@@ -220,14 +226,10 @@ class CardLink:
             self._save_reversals(kept)
 
     def pending_advices(self) -> list[PendingAdvice]:
-        try:
-            items = json.loads((self.state_dir / STATE_FILE_ADVICES).read_text())
-        except (OSError, ValueError):
-            return []
-        return [PendingAdvice(**item) for item in items]
+        return [PendingAdvice(**item) for item in self._read_queue(STATE_FILE_ADVICES)]
 
     def _save_advices(self, items: list[PendingAdvice]) -> None:
-        self._write(STATE_FILE_ADVICES, json.dumps([asdict(item) for item in items]))
+        self._write_queue(STATE_FILE_ADVICES, items)
 
     # -- the connection -------------------------------------------------------------------------------
     def _connect(self) -> socket.socket:

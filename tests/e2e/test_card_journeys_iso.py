@@ -92,6 +92,16 @@ def test_a_lost_transfer_answer_is_reversed_and_the_ledger_balances(kiosk: Any, 
     assert any(r.fields.get("result") == "reversed" for r in outcomes)
 
 
+def leave_and_log_in_with_the_new_pin(kiosk: Any) -> None:
+    kiosk.act("ok")
+    kiosk.wait_screen("anything_else")
+    kiosk.act("no")
+    kiosk.finish_and_take_card()
+    kiosk.login(pin="7391")  # the new PIN opens the next session
+    kiosk.act("finish")
+    kiosk.finish_and_take_card()
+
+
 def test_a_lost_pin_change_answer_is_asked_again_and_the_host_changes_the_pin_once(
     kiosk: Any, iso_proxy: IsoProxy
 ) -> None:
@@ -104,13 +114,7 @@ def test_a_lost_pin_change_answer_is_asked_again_and_the_host_changes_the_pin_on
     assert notice.panel.title() == "Your PIN has been changed"
     assert len(iso_proxy.lost) == 1
     assert [r for r in iso_requests(kiosk) if r[1] == "920000"] == [("0200", "920000", "00")]
-    kiosk.act("ok")
-    kiosk.wait_screen("anything_else")
-    kiosk.act("no")
-    kiosk.finish_and_take_card()
-    kiosk.login(pin="7391")
-    kiosk.act("finish")
-    kiosk.finish_and_take_card()
+    leave_and_log_in_with_the_new_pin(kiosk)
 
 
 def test_a_pin_change_no_copy_of_which_is_answered_is_reported_unconfirmed(
@@ -126,13 +130,7 @@ def test_a_pin_change_no_copy_of_which_is_answered_is_reported_unconfirmed(
     # The host did act on the first copy; its answers were lost: the new PIN is the one that works.
     assert [r for r in iso_requests(kiosk) if r[1] == "920000"] == [("0200", "920000", "00")]
     iso_proxy.restore()
-    kiosk.act("ok")
-    kiosk.wait_screen("anything_else")
-    kiosk.act("no")
-    kiosk.finish_and_take_card()
-    kiosk.login(pin="7391")
-    kiosk.act("finish")
-    kiosk.finish_and_take_card()
+    leave_and_log_in_with_the_new_pin(kiosk)
 
 
 def test_a_retained_card_advice_the_host_cannot_take_now_is_queued_without_the_pan_and_delivered_later(
