@@ -35,6 +35,7 @@ JOURNEYS = (
 
 
 @pytest.mark.slow
+@pytest.mark.timeout(1200)  # ten demos in a row, each up to 240 s: 300 s was too little on a busy machine
 def test_no_secret_at_rest_after_every_journey(tmp_path: Path) -> None:
     data = tmp_path / "data"
     env = {k: v for k, v in os.environ.items() if not k.startswith("SMART_TELLER_")}
