@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import logging
 import secrets
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -52,6 +53,7 @@ log = logging.getLogger(__name__)
 
 NOT_PERMITTED_TO_TERMINAL = "58"
 MINI_STATEMENT_LINES = 10
+ACTING_STRIPES = 64
 
 # The ledger's refusals as DE39 codes; DE48 ``reason=`` carries the exact reason for the terminal's text.
 REFUSAL_CODES: dict[str, str] = {
@@ -114,6 +116,10 @@ class IsoHostService:
         self.host = host
         self.keys = keys or TerminalKeyStore(host.runtime.sessions)
         self.sessions = host.runtime.sessions
+        # Copies of one request (a terminal that timed out sends the same bytes again on a new connection
+        # while the first may still be acted on here) take turns: the second finds the first's record
+        # and is answered from it instead of acting twice. Striped by (terminal, STAN, DE7).
+        self._acting = [threading.Lock() for _ in range(ACTING_STRIPES)]
 
     # -- one request ---------------------------------------------------------------------------------
     def handle(self, raw: bytes) -> bytes | None:
@@ -207,6 +213,18 @@ class IsoHostService:
                 "iso_mac_failure", mti=mti, stan=str(request[p.STAN]), detail=codec.describe(request)
             )
             return self._plain(request, answer_mti, "A0", "mac_failure")
+        stripe = hash((terminal_id, str(request[p.STAN]), str(request[p.TRANSMISSION_DATETIME])))
+        with self._acting[stripe % ACTING_STRIPES]:
+            return self._answer_once(terminal_id, raw, request, answer_mti, mac)
+
+    def _answer_once(
+        self,
+        terminal_id: str,
+        raw: bytes,
+        request: Mapping[str, Any],
+        answer_mti: str,
+        mac: Callable[[bytes], bytes],
+    ) -> bytes:
         digest = request_digest(raw)
         earlier = self._recorded(terminal_id, request)
         if earlier is not None:
