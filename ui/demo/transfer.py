@@ -9,6 +9,13 @@ DEVICES = ("card_reader", "pin_pad", "printer")
 EXPECTED = frozenset({"completed"})
 
 
+def refused_amount(demo: Demo) -> str:
+    """The amount screen's refusal (a message key), or "" while there is none."""
+    if demo.screen != "transfer_amount":
+        return ""
+    return str(demo.current().data("error") or "")
+
+
 def run(demo: Demo) -> None:
     login(demo)
     demo.act("transfer")
@@ -24,7 +31,14 @@ def run(demo: Demo) -> None:
         amount.keypad.press(key)
     demo.snap("typed")
     amount.keypad.submitted.emit(amount.keypad.text())
-    demo.wait_screen("transfer_confirm")
+    # The balance shown on the amount screen may already be spent (another terminal, the same account):
+    # the terminal then refuses the amount before asking the bank, and says why on this screen.
+    demo.wait_until(
+        lambda: demo.screen == "transfer_confirm" or refused_amount(demo) != "",
+        "the transfer_confirm screen",
+    )
+    if demo.screen != "transfer_confirm":
+        raise DemoFailed(f"the amount was refused on screen: {refused_amount(demo)}")
     demo.act("confirm")
     pin_screen = demo.wait_screen("pin_entry")
     demo.press_keys("1234")
