@@ -4,7 +4,7 @@ Journeys plug in through a small registry: a module calls :func:`register_journe
 the menu service it answers (``insert_card``, ``face_login``, ``open_account``), a factory that builds the
 Qt-free :class:`~kiosk.journeys.core.Journey` from a :class:`JourneyStart`, and the screen classes its
 views name. :func:`load_registrations` imports every module of the packages in :data:`REGISTRATION_PACKAGES`
-(``ui/journeys/``; J2's face and opening modules go there too), so adding a journey never edits this file.
+(``ui/journeys/``), so adding a journey never edits this file.
 Screens that other journeys share (the logged-in services menu, card return) register with
 :func:`register_screens` only.
 

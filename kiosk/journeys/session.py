@@ -1,9 +1,10 @@
 """A logged-in customer's session and the services menu every login ends in.
 
-Card + PIN (:mod:`kiosk.journeys.card_login`) and face login (J2) both end by starting
-:class:`ServicesMenu` as a child with a :class:`CustomerSession`: balance, mini-statement, history,
-transfers, then "anything else?" until the customer is done. The services menu never touches the card;
-its parent decides what "done" means (return the card, or simply thank the customer).
+Card + PIN (:mod:`kiosk.journeys.card_login`) and face login (:mod:`kiosk.journeys.face_login`) both
+end by starting :class:`ServicesMenu` as a child with a :class:`CustomerSession`: balance,
+mini-statement, history, transfers, then "anything else?" until the customer is done. The services
+menu never touches the card; its parent decides what "done" means (return the card, or simply thank
+the customer).
 
 Outcomes the menu ends with (its parent reads ``status``):
 ``completed`` (the customer said they were done), ``timeout`` (idle), ``cancelled``, ``retain`` (a PIN

@@ -24,8 +24,8 @@ from ui.maintenance.security_page import install_security_monitor
 
 from .conftest import Rig, add_tech, click, login, open_kiosk  # type: ignore[import-not-found]
 
-# Set X1_SCREENSHOTS=<dir> to keep renders of the pages (docs/x1 was made this way).
-SHOTS = os.environ.get("X1_SCREENSHOTS", "")
+# Set MAINTENANCE_SCREENSHOTS=<dir> to keep renders of the pages (docs/screens/maintenance was made this way).
+SHOTS = os.environ.get("MAINTENANCE_SCREENSHOTS", "")
 
 
 def referred_application(rig: Rig) -> tuple[LoanService, ApplicationView]:

@@ -1,6 +1,6 @@
-"""Beyond the counter (X1): bill payments and schedules, loan applications and the loan blacklist.
+"""Bill payments and schedules, loan applications and the loan blacklist.
 
-Revision ID: 0005_x1
+Revision ID: 0005_bills_loans
 Revises: 0004_merge
 Create Date: 2026-12-01
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0005_x1"
+revision = "0005_bills_loans"
 down_revision = "0004_merge"
 branch_labels = None
 depends_on = None

@@ -1,6 +1,6 @@
-"""Beyond the counter (X2): wealth-advice records and staff alerts.
+"""Wealth-advice records and staff alerts.
 
-Revision ID: 0006_x2
+Revision ID: 0006_advice_alerts
 Revises: 0004_merge
 Create Date: 2026-12-01
 """
@@ -8,7 +8,7 @@ Create Date: 2026-12-01
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0006_x2"
+revision = "0006_advice_alerts"
 down_revision = "0004_merge"
 branch_labels = None
 depends_on = None
