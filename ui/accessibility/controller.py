@@ -271,14 +271,5 @@ class AccessibilityController(QObject):
 
 
 def apply_idle_timeouts(idle: Any, timeout_s: float, warning_s: float) -> None:
-    """Set the window's idle timeout. IdleTimeout has no public setter yet (reported to the lead), so
-    this sets its two attributes and its quiet-period timer, then restarts the period."""
-    if warning_s >= timeout_s:
-        warning_s = timeout_s / 2
-    idle.timeout_s = timeout_s
-    idle.warning_s = warning_s
-    quiet = getattr(idle, "_quiet", None)
-    if quiet is not None:
-        quiet.setInterval(int((timeout_s - warning_s) * 1000))
-    if idle.is_active():
-        idle.poke()
+    """Set the window's idle timeout (the period restarts if it is running)."""
+    idle.set_timeouts(timeout_s, warning_s)

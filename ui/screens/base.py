@@ -208,6 +208,15 @@ class IdleTimeout(QObject):
         if app is not None:
             app.installEventFilter(self)
 
+    def set_timeouts(self, timeout_s: float, warning_s: float) -> None:
+        """New limits (the accessibility settings give some customers longer); a running period restarts."""
+        if warning_s >= timeout_s:
+            warning_s = timeout_s / 2
+        self.timeout_s = timeout_s
+        self.warning_s = warning_s
+        self._quiet.setInterval(int((timeout_s - warning_s) * 1000))
+        self.poke()
+
     def set_active(self, active: bool) -> None:
         self._active = active
         if active:
