@@ -22,10 +22,16 @@ app = typer.Typer(
 def check(as_json: bool = typer.Option(False, "--json", help="Print the report as JSON.")) -> None:
     """Trial balance and ledger invariants; exit 1 naming the violated rule."""
     from bank.check import check_ledger
+    from bank.db.migrate import missing_bank
     from bank.runtime import start_runtime
     from bank.settings import load_host_settings as load_settings
 
-    runtime = start_runtime(load_settings())
+    settings = load_settings()
+    problem = missing_bank(settings.effective_database_url)
+    if problem:
+        typer.echo(f"smart-teller: bank check: {problem}; nothing was created", err=True)
+        raise typer.Exit(2)
+    runtime = start_runtime(settings)
     try:
         with runtime.engine.connect() as conn:
             report = check_ledger(conn)

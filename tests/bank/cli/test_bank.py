@@ -39,6 +39,24 @@ def test_seed_then_check_then_tamper(data_dir: Path, capsys: pytest.CaptureFixtu
     assert len(err.strip().splitlines()) == 1
 
 
+def test_check_on_a_missing_database_says_so_and_creates_nothing(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["bank", "check"]) == 2
+    err = capsys.readouterr().err
+    assert (
+        err.strip()
+        == f"smart-teller: bank check: no database file at {data_dir / 'bank.db'}; nothing was created"
+    )
+    assert not (data_dir / "bank.db").exists()
+
+    sqlite3.connect(data_dir / "bank.db").close()  # a file that is there but was never migrated
+    assert main(["bank", "check"]) == 2
+    assert "holds no bank (it was never migrated)" in capsys.readouterr().err
+    with sqlite3.connect(data_dir / "bank.db") as db:
+        assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
+
+
 def test_clear_runs_a_cycle(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bank", "clear"]) == 0
     assert json.loads(capsys.readouterr().out) == {"settled": [], "rejected": [], "waiting": 0}
