@@ -1,8 +1,10 @@
 """Screens, the navigator that shows one at a time, the idle timeout and the maintenance gesture.
 
-Flow lives in plain Python (Electrum's wizard style): :class:`Navigation` holds the map ``state → action →
-next state`` and the back stack; it knows nothing of Qt and is what the Qt-free journeys in
-``kiosk/journeys/`` will drive. :class:`ScreenStack` only renders whichever state is current. A screen
+Flow lives in plain Python (Electrum's wizard style): :class:`Navigation` holds the shell's map
+``state → action → next state`` (attract, language, menu) and the back stack, and knows nothing of Qt; a
+journey's own states come from its Qt-free :class:`~kiosk.journeys.core.Journey` in ``kiosk/journeys/``,
+whose views the window shows by jumping to them. :class:`ScreenStack` only renders whichever state is
+current. A screen
 never navigates itself: it emits ``action(name, payload)`` and whoever owns the flow decides.
 """
 
