@@ -15,7 +15,9 @@ to show).
 
 from __future__ import annotations
 
+import functools
 import importlib
+import pkgutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
@@ -123,14 +125,6 @@ def printer_ok_from(event: Event) -> bool:
 
 LoggedInFactory = Callable[[CustomerSession, SessionConfig], Journey]
 
-# Modules that offer more logged-in services; each calls register_logged_in_service when imported.
-EXTRA_SERVICE_MODULES: tuple[str, ...] = (
-    "kiosk.journeys.bill_payment",
-    "kiosk.journeys.loan",
-    "kiosk.journeys.wealth_advice",
-    "kiosk.journeys.pin_change",
-)
-
 
 @dataclass(frozen=True)
 class LoggedInService:
@@ -158,10 +152,18 @@ def register_logged_in_service(
     _LOGGED_IN[action] = LoggedInService(action, factory, label_key, order, card_only)
 
 
+@functools.cache
+def _import_journey_modules() -> None:
+    package = importlib.import_module(__package__ or "kiosk.journeys")
+    for module in pkgutil.iter_modules(package.__path__, f"{package.__name__}."):
+        importlib.import_module(module.name)
+
+
 def logged_in_services() -> list[LoggedInService]:
-    """Every extra service, in menu order (importing the modules that register them the first time)."""
-    for module in EXTRA_SERVICE_MODULES:
-        importlib.import_module(module)
+    """Every extra service, in menu order (importing the journey modules the first time: a module offers
+    a service by calling :func:`register_logged_in_service` when it is imported, so a new service needs
+    no list kept by hand)."""
+    _import_journey_modules()
     return sorted(_LOGGED_IN.values(), key=lambda service: (service.order, service.action))
 
 
