@@ -15,9 +15,9 @@ from typing import Any
 
 from hostlink.redaction import mask_pan
 from kiosk.journeys.card_return import CardReturn
-from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
+from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step, message
 from kiosk.journeys.pin_entry import PinEntry
-from kiosk.journeys.session import CustomerSession, ServicesMenu, SessionConfig, SessionJourney, message
+from kiosk.journeys.session import CustomerSession, ServicesMenu, SessionConfig, SessionJourney
 
 # Final messages by how the session ended (the card was returned first).
 END_MESSAGES: dict[str, dict[str, Any]] = {

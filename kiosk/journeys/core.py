@@ -226,3 +226,8 @@ class Journey:
         if step.view is not None:
             self.view = step.view
         return step
+
+
+def message(kind: str, title_key: str, body_key: str = "", **params: Any) -> dict[str, Any]:
+    """The final message the kiosk shows when a journey ends (``Outcome.data["message"]``)."""
+    return {"kind": kind, "title_key": title_key, "body_key": body_key, "params": params}

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hostlink.kyc import id_number_problem, normalise_id_number
-from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step
-from kiosk.journeys.opening import message, normalise_phone, valid_phone
+from kiosk.journeys.core import NOTHING, Event, Journey, Outcome, Step, message
+from kiosk.journeys.opening import normalise_phone, valid_phone
 
 MODES = ("phone", "id_number")
 

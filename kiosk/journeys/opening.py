@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hostlink.kyc import assess_identity
-from kiosk.journeys.core import NOTHING, Event, Journey, Step
+from kiosk.journeys.core import NOTHING, Event, Journey, Step, message
 
 log = logging.getLogger(__name__)
 
@@ -114,11 +114,6 @@ def _date(value: Any) -> dt.date | None:
     if isinstance(value, dt.date):
         return value
     return dt.date.fromisoformat(str(value))
-
-
-def message(kind: str, title_key: str, body_key: str, **params: Any) -> dict[str, Any]:
-    """An ``Outcome.data["message"]`` the kiosk shows after the journey ends."""
-    return {"kind": kind, "title_key": title_key, "body_key": body_key, "params": params}
 
 
 class OpeningJourney(Journey):

@@ -22,12 +22,11 @@ import hmac
 from collections.abc import Mapping
 from typing import Any
 
-from kiosk.journeys.core import NOTHING, Event, Step
+from kiosk.journeys.core import NOTHING, Event, Step, message
 from kiosk.journeys.pin_entry import PIN_MAX_LENGTH, PIN_MIN_LENGTH, MaskedPinJourney
 from kiosk.journeys.session import (
     CustomerSession,
     SessionConfig,
-    message,
     register_logged_in_service,
 )
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from kiosk.journeys.core import NOTHING, Event, Step
-from kiosk.journeys.session import SessionJourney, message
+from kiosk.journeys.core import NOTHING, Event, Step, message
+from kiosk.journeys.session import SessionJourney
 
 PIN_MIN_LENGTH = 4
 PIN_MAX_LENGTH = 6

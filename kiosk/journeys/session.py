@@ -81,11 +81,6 @@ class CustomerSession:
         return bool(self.pan)
 
 
-def message(kind: str, title_key: str, body_key: str = "", **params: Any) -> dict[str, Any]:
-    """The final message the app shows when a journey ends (``Outcome.data["message"]``)."""
-    return {"kind": kind, "title_key": title_key, "body_key": body_key, "params": params}
-
-
 class SessionJourney(Journey):
     """Base for session steps: the idle timeout (``session.timeout``) reaches the innermost journey."""
 

@@ -22,12 +22,11 @@ from typing import Any
 from hostlink.advice.products import SHELF, product, split_amount, suitability
 from hostlink.advice.projection import project
 from hostlink.advice.questionnaire import QUESTIONS, Assessment, score
-from kiosk.journeys.core import NOTHING, Event, Step
+from kiosk.journeys.core import NOTHING, Event, Step, message
 from kiosk.journeys.session import (
     CustomerSession,
     SessionConfig,
     SessionJourney,
-    message,
     register_logged_in_service,
 )
 
