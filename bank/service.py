@@ -41,6 +41,7 @@ from bank.models import (
 )
 from bank.security.vault import Vault
 from hostlink.money import Money
+from hostlink.redaction import mask_account
 
 OUR_BANK_CODE = "888"
 OTHER_BANK_FEE_MINOR = 200  # ¥2.00 per other-bank transfer, posted to the FEES account
@@ -73,7 +74,7 @@ class AccountSummary:
 
     @property
     def masked_number(self) -> str:
-        return f"****{self.number[-4:]}"
+        return mask_account(self.number)
 
 
 @dataclass(frozen=True)

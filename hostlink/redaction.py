@@ -28,6 +28,15 @@ def mask_pan(pan: str) -> str:
     return digits[:6] + "*" * (len(digits) - 10) + digits[-4:]
 
 
+def mask_account(number: str) -> str:
+    """An account number as screens, receipts and the journal show it: "****" and its last 4 digits
+    (a number of 4 digits or fewer is all stars)."""
+    number = number.strip()
+    if len(number) <= 4:
+        return "*" * len(number)
+    return f"****{number[-4:]}"
+
+
 def mask_name(name: str) -> str:
     """A person's name as receipts print it: a Chinese name keeps its last character ("*娜"), a Latin
     name the first letter of each word ("L* N*"). Enough for its owner to recognise, too little for a

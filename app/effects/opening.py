@@ -20,7 +20,7 @@ from app.effects import EffectContext, handler
 from devices.base import Completion, Result
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink import api
-from hostlink.redaction import mask_name
+from hostlink.redaction import mask_account, mask_name
 from kiosk.hostclient import HostRefused
 from kiosk.i18n import tr
 
@@ -29,10 +29,6 @@ log = logging.getLogger(__name__)
 
 def _record(ctx: EffectContext, event: str, **fields: Any) -> None:
     ctx.services.journal.record(event, session_id=ctx.params.get("session_id"), **fields)
-
-
-def _masked_account(number: str) -> str:
-    return f"****{number[-4:]}"
 
 
 @handler("opening.is_customer")
@@ -72,7 +68,7 @@ def open_new_account(ctx: EffectContext) -> None:
             "account_opened",
             customer_id=result.customer_id,
             account_id=result.account_id,
-            account=_masked_account(result.account_number),
+            account=mask_account(result.account_number),
             card_id=result.card_id,
             pan_masked=result.pan_masked,
             account_kind=order.account_kind,

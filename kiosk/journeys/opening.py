@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from hostlink.kyc import assess_identity
+from hostlink.redaction import mask_account
 from kiosk.journeys.core import NOTHING, Event, Journey, Step, message
 
 log = logging.getLogger(__name__)
@@ -401,7 +402,7 @@ class OpeningJourney(Journey):
                         journal={
                             "purpose": "account_opening",
                             "pan_masked": self._opened.get("pan_masked", ""),
-                            "account": _mask_account(str(self._opened.get("account_number", ""))),
+                            "account": mask_account(str(self._opened.get("account_number", ""))),
                         },
                     )
                 )
@@ -580,7 +581,3 @@ def _count_after(count: int, key: str) -> int:
     if name in ("ENTER", "CANCEL") or (len(name) >= 2 and name[0] == "F" and name[1:].isdigit()):
         return count
     return count + 1
-
-
-def _mask_account(number: str) -> str:
-    return f"****{number[-4:]}" if number else ""

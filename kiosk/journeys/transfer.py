@@ -17,16 +17,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from hostlink.money import Money, MoneyError
+from hostlink.redaction import mask_account
 from kiosk.journeys.confirmed import ConfirmedMovement
 from kiosk.journeys.core import NOTHING, Event, Step
 from kiosk.journeys.session import CustomerSession, SessionConfig
 
 KINDS = ("own", "customer", "other_bank")
 AMOUNT_MAX_DIGITS = 9
-
-
-def mask_account(number: str) -> str:
-    return f"****{number[-4:]}" if len(number) > 4 else number
 
 
 def check_payee(kind: str, account: str, name: str, bank_code: str, own_bank_code: str) -> str:

@@ -3,7 +3,7 @@ import logging
 from pathlib import Path
 
 from hostlink.logs import setup_logging
-from hostlink.redaction import mask_pan, redact
+from hostlink.redaction import mask_account, mask_pan, redact
 
 PAN = "4321987654321098"
 
@@ -12,6 +12,13 @@ def test_mask_pan_keeps_first_six_and_last_four_at_most() -> None:
     assert mask_pan(PAN) == "432198******1098"
     assert mask_pan("4321 9876 5432 1098 7") == "432198*******0987"
     assert mask_pan("1234567890") == "**********"
+
+
+def test_mask_account_keeps_the_last_four_digits_only() -> None:
+    assert mask_account("0001100000010030") == "****0030"
+    assert mask_account(" 6222020000012345 ") == "****2345"
+    assert mask_account("1234") == "****"  # too short to show any of it
+    assert mask_account("") == ""
 
 
 def test_redact_masks_pans_pins_and_tracks() -> None:
