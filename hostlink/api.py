@@ -15,6 +15,7 @@ Two kinds of "no":
 from __future__ import annotations
 
 import enum
+import secrets
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -53,6 +54,14 @@ class _Model(BaseModel):
 
 
 IdempotencyKey = Field(min_length=8, max_length=96, pattern=r"^[A-Za-z0-9:._-]+$")
+
+
+def new_idempotency_key(session_id: str) -> str:
+    """One per request that changes something at the host (``<session>:<16 hex>``): a request sent
+    again with the same key never acts twice."""
+    return f"{session_id or 'T'}:{secrets.token_hex(8)}"
+
+
 Pan = Field(min_length=12, max_length=19, pattern=r"^[0-9]+$")
 HexBlock = Field(min_length=16, max_length=32, pattern=r"^[0-9A-Fa-f]+$")
 
