@@ -79,28 +79,6 @@ RACE_REFUSALS = frozenset(
 )
 
 
-# A kiosk process that writes a whole transfer, says so, and waits inside the open transaction to be killed
-# (SIGKILL: no rollback, no goodbye; the database must notice the connection vanish and discard the work).
-KILLED_KIOSK = r"""
-import sys, time
-from bank.ledger import Ledger, TransferRequest
-from bank.models import TransferKind
-from bank.db.engine import make_engine
-
-class DoomedLedger(Ledger):
-    def _commit(self, tx):  # the transfer is written and its rows locked; COMMIT never comes
-        tx.cursor.execute("SELECT 1")  # make sure everything queued has reached the database
-        tx.cursor.fetchall()
-        print("in-transaction", flush=True)
-        time.sleep(120)
-
-url, key, kind, debit, credit, amount = sys.argv[1:7]
-request = TransferRequest(key, TransferKind(kind), int(debit), int(credit), int(amount), "CNY")
-DoomedLedger(make_engine(url)).transfer(request)
-"""
-REPO = Path(__file__).resolve().parents[1]
-
-
 class SimulatedCrash(BaseException):
     """The kiosk process dies here (a BaseException, like KeyboardInterrupt: nothing may swallow it)."""
 
@@ -839,8 +817,8 @@ class Simulation:
         request = call.request
         argv = [
             sys.executable,
-            "-c",
-            KILLED_KIOSK,
+            "-m",
+            "bank.doomed_writer",
             self.engine.url.render_as_string(hide_password=False),
             request.idempotency_key,
             request.kind.value,
@@ -848,9 +826,7 @@ class Simulation:
             str(request.credit_account_id),
             str(request.amount_minor),
         ]
-        with subprocess.Popen(
-            argv, cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
-        ) as child:
+        with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as child:
             assert child.stdout is not None and child.stderr is not None
             said = child.stdout.readline().strip()
             child.kill()
