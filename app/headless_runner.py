@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from app.composition import DeviceSet
-from app.effects.dispatch import EffectDispatcher, JournalPort
+from app.effects.dispatch import EffectDispatcher, JournalPort, apply_step
 from devices.base import DeviceEvent
 from devices.simcontrol import ControlClient
 from kiosk.journeys.core import Event, Journey, Outcome, Step, View
@@ -119,14 +119,12 @@ class HeadlessRunner:
         self._apply(self.journey.handle(event))
 
     def _apply(self, step: Step) -> None:
-        if step.view is not None:
-            self.views.append(step.view)
-        for effect in step.effects:
-            self._effects.dispatch(effect)
-        self._effects.cancel_abandoned()
-        if step.outcome is not None and not self._ended:
+        apply_step(step, self._effects, show=self.views.append, end=self._end)
+
+    def _end(self, outcome: Outcome) -> None:
+        if not self._ended:
             self._ended = True
-            self.outcome = step.outcome
+            self.outcome = outcome
 
 
 JourneyBuilder = Callable[["HeadlessKiosk", str, str], Journey]

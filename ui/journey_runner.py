@@ -15,7 +15,7 @@ from typing import Any
 from PySide6.QtCore import QObject, Qt, Signal, Slot
 
 from app.composition import DeviceSet
-from app.effects.dispatch import EffectDispatcher, JournalPort, Spawn
+from app.effects.dispatch import EffectDispatcher, JournalPort, Spawn, apply_step
 from kiosk.journeys.core import Event, Journey, Outcome, Step, View
 
 __all__ = ["JournalPort", "JourneyRunner", "Spawn"]
@@ -81,15 +81,12 @@ class JourneyRunner(QObject):
 
     # -- steps and effects ------------------------------------------------------------------
     def _apply(self, step: Step) -> None:
-        if step.view is not None:
-            self.views.append(step.view)
-            self._show(step.view)
-            self.viewChanged.emit(step.view)
-        for effect in step.effects:
-            self._effects.dispatch(effect)
-        self._effects.cancel_abandoned()
-        if step.outcome is not None:
-            self._end(step.outcome)
+        apply_step(step, self._effects, show=self._new_view, end=self._end)
+
+    def _new_view(self, view: View) -> None:
+        self.views.append(view)
+        self._show(view)
+        self.viewChanged.emit(view)
 
     def _end(self, outcome: Outcome) -> None:
         if self._ended:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from app.composition import DeviceSet
 from app.effects import HANDLERS, EffectContext, load_all
-from kiosk.journeys.core import Effect, Event, Journey
+from kiosk.journeys.core import Effect, Event, Journey, Outcome, Step, View
 
 log = logging.getLogger(__name__)
 
@@ -109,3 +109,21 @@ class EffectDispatcher:
         for ctx in list(self._live.values()):
             ctx.cancel()
         self._live.clear()
+
+
+def apply_step(
+    step: Step,
+    effects: EffectDispatcher,
+    *,
+    show: Callable[[View], None],
+    end: Callable[[Outcome], None],
+) -> None:
+    """What every runner does with a journey's step, in this order: show its view, start its effects,
+    cancel the running effects nobody waits for any more (the journey moved on), then end the journey."""
+    if step.view is not None:
+        show(step.view)
+    for effect in step.effects:
+        effects.dispatch(effect)
+    effects.cancel_abandoned()
+    if step.outcome is not None:
+        end(step.outcome)
