@@ -534,7 +534,7 @@ class Journal:
             self._offset = _whole_lines_end(self._fd, found)
             self._records = _count_lines(self._fd, self._offset)
             self._last_line = b""
-            facts = {"expected_bytes": end, "found_bytes": found, "last_seq": self._seq}
+            facts: dict[str, Any] = {"expected_bytes": end, "found_bytes": found, "last_seq": self._seq}
             facts["torn_tail"] = self._cut_torn_tail()  # a line cut in half must not swallow ours
             log.critical("journal: the file was cut from %d to %d bytes under the kiosk", end, found)
             self._append_locked(FILE_TRUNCATED_EVENT, KIND_EVENT, None, None, facts)
