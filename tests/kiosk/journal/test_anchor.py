@@ -23,6 +23,7 @@ from hostlink import api, signing
 from kiosk.hostclient import Credential, HostClient, HostUnavailable
 from kiosk.journal import GENESIS_HASH, Journal
 from kiosk.journal.anchor import JournalAnchor, verify_against_host
+from kiosk.monitoring.monitor import SecurityMonitor
 
 
 @pytest.fixture
@@ -212,6 +213,9 @@ def test_a_replaced_journal_anchored_again_is_a_conflict_at_the_host(
     last = json.loads(fresh.path.read_bytes().splitlines()[-1])
     fresh.close()
     assert last["event"] == "journal_sealed" and last["fields"]["conflict"] is True
+    monitor = SecurityMonitor(kiosk_id="KIOSK-0001")
+    monitor.observe_journal(last)
+    assert [(a.rule, a.severity) for a in monitor.alerts()] == [("journal_tamper", "critical")]
     with host.engine.connect() as connection:
         rows = connection.execute(
             select(AuditEvent.fields).where(AuditEvent.event == "journal_checkpoint_conflict")
