@@ -156,8 +156,9 @@ class TerminalServices:
             self.cardlink.close()
             self.cardlink = None
         if self.anchor is not None:
-            self.anchor.close()
-            self.anchor.flush()  # the last checkpoint, if the host still answers (else it stays queued)
+            self.anchor.close()  # the last checkpoint is queued on disk
+            if self.link.up:
+                self.anchor.flush()  # and sent now while the host answers (else at the next start)
             self.anchor = None
         self.link.close()
         self.host.close()

@@ -153,9 +153,7 @@ class JournalAnchor:
             self._thread.start()
 
     def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.wait(self.interval_s)
-            self._wake.clear()
+        while not self._stop.is_set():  # at once first: a queue the last run left goes out now
             try:
                 self.journal.check_file()  # a file deleted or replaced while nothing is written
                 if self._urgent or self._since:
@@ -164,6 +162,8 @@ class JournalAnchor:
                     self.flush()
             except Exception:
                 log.exception("journal anchoring failed")
+            self._wake.wait(self.interval_s)
+            self._wake.clear()
 
     def close(self) -> None:
         """Stop the thread; the head is queued on disk so the next start sends it."""
