@@ -563,8 +563,12 @@ class Journal:
         event = FILE_DELETED_EVENT
         for _ in range(3):
             if replaced:
-                with open(self._path, "rb") as handle:
-                    theirs = handle.read()
+                try:
+                    with open(self._path, "rb") as handle:
+                        theirs = handle.read()
+                except FileNotFoundError:  # gone again before we could look: restore into a fresh file
+                    replaced = False
+                    continue
                 if theirs[:keep] == ours:  # another process of ours restored it already: adopt it
                     return self._adopt([])
                 side = self._dir / f"replaced-{_format_ts(self._clock()).replace(':', '')}.jsonl"

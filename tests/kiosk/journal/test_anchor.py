@@ -221,3 +221,26 @@ def test_a_replaced_journal_anchored_again_is_a_conflict_at_the_host(
             select(AuditEvent.fields).where(AuditEvent.event == "journal_checkpoint_conflict")
         ).all()
     assert [json.loads(fields)["seq"] for (fields,) in rows] == [10]
+
+
+def test_the_host_lists_a_terminals_checkpoints_with_their_seals_checked(
+    tmp_path: Path,
+    client: HostClient,
+    host: Host,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    from bank.cli import main
+
+    journal, _ = anchored_journal(tmp_path, client, records=20)
+    journal.close()
+    monkeypatch.setenv("SMART_TELLER_HOST_DATA_DIR", str(tmp_path / "host"))
+    monkeypatch.setenv("SMART_TELLER_HOST_CONFIG", str(tmp_path / "none.toml"))
+    (tmp_path / "none.toml").write_text("")
+    monkeypatch.delenv("SMART_TELLER_HOST_DATABASE_URL", raising=False)
+    assert main(["journal-checkpoints", "KIOSK-0001", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [(r["seq"], r["records"], r["sealed"]) for r in rows if r["records"] is not None] == [
+        (21, 21, True),
+        (10, 10, True),
+    ]
