@@ -20,6 +20,7 @@ from hostlink import api
 from hostlink.paths import prepare_data_dir
 from kiosk.hostclient import Credential, HostClient, HostLink
 from kiosk.journal import Journal
+from kiosk.journal.anchor import JournalAnchor
 from kiosk.settings import Settings
 
 if TYPE_CHECKING:
@@ -49,6 +50,8 @@ class TerminalServices:
     _owns_journal: bool = field(default=True, repr=False)
     # Card transactions over ISO 8583, once the PIN pad is known (attach_card_link); None: JSON API.
     cardlink: CardLink | None = None
+    # The journal's checkpoints at the host (docs/security.md, "Journal anchoring").
+    anchor: JournalAnchor | None = None
 
     # -- construction ------------------------------------------------------------------------
     @classmethod
@@ -74,10 +77,12 @@ class TerminalServices:
         )
         link = HostLink(client, interval_s=settings.host.probe_interval_s)
         services = cls(settings, client, link, journal, clock, biometrics, own_journal)
+        services.anchor = JournalAnchor(journal, client.anchor_journal)
         link.subscribe(services._journal_link)
         if probe:
             link.probe()
             link.start()
+            services.anchor.start()
         return services
 
     def _journal_link(self, up: bool) -> None:
@@ -151,6 +156,11 @@ class TerminalServices:
         if self.cardlink is not None:
             self.cardlink.close()
             self.cardlink = None
+        if self.anchor is not None:
+            self.anchor.close()  # the last checkpoint is queued on disk
+            if self.link.up:
+                self.anchor.flush()  # and sent now while the host answers (else at the next start)
+            self.anchor = None
         self.link.close()
         self.host.close()
         if self.biometrics is not None:

@@ -94,6 +94,12 @@ class Host:
     def alerts_for(self, terminal_id: str) -> StaffAlerts:
         return StaffAlerts(self.engine, self.audit.for_terminal(terminal_id), terminal_id, clock=self.clock)
 
+    def journal_key(self, terminal_id: str) -> bytes:
+        """The terminal's journal-seal key: derived from the vault's keyed-hash key, never sent anywhere."""
+        from bank.terminals.service import JOURNAL_SEAL_DOMAIN
+
+        return bytes.fromhex(self.vault.lookup_hash(terminal_id, JOURNAL_SEAL_DOMAIN))
+
     def technicians(self, terminal_id: str | None = None) -> TechnicianService:
         return TechnicianService(
             self.runtime.sessions, self.settings.security, journal=self.audit.for_terminal(terminal_id)

@@ -521,9 +521,69 @@ class LoanReviewDecision(_Model):
 
 
 class Checkpoint(_Model):
+    """A journal head the host holds; ``records`` and ``seal`` when the terminal anchored it on purpose."""
+
     seq: int
     hash: str
+    records: int | None = None
+    seal: str | None = None
 
 
 class Checkpoints(_Model):
     checkpoints: list[Checkpoint]
+
+
+_SHA256_HEX = r"^[0-9a-f]{64}$"
+
+
+class JournalAnchor(_Model):
+    """One checkpoint of the terminal's journal: its newest record's seq and hash, and the record count."""
+
+    seq: int = Field(ge=1, le=10**18)
+    hash: str = Field(pattern=_SHA256_HEX)
+    records: int = Field(ge=0, le=10**18)
+
+
+class JournalAnchorOrder(_Model):
+    """Checkpoints the terminal queued (oldest first); sending one again is harmless."""
+
+    checkpoints: list[JournalAnchor] = Field(min_length=1, max_length=500)
+
+
+class JournalAnchorReceipt(_Model):
+    """What the host keeps for one checkpoint. ``seal`` = HMAC-SHA256 under the terminal's journal key
+    (the host's alone) over the checkpoint; ``conflict``: the host already held another hash for this
+    seq (``held_hash``), and keeps that one: the journal was rewritten or replaced."""
+
+    seq: int
+    hash: str
+    records: int
+    seal: str
+    held_hash: str
+    conflict: bool
+
+
+class JournalAnchorReceipts(_Model):
+    receipts: list[JournalAnchorReceipt]
+
+
+class JournalSeal(_Model):
+    seq: int = Field(ge=1, le=10**18)
+    hash: str = Field(pattern=_SHA256_HEX)
+    records: int = Field(ge=0, le=10**18)
+    seal: str = Field(pattern=_SHA256_HEX)
+
+
+class JournalSealCheck(_Model):
+    """Seals a journal file holds (its ``journal_sealed`` records) with the hash the file has at each seq."""
+
+    seals: list[JournalSeal] = Field(min_length=1, max_length=5000)
+
+
+class JournalSealVerdict(_Model):
+    seq: int
+    valid: bool
+
+
+class JournalSealVerdicts(_Model):
+    verdicts: list[JournalSealVerdict]

@@ -319,6 +319,15 @@ class HostClient:
     def checkpoints(self) -> api.Checkpoints:
         return self.call("GET", "/journal/checkpoints", api.Checkpoints)
 
+    def anchor_journal(self, points: Sequence[api.JournalAnchor]) -> api.JournalAnchorReceipts:
+        """Send journal checkpoints (safe to send again: the host keeps the first hash per seq)."""
+        order = api.JournalAnchorOrder(checkpoints=list(points))
+        return self.call("POST", "/journal/checkpoints", api.JournalAnchorReceipts, order)
+
+    def check_journal_seals(self, seals: Sequence[api.JournalSeal]) -> api.JournalSealVerdicts:
+        order = api.JournalSealCheck(seals=list(seals))
+        return self.call("POST", "/journal/seals/check", api.JournalSealVerdicts, order)
+
 
 def _refusal_of(response: httpx.Response) -> api.Refusal:
     try:

@@ -639,9 +639,52 @@ def install(app: FastAPI, host: Host, terminal_dependency: Callable[..., Any]) -
     def checkpoints(terminal: Terminal) -> api.Checkpoints:
         return api.Checkpoints(
             checkpoints=[
-                api.Checkpoint(seq=seq, hash=digest) for seq, digest in host.registry.checkpoints(terminal)
+                api.Checkpoint(seq=seq, hash=digest, records=records, seal=seal)
+                for seq, digest, records, seal in host.registry.anchors(terminal, limit=10_000)
             ]
         )
+
+    @router.post("/journal/checkpoints", response_model=api.JournalAnchorReceipts)
+    def anchor_journal(order: api.JournalAnchorOrder, terminal: Terminal) -> api.JournalAnchorReceipts:
+        from bank.terminals.service import journal_seal
+
+        key = host.journal_key(terminal)
+        receipts = []
+        for point in order.checkpoints:
+            seal = journal_seal(key, terminal, point.seq, point.hash, point.records)
+            held, conflict = host.registry.anchor(terminal, point.seq, point.hash, point.records, seal)
+            receipts.append(
+                api.JournalAnchorReceipt(
+                    seq=point.seq,
+                    hash=point.hash,
+                    records=point.records,
+                    seal=seal,
+                    held_hash=held,
+                    conflict=conflict,
+                )
+            )
+        return api.JournalAnchorReceipts(receipts=receipts)
+
+    @router.post("/journal/seals/check", response_model=api.JournalSealVerdicts)
+    def check_journal_seals(order: api.JournalSealCheck, terminal: Terminal) -> api.JournalSealVerdicts:
+        import hmac
+
+        from bank.terminals.service import journal_seal
+
+        key = host.journal_key(terminal)
+        verdicts = [
+            api.JournalSealVerdict(
+                seq=item.seq,
+                valid=hmac.compare_digest(
+                    journal_seal(key, terminal, item.seq, item.hash, item.records), item.seal
+                ),
+            )
+            for item in order.seals
+        ]
+        bad = [v.seq for v in verdicts if not v.valid]
+        if bad:
+            host.audit.record("journal_seal_mismatch", terminal_id=terminal, seqs=bad[:20], count=len(bad))
+        return api.JournalSealVerdicts(verdicts=verdicts)
 
     app.include_router(router)
 

@@ -241,6 +241,44 @@ def terminals(as_json: bool = typer.Option(False, "--json", help="Print JSON."))
         typer.echo(f"{row['terminal_id']:<16} {row['status']:<8} last seen {row['last_seen_at'] or '-'}")
 
 
+@app.command("journal-checkpoints")
+def journal_checkpoints(
+    terminal_id: str = typer.Argument(...),
+    limit: int = typer.Option(20, "--limit", help="How many, newest first."),
+    as_json: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """A terminal's journal checkpoints as the host holds them, newest first, and their seals' check."""
+    import hmac
+
+    from bank.host import Host
+    from bank.settings import load_host_settings
+    from bank.terminals.service import journal_seal
+
+    bank_host = Host.start(load_host_settings())
+    try:
+        rows = bank_host.registry.anchors(terminal_id, limit=limit)
+        key = bank_host.journal_key(terminal_id)
+    finally:
+        bank_host.close()
+    data = [
+        {
+            "seq": seq,
+            "hash": digest,
+            "records": records,
+            "sealed": seal is not None
+            and records is not None
+            and hmac.compare_digest(journal_seal(key, terminal_id, seq, digest, records), seal),
+        }
+        for seq, digest, records, seal in rows
+    ]
+    if as_json:
+        typer.echo(json.dumps(data))
+        return
+    for row in data:
+        count = "-" if row["records"] is None else row["records"]
+        typer.echo(f"{row['seq']:>10} {row['hash']} records {count} {'sealed' if row['sealed'] else 'head'}")
+
+
 @app.command()
 def openapi(
     out: Path = typer.Option(Path("docs/host-api.json"), help="Where to write the document."),

@@ -47,7 +47,9 @@ class SeenNonce(Base):
 
 
 class JournalCheckpoint(Base):
-    """A terminal's journal head (sequence, hash) as it arrived with a call; verification reads these."""
+    """A terminal's journal head (sequence, hash) as it arrived with a call, or as the terminal anchored it
+    on purpose (``POST /v1/journal/checkpoints``: then with its record count and the host's seal);
+    verification against the host reads these."""
 
     __tablename__ = "host_journal_checkpoints"
     __table_args__ = (UniqueConstraint("terminal_id", "seq"),)
@@ -57,6 +59,8 @@ class JournalCheckpoint(Base):
     seq: Mapped[int] = mapped_column(BigInteger)
     hash: Mapped[str] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    records: Mapped[int | None] = mapped_column(BigInteger, nullable=True)
+    seal: Mapped[str | None] = mapped_column(String(64), nullable=True)
 
 
 class IdempotentReply(Base):

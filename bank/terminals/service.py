@@ -8,6 +8,7 @@ stored under an idempotency key is what the next one replays.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
 import logging
 import re
@@ -40,6 +41,15 @@ def _insert_for(connection: Connection) -> Any:
     if connection.dialect.name == "postgresql":
         return postgresql_insert
     return sqlite_insert
+
+
+JOURNAL_SEAL_DOMAIN = "journal-seal-key-v1"
+
+
+def journal_seal(key: bytes, terminal_id: str, seq: int, digest: str, records: int) -> str:
+    """HMAC-SHA256 under the terminal's journal key over one checkpoint (hex)."""
+    message = f"smart-teller-journal-seal-v1\n{terminal_id}\n{seq}\n{digest}\n{records}".encode()
+    return hmac.new(key, message, hashlib.sha256).hexdigest()
 
 
 class EnrolmentError(Exception):
@@ -242,6 +252,70 @@ class TerminalRegistry:
             )
             .values(journal_seq=seq, journal_hash=digest)
         )
+
+    def anchor(self, terminal_id: str, seq: int, digest: str, records: int, seal: str) -> tuple[str, bool]:
+        """Keep a checkpoint the terminal anchored on purpose; returns ``(held hash, conflict)``.
+
+        The first hash the host holds for a seq is kept. Another hash for that seq later is a conflict:
+        the journal behind it was rewritten or replaced. It is refused, recorded in the audit trail and
+        answered with the hash the host holds.
+        """
+        now = self.clock()
+        with self.engine.begin() as connection:
+            insert_new = (
+                _insert_for(connection)(JournalCheckpoint)
+                .values(
+                    terminal_id=terminal_id, seq=seq, hash=digest, records=records, seal=seal, received_at=now
+                )
+                .on_conflict_do_nothing()
+            )
+            if connection.execute(insert_new).rowcount == 1:
+                connection.execute(
+                    update(Terminal)
+                    .where(
+                        Terminal.terminal_id == terminal_id,
+                        (Terminal.journal_seq.is_(None)) | (Terminal.journal_seq < seq),
+                    )
+                    .values(journal_seq=seq, journal_hash=digest)
+                )
+                return digest, False
+            held = connection.execute(
+                select(JournalCheckpoint.hash, JournalCheckpoint.records).where(
+                    JournalCheckpoint.terminal_id == terminal_id, JournalCheckpoint.seq == seq
+                )
+            ).one()
+            if held.hash == digest:
+                if held.records is None:  # a head that arrived with a call: now with its count and seal
+                    connection.execute(
+                        update(JournalCheckpoint)
+                        .where(JournalCheckpoint.terminal_id == terminal_id, JournalCheckpoint.seq == seq)
+                        .values(records=records, seal=seal)
+                    )
+                return digest, False
+        self.audit.record(
+            "journal_checkpoint_conflict", terminal_id=terminal_id, seq=seq, held=held.hash, sent=digest
+        )
+        log.warning("terminal %s anchored another hash for journal record %d", terminal_id, seq)
+        return str(held.hash), True
+
+    def anchors(self, terminal_id: str, limit: int = 1000) -> list[tuple[int, str, int | None, str | None]]:
+        """The newest checkpoints held for a terminal, newest first: (seq, hash, records, seal)."""
+        with self.engine.connect() as connection:
+            rows = connection.execute(
+                select(
+                    JournalCheckpoint.seq,
+                    JournalCheckpoint.hash,
+                    JournalCheckpoint.records,
+                    JournalCheckpoint.seal,
+                )
+                .where(JournalCheckpoint.terminal_id == terminal_id)
+                .order_by(JournalCheckpoint.seq.desc())
+                .limit(limit)
+            ).all()
+        return [
+            (int(seq), str(digest), None if records is None else int(records), seal)
+            for seq, digest, records, seal in rows
+        ]
 
     def checkpoints(self, terminal_id: str, limit: int = 1000) -> list[tuple[int, str]]:
         with self.engine.connect() as connection:

@@ -135,7 +135,9 @@ def default_resolvers(
 
 
 def recover(journal: Journal, resolvers: Mapping[str, SuspectResolver]) -> RecoveryReport:
-    """List the suspects and resolve each; every step is journaled. Call once at start, before journeys."""
+    """Repair a torn tail, then list the suspects and resolve each; every step is journaled. Call once at
+    start, before journeys."""
+    journal.repair()
     report = RecoveryReport(journal.suspects())
     if not report.suspects:
         return report

@@ -94,6 +94,10 @@ Subscriber = Callable[[str, Any], None]  # ("event", SecurityEvent) or ("alert",
 _DEVICE_FAULT_STATES = frozenset({"hardware_error", "offline", "fraud_attempt", "no_device", "power_off"})
 _DEVICE_FAULT_KINDS = frozenset({"jam", "cutter_error", "cover_open", "paper_out", "stock_empty"})
 _CAPTURE_JOURNAL = frozenset({"card_capture", "card_retained_pin_tries_exceeded"})
+# The journal found the file under it deleted, replaced, cut short or rewritten (kiosk/journal/journal.py).
+_JOURNAL_TAMPER = frozenset(
+    {"journal_file_deleted", "journal_file_replaced", "journal_file_truncated", "journal_file_rewritten"}
+)
 
 
 class SecurityMonitor:
@@ -146,6 +150,11 @@ class SecurityMonitor:
             return self._event(
                 "staff_call", "journal", "kiosk", str(fields.get("topic") or fields.get("kind", ""))
             )
+        if event in _JOURNAL_TAMPER:
+            return self._event("journal_tamper", "journal", "journal", event)
+        if event == "journal_sealed" and fields.get("conflict") is True:
+            detail = f"the host holds another hash for record {fields.get('seq_sealed', '?')}"
+            return self._event("journal_tamper", "journal", "journal", detail)
         if event in ("maintenance_entry_refused", "tech_login_failed", "tech_login_locked"):
             return self._event("maintenance", "journal", "maintenance", event)
         return None
@@ -255,6 +264,8 @@ class SecurityMonitor:
             elif event.category == "device_fault":
                 count = self._count(("fault", event.subject), now, t.device_faults_window_s)
                 found.append(("device_faults", Severity.WARNING, event.subject, count, t.device_faults))
+            elif event.category == "journal_tamper":
+                found.append(("journal_tamper", Severity.CRITICAL, event.subject, 1, 1))  # always, at once
             elif event.category == "tamper":
                 found.append(("tamper", Severity.CRITICAL, event.subject, 1, 1))  # always, at once
             elif event.category == "staff_call":

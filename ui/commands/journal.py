@@ -1,4 +1,5 @@
-"""``smart-teller journal verify|export``: check the electronic journal's hash chain, export a range."""
+"""``smart-teller journal verify|repair|export``: check the electronic journal (alone or against the bank
+host's checkpoints), move a torn tail aside, export a range."""
 
 from __future__ import annotations
 
@@ -8,8 +9,10 @@ import typer
 
 if TYPE_CHECKING:
     from datetime import datetime
+    from pathlib import Path
 
     from kiosk.journal import Journal
+    from kiosk.settings import Settings
 
 
 def _die(message: str, code: int) -> SystemExit:
@@ -19,7 +22,9 @@ def _die(message: str, code: int) -> SystemExit:
 
 
 app = typer.Typer(
-    name="journal", help="Electronic journal: verify the hash chain, export records.", no_args_is_help=True
+    name="journal",
+    help="Electronic journal: verify the hash chain, repair a torn tail, export records.",
+    no_args_is_help=True,
 )
 
 
@@ -49,17 +54,66 @@ def _bound(text: str | None, option: str) -> int | datetime | None:
 
 
 @app.command()
-def verify() -> None:
-    """Walk the hash chain; exit 1 naming the first broken record."""
+def verify(
+    against_host: bool = typer.Option(
+        False, "--against-host", help="Also compare with the checkpoints and seals the bank host holds."
+    ),
+) -> None:
+    """Walk the hash chain (read only: the file is not changed); exit 1 naming the first broken record."""
+    from kiosk.journal import verify_file
+    from kiosk.settings import load_settings
+
+    settings = load_settings()
+    path = settings.data_dir / "journal" / "journal.jsonl"
+    if not against_host:
+        report = verify_file(path)
+        if report.ok:
+            typer.echo(
+                f"journal ok: {report.count} records" + (" (no journal file)" if report.missing else "")
+            )
+            return
+        raise _die(f"journal broken at record {report.first_bad_seq}: {report.reason}", 1)
+    _verify_against_host(settings, path)
+
+
+def _verify_against_host(settings: Settings, path: Path) -> None:
+    from kiosk.hostclient import Credential, CredentialError, HostClient, HostError
+    from kiosk.journal.anchor import verify_against_host
+
+    try:
+        credential = Credential.load(settings.host_credential_path)
+    except CredentialError as exc:
+        raise _die(str(exc), 2) from None
+    client = HostClient(settings.host.urls, credential, timeout_s=settings.host.timeout_s)
+    try:
+        result = verify_against_host(path, client.checkpoints, client.check_journal_seals)
+    except HostError as exc:
+        raise _die(f"the bank host cannot be asked: {exc}", 2) from None
+    finally:
+        client.close()
+    problems = [f"{f.kind} at record {f.seq}: {f.detail}" for f in result.findings]
+    if not result.file.ok:
+        problems.insert(0, f"chain broken at record {result.file.first_bad_seq}: {result.file.reason}")
+    if not problems:
+        typer.echo(f"journal ok: {result.file.count} records, {result.checkpoints} host checkpoints agree")
+        return
+    for line in problems[1:]:
+        typer.echo(f"smart-teller: {line}", err=True)
+    raise _die(problems[0], 1)
+
+
+@app.command()
+def repair() -> None:
+    """Move a torn last line (a crash mid-write) aside as evidence and journal that it was done."""
     journal = _open_journal()
     try:
-        report = journal.verify()
+        facts = journal.repair()
     finally:
         journal.close()
-    if report.ok:
-        typer.echo(f"journal ok: {report.count} records")
+    if facts is None:
+        typer.echo("journal tail whole: nothing to repair")
         return
-    raise _die(f"journal broken at record {report.first_bad_seq}: {report.reason}", 1)
+    typer.echo(f"journal repaired: {facts['bytes']} torn bytes moved to {facts['saved_as']}")
 
 
 @app.command()

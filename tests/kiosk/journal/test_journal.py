@@ -78,11 +78,17 @@ def test_verify_names_a_deleted_record_and_a_rehashed_one(tmp_path: Path) -> Non
     row["hash"] = hashlib.sha256(
         (row["prev"] + json.dumps(body, sort_keys=True, separators=(",", ":"))).encode()
     ).hexdigest()
-    rows[1] = json.dumps(row)
+    rows[1] = json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
     (tmp_path / "rehashed.jsonl").write_text("\n".join(rows) + "\n")
     rehashed = verify_file(tmp_path / "rehashed.jsonl")
     assert (rehashed.ok, rehashed.first_bad_seq) == (False, 3)
     assert "previous-hash" in rehashed.reason
+    # The same record spelled another way (spaces after the separators) is refused where it stands.
+    rows[1] = json.dumps(row)
+    (tmp_path / "respelled.jsonl").write_text("\n".join(rows) + "\n")
+    respelled = verify_file(tmp_path / "respelled.jsonl")
+    assert (respelled.ok, respelled.first_bad_seq, respelled.line) == (False, 2, 2)
+    assert "canonical" in respelled.reason
 
 
 def test_garbage_line_is_reported_and_new_records_still_append(tmp_path: Path) -> None:
@@ -94,7 +100,8 @@ def test_garbage_line_is_reported_and_new_records_still_append(tmp_path: Path) -
     again = Journal(tmp_path, "K1")
     assert again.record("b") == 2
     report = again.verify()
-    assert (report.ok, report.first_bad_seq, report.reason) == (False, 2, "not a valid journal record")
+    assert (report.ok, report.first_bad_seq, report.line) == (False, 2, 2)
+    assert report.reason == "line 2: not a valid journal record"
     again.close()
 
 
@@ -108,6 +115,9 @@ def test_torn_tail_is_cut_saved_and_journaled_so_the_chain_verifies(tmp_path: Pa
         handle.write(torn)
     assert verify_file(journal.path).first_bad_seq == 3  # before recovery: named, not silently accepted
     reopened = Journal(tmp_path, "K1", clock=StepClock())
+    assert reopened.verify().torn_tail  # opening the journal repairs nothing
+    facts = reopened.repair()
+    assert facts is not None and reopened.repair() is None
     report = reopened.verify()
     assert report.ok and report.count == 3
     last = lines(reopened)[-1]

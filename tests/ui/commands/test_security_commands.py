@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kiosk.hostclient import Credential, HostClient
 from kiosk.journal import Journal
+from kiosk.journal.anchor import JournalAnchor
+from kiosk.settings import load_settings
 from ui.cli import main
 
 
@@ -33,8 +39,67 @@ def test_journal_verify_ok_then_names_the_tampered_record(
     assert main(["journal", "verify"]) == 1
     assert (
         capsys.readouterr().err.strip()
-        == "smart-teller: journal broken at record 4: content does not match its hash"
+        == "smart-teller: journal broken at record 4: line 4: content does not match its hash"
     )
+
+
+def test_journal_verify_changes_nothing_and_repair_moves_the_torn_tail_aside(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Journal(data_dir / "journal", "KIOSK-0001") as journal:
+        journal.record("card_inserted")
+    path = data_dir / "journal" / "journal.jsonl"
+    with open(path, "ab") as handle:
+        handle.write(b'{"event":"dispense_ca')
+    os.utime(path, ns=(1_700_000_000_000_000_000, 1_700_000_000_000_000_000))
+    before, mtime = path.read_bytes(), path.stat().st_mtime_ns
+    assert main(["journal", "verify"]) == 1
+    assert "record 2: line 2: torn last line" in capsys.readouterr().err
+    assert (path.read_bytes(), path.stat().st_mtime_ns) == (before, mtime)
+    assert main(["journal", "repair"]) == 0
+    assert "journal repaired: 21 torn bytes moved to torn-" in capsys.readouterr().out
+    assert main(["journal", "verify"]) == 0
+    assert capsys.readouterr().out.strip() == "journal ok: 2 records"
+    assert main(["journal", "repair"]) == 0
+    assert capsys.readouterr().out.strip() == "journal tail whole: nothing to repair"
+
+
+def test_journal_verify_against_the_host_names_a_rehashed_chain(
+    data_dir: Path, bank_host: Any, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("SMART_TELLER_HOST__URLS", json.dumps([bank_host.url]))
+    bank_host.install_credential(data_dir)
+    settings = load_settings()
+    client = HostClient(settings.host.urls, Credential.load(settings.host_credential_path))
+    journal = Journal(data_dir / "journal", "KIOSK-0001")
+    anchor = JournalAnchor(journal, client.anchor_journal)
+    for index in range(8):
+        journal.record("transfer_posted", amount_minor=100 + index)
+    anchor.checkpoint()
+    assert anchor.flush() == 0
+    journal.close()
+    client.close()
+    assert main(["journal", "verify", "--against-host"]) == 0
+    assert capsys.readouterr().out.strip() == "journal ok: 9 records, 1 host checkpoints agree"
+    # The attacker edits record 3 and re-hashes the whole chain with fresh SHA-256 values.
+    path = data_dir / "journal" / "journal.jsonl"
+    rows = [json.loads(line) for line in path.read_bytes().splitlines()]
+    rows[2]["fields"]["amount_minor"] = 990000
+    prev = "0" * 64
+    out = []
+    for row in rows:
+        row["prev"] = prev
+        body = {k: v for k, v in row.items() if k != "hash"}
+        text = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+        row["hash"] = prev = hashlib.sha256((prev + text).encode()).hexdigest()
+        out.append(json.dumps(row, sort_keys=True, separators=(",", ":"), ensure_ascii=False) + "\n")
+    path.write_text("".join(out))
+    assert main(["journal", "verify"]) == 0  # the chain alone cannot tell
+    capsys.readouterr()
+    assert main(["journal", "verify", "--against-host"]) == 1
+    err = capsys.readouterr().err
+    assert "rewritten at record 8: checkpoint hash mismatch at seq 8" in err
+    assert "forged_seal" not in err and "record 8 does not have the hash the host sealed" in err
 
 
 def test_journal_export_range_to_file(
