@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hostlink.paths import prepare_data_dir
+from hostlink.redaction import key_token
 from kiosk.hostclient import Credential, HostClient, HostLink
 from kiosk.journal import Journal
 from kiosk.settings import Settings
@@ -106,7 +107,7 @@ class TerminalServices:
     @staticmethod
     def new_idempotency_key(session_id: str) -> str:
         """One per request that changes something at the host: a retried request never acts twice."""
-        return f"{session_id or 'T'}:{secrets.token_hex(8)}"
+        return f"{session_id or 'T'}:{key_token()}"
 
     def face_worker(self) -> BiometricsWorker:
         """The biometrics worker process, started on first use (the model loads in the background)."""

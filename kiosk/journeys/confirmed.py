@@ -7,8 +7,7 @@ a face-login session is told to use it.
 
 from __future__ import annotations
 
-import secrets
-
+from hostlink.redaction import key_token
 from kiosk.journeys.core import Journey, Outcome, Step
 from kiosk.journeys.pin_entry import PinEntry
 from kiosk.journeys.session import CustomerSession, SessionConfig, SessionJourney
@@ -31,7 +30,7 @@ class ConfirmedMovement(SessionJourney):
     def confirmed(self) -> Step:
         """The customer pressed Confirm on the confirmation screen."""
         if not self.idempotency_key:
-            self.idempotency_key = f"{self.session.session_id}:{secrets.token_hex(8)}"
+            self.idempotency_key = f"{self.session.session_id}:{key_token()}"
         if self.pin_required():
             if not self.session.has_card:
                 return self.notice("warning", "transfer.needs_card.title", "transfer.needs_card.body")
