@@ -348,9 +348,18 @@ class CardLink:
         return self._signed_on
 
     def ensure_signed_on(self) -> None:
-        """Sign on unless signed on already (before a PIN entry: the block must be under the TPK)."""
+        """Sign on unless signed on already (before a PIN entry: the block must be under the TPK). When no
+        answer comes, once more on the next address (a sign-on moves no money): one silent host does not
+        turn the customer away while another one serves."""
         with self._lock:
-            if not self._signed_on:
+            if self._signed_on:
+                return
+            try:
+                self.sign_on()
+            except CardLinkUnavailable:
+                if len(self.addresses) < 2:
+                    raise
+                log.warning("ISO 8583: no answer to the sign-on; signing on at the next address")
                 self.sign_on()
 
     def _request(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:

@@ -61,3 +61,24 @@ def test_a_first_host_that_accepts_and_never_answers_is_left_for_the_next(
     finally:
         link.close()
         silent.close()
+
+
+def test_the_sign_on_before_a_pin_entry_moves_on_to_the_next_host(
+    bank_host: Any, pad: PinPadDriver, tmp_path: Path
+) -> None:
+    silent = FaultProxy(bank_host.iso8583, name="silent iso")
+    silent.black_hole(True)
+    link = CardLink(
+        [silent.address, "{}:{}".format(*bank_host.iso8583)],
+        "KIOSK-0001",
+        PinPadSecurity(pad),
+        tmp_path / "cardlink",
+        timeout_s=1.5,
+    )
+    try:
+        link.ensure_signed_on()  # the first address is silent: the second one signs the terminal on
+        assert link.signed_on
+        assert silent.counts["connections"] == 1
+    finally:
+        link.close()
+        silent.close()
