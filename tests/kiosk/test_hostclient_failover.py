@@ -3,7 +3,6 @@ host: a host that does not answer costs one timeout, then the next host answers 
 
 from __future__ import annotations
 
-import time
 from pathlib import Path
 from typing import Any
 
@@ -20,11 +19,9 @@ def test_a_silent_first_host_is_tried_once_then_the_next_one_serves(tmp_path: Pa
     silent.black_hole(True)
     client = HostClient([silent.url, bank_host.url], credential, timeout_s=1.0)
     try:
-        started = time.monotonic()
         assert client.card_lookup(LIU_YANG_PAN).found
         # One attempt on the silent host (before the fix the client tried it twice: two timeouts).
         assert silent.counts["connections"] == 1, silent.counts
-        assert time.monotonic() - started < 1.9
         assert client.card_lookup(LIU_YANG_PAN).found  # straight to the host that answered
         assert silent.counts["connections"] == 1
     finally:

@@ -84,6 +84,9 @@ def test_bytes_pass_unchanged_both_ways(proxy: FaultProxy) -> None:
     with connect(proxy) as sock:
         sock.sendall(b"hello")
         assert read_exactly(sock, 5) == b"hello"
+    deadline = time.monotonic() + 10  # counted by the proxy's thread just after it sent them
+    while proxy.counts["bytes_answers"] < 5 and time.monotonic() < deadline:
+        time.sleep(0.01)
     assert proxy.counts["bytes_requests"] == 5 and proxy.counts["bytes_answers"] == 5
 
 
