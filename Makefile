@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test lint typecheck contracts unit bench soak fonts sync clean demo
+.PHONY: run test test-loaded lint typecheck contracts unit bench soak soak-wire fonts sync clean demo
 
 .tools/bin/uv:
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv .tools && .tools/bin/pip install -q uv; }
@@ -36,6 +36,20 @@ bench: sync
 
 soak: sync
 	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m soak
+
+# Only the long run of chaos between terminal and host (docs/reliability.md); SMART_TELLER_CHAOS_VISITS,
+# SMART_TELLER_CHAOS_SEED and SMART_TELLER_CHAOS_SUMMARY (a JSON file of the figures) pass through.
+soak-wire: sync
+	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -s -m soak tests/chaos
+
+# `make test` while a CPU hog keeps both cores busy: what the suite meets on a loaded CI machine. The hogs
+# are ended however make test ends (the trap also runs on failure and on Ctrl-C).
+test-loaded:
+	@hogs=""; \
+	trap 'kill $$hogs 2>/dev/null; wait $$hogs 2>/dev/null' EXIT INT TERM; \
+	for _ in 1 2; do python3 -c 'while True: pass' & hogs="$$hogs $$!"; done; \
+	echo "CPU hogs:$$hogs"; \
+	$(MAKE) test
 
 demo: sync
 	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller demo enquiry --out demo-out

@@ -240,13 +240,15 @@ CHEN_JIE_ACCOUNT = "0001100000010071"
 class Errand:
     """One thing the customer does from the services menu."""
 
-    service: str  # balance, mini_statement, history, transfer
+    service: str  # balance, mini_statement, history, transfer, bill_payment, change_pin
     print_receipt: bool = False
     transfer_kind: str = ""  # own, customer, other_bank
     amount: str = "1.00"
     payee: (
         tuple[str, str] | tuple[()]
     ) = ()  # (account, name) for a customer transfer; default: Li Na or Wang Fang
+    # (biller code, customer number) of a bill payment; a top-up pays ``amount`` (one of its offers).
+    bill: tuple[str, str] | tuple[()] = ()
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,12 @@ class Customer:
                 previous = runner.views[seen - 1] if seen else None
                 view = runner.views[seen]
                 seen += 1
-                same_screen = previous is not None and previous.screen == view.screen
+                same_screen = (
+                    previous is not None
+                    and previous.screen == view.screen
+                    # A PIN change asks three times on one screen: a new title is a new question.
+                    and previous.data.get("title_key") == view.data.get("title_key")
+                )
                 if same_screen and view.screen != "transfer_amount":
                     continue  # the same screen with new data (a PIN digit, a countdown)
                 self._react(visit, view, errands, pins, current)
@@ -337,8 +344,21 @@ class Customer:
                 "insert_card", pan=visit.card.pan, name=visit.card.name, expiry=visit.card.expiry
             )
         elif screen == "pin_entry":
+            runner = self.kiosk.runner
+            asked = runner.views[-1] if runner is not None and runner.views else view
+            self._wait(
+                lambda: (
+                    self.ctl["pin_pad"].call("state").get("mode") == "pin"
+                    or runner is None
+                    or not runner.running
+                    or runner.views[-1].screen != "pin_entry"
+                    or runner.views[-1].data.get("title_key") != asked.data.get("title_key")
+                ),
+                "PIN entry on the pad",
+            )
+            if self.ctl["pin_pad"].call("state").get("mode") != "pin":
+                return  # the journey moved on before the pad was ready (the bank could not be reached)
             pin = pins.pop(0) if pins else visit.card.pin
-            self._wait(lambda: self.ctl["pin_pad"].call("state").get("mode") == "pin", "PIN entry on the pad")
             self.ctl["pin_pad"].call("press_keys", keys=pin + "E")
         elif screen == "services_menu":
             if errands:
@@ -376,11 +396,24 @@ class Customer:
                 self._ui("cancel")
             elif not data.get("pin_pad_entry"):
                 self._ui("amount", value=errand.amount if errand is not None else "1.00")
-        elif screen == "transfer_confirm":
+        elif screen in ("transfer_confirm", "billing_confirm"):
             self._ui("confirm")
-        elif screen == "transfer_result":
+        elif screen in ("transfer_result", "billing_result"):
             wants = errand is not None and errand.print_receipt and bool(data.get("printer_ok", True))
             self._ui("print" if wants else "done")
+        elif screen == "billing_biller":
+            self._ui("biller", value=errand.bill[0] if errand is not None and errand.bill else "PHONE")
+        elif screen == "billing_account":
+            if data.get("error"):
+                self._ui("cancel")  # a number the biller does not know: give this payment up
+            else:
+                self._ui("number", value=errand.bill[1] if errand is not None and errand.bill else "")
+        elif screen == "billing_topup":
+            offers = [int(a) for a in data.get("amounts", [])]
+            wanted = _minor(errand.amount) if errand is not None else 0
+            self._ui("amount", value=wanted if wanted in offers else (offers[0] if offers else 0))
+        elif screen == "billing_bill":
+            self._ui("pay" if int(data.get("due_minor", 0)) > 0 else "cancel")  # nothing due: done
         elif screen == "notice":
             buttons = list(data.get("buttons", ["ok"]))
             self._ui(str(buttons[0]))
@@ -398,6 +431,11 @@ class Customer:
 
     def _wait(self, predicate: Callable[[], bool], what: str, timeout: float = 10.0) -> None:
         self.kiosk.run_until(predicate, what, timeout)
+
+
+def _minor(amount: str) -> int:
+    units, _, cents = amount.partition(".")
+    return int(units) * 100 + int((cents + "00")[:2])
 
 
 def visit_names() -> Sequence[str]:

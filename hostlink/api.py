@@ -15,10 +15,11 @@ Two kinds of "no":
 from __future__ import annotations
 
 import enum
-import secrets
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+
+from hostlink.redaction import key_token
 
 API_VERSION = "1"
 API_PREFIX = "/v1"
@@ -59,7 +60,7 @@ IdempotencyKey = Field(min_length=8, max_length=96, pattern=r"^[A-Za-z0-9:._-]+$
 def new_idempotency_key(session_id: str) -> str:
     """One per request that changes something at the host (``<session>:<16 hex>``): a request sent
     again with the same key never acts twice."""
-    return f"{session_id or 'T'}:{secrets.token_hex(8)}"
+    return f"{session_id or 'T'}:{key_token()}"
 
 
 Pan = Field(min_length=12, max_length=19, pattern=r"^[0-9]+$")

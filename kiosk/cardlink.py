@@ -163,6 +163,8 @@ class CardLink:
         state_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._sock: socket.socket | None = None
+        self._preferred = 0  # the address tried first: the last that answered, or the one after a failure
+        self._sock_index = 0
         self._signed_on = False
         self._stan = p.StanCounter(self._load_stan())
         self._stopping = threading.Event()
@@ -236,7 +238,10 @@ class CardLink:
         if self._sock is not None:
             return self._sock
         errors = []
-        for address in self.addresses:
+        count = len(self.addresses)
+        for step in range(count):
+            index = (self._preferred + step) % count
+            address = self.addresses[index]
             host, _, port = address.rpartition(":")
             try:
                 sock = socket.create_connection((host, int(port)), timeout=self.timeout_s)
@@ -244,7 +249,11 @@ class CardLink:
                 errors.append(f"{address}: {exc.strerror or exc}")
                 continue
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            if errors:
+                log.warning("ISO 8583: connected to %s: failed over from %s", address, "; ".join(errors))
+            self._preferred = index
             self._sock = sock
+            self._sock_index = index
             return sock
         raise CardLinkUnavailable("no bank host answers: " + "; ".join(errors))
 
@@ -279,6 +288,10 @@ class CardLink:
                 log.warning("ISO 8583: a stale answer dropped: %s", codec.describe(decoded))
         except (OSError, TimeoutError, ConnectionError, FramingError, CardLinkUnavailable) as exc:
             self._drop()  # the stream is out of step: the next request opens a new connection
+            # ... to the next host first: one that accepts connections and answers nothing (hung, or cut
+            # off on the way back) would otherwise take every request again, and the others none.
+            if len(self.addresses) > 1:
+                self._preferred = (self._sock_index + 1) % len(self.addresses)
             if isinstance(exc, CardLinkUnavailable):
                 raise
             raise CardLinkUnavailable(f"no answer from the bank host: {exc}") from exc
@@ -335,9 +348,18 @@ class CardLink:
         return self._signed_on
 
     def ensure_signed_on(self) -> None:
-        """Sign on unless signed on already (before a PIN entry: the block must be under the TPK)."""
+        """Sign on unless signed on already (before a PIN entry: the block must be under the TPK). When no
+        answer comes, once more on the next address (a sign-on moves no money): one silent host does not
+        turn the customer away while another one serves."""
         with self._lock:
-            if not self._signed_on:
+            if self._signed_on:
+                return
+            try:
+                self.sign_on()
+            except CardLinkUnavailable:
+                if len(self.addresses) < 2:
+                    raise
+                log.warning("ISO 8583: no answer to the sign-on; signing on at the next address")
                 self.sign_on()
 
     def _request(self, mti: str, fields: Mapping[str, str | bytes]) -> IsoAnswer:

@@ -146,18 +146,22 @@ class HostClient:
         payload = b"" if body is None else body.model_dump_json().encode("utf-8")
         full_path = api.API_PREFIX + path
         last: Exception | None = None
+        start = self._preferred % len(self.urls)
+        first = self.urls[start]
         for attempt in range(self.attempts):
-            base = self.urls[(self._preferred + attempt) % len(self.urls)]
+            index = (start + attempt) % len(self.urls)
+            base = self.urls[index]
             headers = self._headers(method, full_path, payload, key)
             try:
                 response = self._client(base).request(method, full_path, content=payload, headers=headers)
             except httpx.HTTPError as exc:  # refused, reset, timed out: try the next host
                 last = exc
                 log.warning("host %s: %s on %s %s", base, type(exc).__name__, method, path)
-                self._preferred = (self._preferred + attempt + 1) % len(self.urls)
                 continue
             if response.status_code == 200:
-                self._preferred = (self._preferred + attempt) % len(self.urls)
+                if base != first:
+                    log.warning("host %s answered %s %s: failed over from %s", base, method, path, first)
+                self._preferred = index
                 self._link(True)
                 try:
                     return answer.model_validate_json(response.content)
@@ -170,6 +174,7 @@ class HostClient:
                 last = HostUnavailable(f"{refusal.code.value}: {refusal.message}")
                 time.sleep(0.2 * (attempt + 1))
                 continue
+            self._preferred = index
             self._link(True)
             raise HostRefused(refusal.code.value, refusal.message)
         self._link(False)

@@ -2,6 +2,8 @@ import json
 import logging
 from pathlib import Path
 
+import pytest
+
 from hostlink.logs import setup_logging
 from hostlink.redaction import mask_account, mask_pan, redact
 
@@ -65,3 +67,17 @@ def test_a_digit_run_inside_an_idempotency_key_is_not_taken_for_a_pan() -> None:
     # A real PAN next to punctuation or spaces is still masked.
     assert redact(f"card:{PAN}.") == "card:432198******1098."
     assert redact(f"({PAN})") == "(432198******1098)"
+
+
+def test_key_tokens_never_have_the_shape_of_a_card_number(monkeypatch: pytest.MonkeyPatch) -> None:
+    import secrets
+
+    from hostlink.redaction import key_token
+
+    # An all-digit token after the session id is masked like a PAN: the key the journal keeps is lost.
+    assert redact("SD3718D970351:8155822741209431") != "SD3718D970351:8155822741209431"
+    draws = iter(["8155822741209431", "81558227412094a1"])
+    monkeypatch.setattr(secrets, "token_hex", lambda nbytes=8: next(draws))
+    token = key_token()
+    assert token == "81558227412094a1"
+    assert redact(f"SD3718D970351:{token}") == f"SD3718D970351:{token}"
