@@ -264,7 +264,8 @@ def _hosts(root: Path, env: dict[str, str], count: int) -> Iterator[list[Any]]:
 
 
 def _client_main(spec_file: str) -> int:
-    """One client process: its terminals as threads, from ``start_at`` for ``seconds``; writes results."""
+    """One client process: its terminals as threads, signed on, then from the shared start time for
+    ``seconds``; writes results."""
     from benchmarks.iso8583 import SoftwareSecurity
     from kiosk.cardlink import CardLink, CardLinkError
     from simulators.pin_pad import TEST_TMK
@@ -286,6 +287,12 @@ def _client_main(spec_file: str) -> int:
         )
         link.sign_on()
         links.append(link)
+    # Signed on: say so, and wait for the start time every client process shares (the go file).
+    Path(spec["out"] + ".ready").write_text("ready")
+    go = Path(spec["go"])
+    while not go.exists():
+        time.sleep(0.01)
+    start_at = float(go.read_text())
 
     def drive(link: Any, terminal: dict[str, Any], seed: int) -> None:
         chooser = random.Random(seed)
@@ -295,8 +302,8 @@ def _client_main(spec_file: str) -> int:
         seen: Counter[str] = Counter()
         key_prefix = f"{terminal['terminal_id']}:{spec['run']}"
         serial = 0
-        stop_at = spec["start_at"] + spec["seconds"]
-        while time.time() < spec["start_at"]:
+        stop_at = start_at + spec["seconds"]
+        while time.time() < start_at:
             time.sleep(0.001)
         while time.time() < stop_at:
             kind = chooser.choices(kinds, weights)[0]
@@ -420,7 +427,7 @@ def _run_terminals(
     processes = max(1, min(clients, len(terminals)))
     specs: list[Path] = []
     children: list[subprocess.Popen[bytes]] = []
-    start_at = time.time() + 2.0 + 0.15 * len(terminals)  # every terminal signed on before the start
+    go = root / f"{run_name}.go"
     try:
         for part in range(processes):
             mine = []
@@ -434,7 +441,7 @@ def _run_terminals(
                 "terminals": mine,
                 "mix": mix,
                 "seconds": seconds,
-                "start_at": start_at,
+                "go": str(go),
                 "state_dir": str(state_dir),
                 "run": run_name,
                 "out": str(root / f"{run_name}-{part}.json"),
@@ -445,6 +452,14 @@ def _run_terminals(
             children.append(
                 subprocess.Popen([sys.executable, "-m", "benchmarks.fleet", "--client", str(path)])
             )
+        ready = [Path(json.loads(path.read_text())["out"] + ".ready") for path in specs]
+        deadline = time.monotonic() + 120 + 0.5 * len(terminals)
+        while not all(flag.exists() for flag in ready):  # every terminal signed on before the start
+            if time.monotonic() > deadline or any(child.poll() is not None for child in children):
+                raise RuntimeError("a fleet client process did not get its terminals signed on")
+            time.sleep(0.02)
+        (go.parent / (go.name + ".tmp")).write_text(str(time.time() + 0.2))
+        (go.parent / (go.name + ".tmp")).replace(go)
         for child in children:
             if child.wait(timeout=seconds + 120 + 0.5 * len(terminals)) != 0:
                 raise RuntimeError(f"a fleet client process failed (exit {child.returncode})")
