@@ -47,12 +47,16 @@ def free_port() -> int:
 class ThrowawayPostgres:
     """``with ThrowawayPostgres() as pg: pg.url`` → ``postgresql+psycopg://postgres@127.0.0.1:PORT/postgres``."""
 
-    def __init__(self, bin_dir: Path | None = None, *, fsync: bool = True) -> None:
+    def __init__(
+        self, bin_dir: Path | None = None, *, fsync: bool = True, max_connections: int = 60, options: str = ""
+    ) -> None:
         found = bin_dir or find_pg_bin()
         if found is None:
             raise PostgresUnavailable("PostgreSQL binaries (initdb, pg_ctl) not found; install postgresql")
         self.bin_dir = found
         self.fsync = fsync
+        self.max_connections = max_connections
+        self.options = options  # more server options, e.g. "-c shared_preload_libraries=pg_stat_statements"
         self.port = 0
         self.root: Path | None = None
         self._as_postgres = os.geteuid() == 0
@@ -82,7 +86,7 @@ class ThrowawayPostgres:
         self.port = free_port()
         fsync = "on" if self.fsync else "off"
         options = f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync={fsync}"
-        options += " -c max_connections=60"
+        options += f" -c max_connections={self.max_connections} {self.options}".rstrip()
         done = self._run(
             "pg_ctl",
             "-D",

@@ -1,8 +1,12 @@
-"""The host's ISO 8583 listener: TCP, 2-byte big-endian length header, one thread per connection.
+"""The host's ISO 8583 listener: TCP, 2-byte big-endian length header, one reader thread per connection.
 
 A terminal keeps one connection open and sends requests one after another; each is answered in order on
-the same connection. A length of zero or over the maximum, or a message that does not decode, closes that
-connection (its framing can no longer be trusted); nothing else about the host changes. An idle
+the same connection. The requests themselves are handled on a fixed set of ``workers`` threads shared by
+all connections: the ledger keeps one database connection per thread that has posted a transfer, so with
+a thread per terminal a host with more terminals connected than its engine's pool holds (5 + 10 overflow)
+left the rest waiting for a database connection until the pool timed out (the fleet bench, 64 terminals).
+A length of zero or over the maximum, or a message that does not decode, closes that connection (its
+framing can no longer be trusted); nothing else about the host changes. An idle
 connection is closed after ``idle_timeout_s``. ``close()`` stops accepting, closes every connection and
 joins every thread.
 """
@@ -14,6 +18,7 @@ import logging
 import socket
 import threading
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 
 from hostlink.iso8583.framing import FrameReader, FramingError, frame
 
@@ -31,8 +36,12 @@ class IsoServer:
         port: int = 0,
         max_connections: int = 256,
         idle_timeout_s: float = 300.0,
+        workers: int = 8,
     ) -> None:
         self.handler = handler
+        # At most ``workers`` requests at once, so at most that many ledger connections held (each worker
+        # may also check out one for a moment: 2 × 8 stays within the pool's 15).
+        self._workers = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="iso8583-work")
         self.max_connections = max_connections
         self.idle_timeout_s = idle_timeout_s
         self._listener = socket.create_server((host, port), reuse_port=False)
@@ -94,7 +103,7 @@ class IsoServer:
                     log.warning("ISO 8583: bad frame, connection closed: %s", exc)
                     return
                 for message in messages:
-                    answer = self.handler(message)
+                    answer = self._workers.submit(self.handler, message).result()
                     if answer is None:
                         self.closed_for_bad_frames += 1
                         return
@@ -124,3 +133,4 @@ class IsoServer:
                 conn.shutdown(socket.SHUT_RDWR)
         for thread in connections.values():
             thread.join(timeout=5)
+        self._workers.shutdown(wait=True, cancel_futures=True)
