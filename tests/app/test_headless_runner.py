@@ -169,6 +169,22 @@ def test_without_an_interrupted_session_start_up_does_not_open_the_shutter(rig: 
     assert ctl(rig, "card_reader", "state")["offered"] is not None  # a customer's, not the kiosk's
 
 
+def test_a_crash_while_a_new_card_was_being_captured_is_resolved_at_the_dispenser(
+    rig: dict[str, Any],
+) -> None:
+    # Account opening: the new card was not taken, its capture journaled as intent, then the kiosk died.
+    services = rig["services"]
+    intent = services.journal.intent("dispense_card_capture", session_id="S-OPEN", reason="not_taken")
+    assert rig["devices"].card_dispenser.move_to_encoder().result(timeout=5).ok
+    recovery = recover_at_start(services, rig["devices"])
+    assert [(s.event, r.result) for s, r in recovery.report.resolved] == [
+        ("dispense_card_capture", "card_captured")
+    ]
+    assert ctl(rig, "card_dispenser", "state")["position"] == "none"
+    outcome = [r for r in journal(services) if r["kind"] == "outcome" and r["ref"] == intent]
+    assert outcome[0]["event"] == "suspect_resolved" and outcome[0]["fields"]["result"] == "card_captured"
+
+
 def test_a_refused_transfer_is_journaled_as_refused_not_as_success(rig: dict[str, Any]) -> None:
     services: TerminalServices = rig["services"]
     outcome = rig["customer"].visit(VISITS["transfer_refused"])
