@@ -184,8 +184,11 @@ def clean_leftovers(data_dir: Path, journal: Journal) -> list[str]:
 
 
 def is_ours_run(pid: int) -> bool:
+    """``pid`` is a live ``smart-teller demo`` (or ``python -m ui.cli demo``)."""
     argv = _command_line(pid)
-    return argv is not None and _alive(pid) and "smart-teller" in " ".join(argv)
+    if argv is None or not _alive(pid) or "demo" not in argv:
+        return False
+    return any(name.endswith("smart-teller") or name == "ui.cli" for name in argv)
 
 
 class LeftoverError(Exception):
