@@ -45,15 +45,36 @@ def _wait_online(driver: Any, connect_wait_s: float) -> Any | None:
 
 
 class ReaderRecoveryPort:
-    """The card reader as crash recovery needs it, over the driver (waits briefly for the link)."""
+    """The card reader as crash recovery needs it, over the driver (waits briefly for the link).
 
-    def __init__(self, reader: CardReader, connect_wait_s: float = 3.0) -> None:
+    With ``draw_in_s`` (set when the kiosk died mid-session) a card the reader does not report is looked
+    for at the shutter too: a customer's card held at the closed shutter when the kiosk died is invisible
+    to the reader's status, and the first shutter opening of the next session would draw it in as if the
+    next customer had inserted it. The shutter is opened for ``draw_in_s``; a card drawn in is then
+    captured like any other card found at start.
+    """
+
+    def __init__(
+        self, reader: CardReader, connect_wait_s: float = 3.0, draw_in_s: float | None = None
+    ) -> None:
         self._reader = reader
         self._connect_wait_s = connect_wait_s
+        self.draw_in_s = draw_in_s
+        self.drawn_in = 0  # cards drawn in from the shutter by this recovery
 
     def card_present(self) -> bool:
         status = _wait_online(self._reader, self._connect_wait_s)
-        return status is not None and status.detail.get("media") in ("inside", "at_gate")
+        if status is None:
+            return False
+        if status.detail.get("media") in ("inside", "at_gate"):
+            return True
+        if self.draw_in_s is None:
+            return False
+        drawn = self._reader.wait_for_card(self.draw_in_s).result(timeout=self.draw_in_s + 10.0)
+        if drawn.ok:
+            self.drawn_in += 1
+            log.warning("a card held at the closed shutter was drawn in at start")
+        return bool(drawn.ok)
 
     def capture_card(self) -> bool:
         return bool(self._reader.capture().result(timeout=10.0).ok)
@@ -78,6 +99,11 @@ class DispenserRecoveryPort:
         if not self.card_present():
             return "no_card_in_dispenser"
         return "card_captured" if self.capture_card() else "capture_failed"
+
+
+# How long the reader's shutter is opened at start after a crash mid-session, for a card held there: a
+# motorised reader draws a card past its entrance sensor in well under this.
+DRAW_IN_S = 0.5
 
 
 # Journal events that close an account opening: after one of them the opening is no longer in flight.
@@ -117,11 +143,26 @@ def void_unfinished_openings(services: TerminalServices) -> dict[int, str]:
     return results
 
 
+def interrupted_sessions(services: TerminalServices) -> list[str]:
+    """Sessions the journal shows started and never ended: the kiosk died in front of a customer."""
+    unended: dict[str, None] = {}
+    for record in services.journal.records():
+        if record.session_id is None:
+            continue
+        if record.event == "session_started":
+            unended[record.session_id] = None
+        elif record.event == "session_ended":
+            unended.pop(record.session_id, None)
+    return list(unended)
+
+
 @dataclass
 class StartupRecovery:
     report: RecoveryReport
     swept: dict[str, str] = field(default_factory=dict)
     openings: dict[int, str] = field(default_factory=dict)
+    interrupted: list[str] = field(default_factory=list)  # sessions closed as interrupted
+    drawn_in: int = 0  # cards drawn in from the reader's shutter (and captured)
 
     @property
     def cards_captured(self) -> int:
@@ -129,13 +170,26 @@ class StartupRecovery:
 
 
 def recover_at_start(
-    services: TerminalServices, devices: DeviceSet, *, connect_wait_s: float = 3.0
+    services: TerminalServices,
+    devices: DeviceSet,
+    *,
+    connect_wait_s: float = 3.0,
+    draw_in_s: float = DRAW_IN_S,
 ) -> StartupRecovery:
-    """Resolve what a crash left open (transfers, cards, receipts), then capture any card still held."""
+    """Resolve what a crash left open (transfers, cards, receipts), then capture any card still held.
+
+    A session the kiosk never ended (it died mid-visit) is journaled as ended ``interrupted`` at the end,
+    after the reader's shutter was opened for ``draw_in_s`` to take in a card held there.
+    """
     services.attach_card_link(devices.pin_pad)
+    interrupted = interrupted_sessions(services)
     ports: dict[str, CardReaderPort] = {}
     reader = devices.card_reader
-    reader_port = ReaderRecoveryPort(reader, connect_wait_s) if reader is not None else None
+    reader_port = (
+        ReaderRecoveryPort(reader, connect_wait_s, draw_in_s if interrupted else None)
+        if reader is not None
+        else None
+    )
     if reader_port is not None:
         ports["card_reader"] = reader_port
     dispenser = devices.card_dispenser
@@ -155,4 +209,7 @@ def recover_at_start(
         log.warning("card found in the %s at start: %s", name, result)
     # After the dispenser's card went to the reject bin: an opening whose card never left is undone.
     openings = void_unfinished_openings(services)
-    return StartupRecovery(report, swept, openings)
+    for session_id in interrupted:
+        services.journal.record("session_ended", session_id=session_id, outcome="interrupted")
+    drawn_in = reader_port.drawn_in if reader_port is not None else 0
+    return StartupRecovery(report, swept, openings, interrupted, drawn_in)

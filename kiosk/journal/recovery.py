@@ -113,6 +113,7 @@ class RecoveryReport:
 
 
 CARD_READER_EVENTS = ("card_eject", "card_capture", "card_read", "card_accept")
+DISPENSER_EVENTS = ("dispense_card", "dispense_card_capture")
 
 
 def default_resolvers(
@@ -130,7 +131,11 @@ def default_resolvers(
         for event in CARD_READER_EVENTS:
             resolvers[event] = card
     if mark_card_for_capture is not None:
-        resolvers["dispense_card"] = DispenseCardResolver(mark_card_for_capture)
+        # A crash mid-dispense, or while a new card left at the gate was being captured: either way the
+        # card in the dispenser (encoder or gate) goes to the reject bin.
+        dispensed = DispenseCardResolver(mark_card_for_capture)
+        for event in DISPENSER_EVENTS:
+            resolvers[event] = dispensed
     return resolvers
 
 

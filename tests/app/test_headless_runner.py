@@ -137,6 +137,54 @@ def test_start_up_recovery_captures_cards_left_with_no_open_intent(rig: dict[str
     ]
 
 
+def test_a_card_held_at_the_shutter_when_the_kiosk_died_is_drawn_in_and_captured(
+    rig: dict[str, Any],
+) -> None:
+    # The kiosk died mid-session: the customer had pushed the card at the still-closed shutter. The
+    # reader's status cannot see it; the next session's shutter would draw it in as the next customer's.
+    services = rig["services"]
+    services.journal.record("session_started", session_id="S-DIED", service="insert_card")
+    ctl(rig, "card_reader", "insert_card", pan=LI_NA.pan, name=LI_NA.name, expiry=LI_NA.expiry)
+    assert ctl(rig, "card_reader", "state")["offered"] is not None
+    recovery = recover_at_start(services, rig["devices"], draw_in_s=0.5)
+    assert recovery.swept == {"card_reader": "card_captured"}
+    assert recovery.drawn_in == 1 and recovery.interrupted == ["S-DIED"]
+    state = ctl(rig, "card_reader", "state")
+    assert state["offered"] is None and state["media"] == "none" and state["retained"] == 1
+    records = journal(services)
+    assert {"device": "card_reader", "result": "card_captured"} in [
+        r["fields"] for r in records if r["event"] == "card_found_at_start"
+    ]
+    assert [r["fields"] for r in records if r["event"] == "session_ended"] == [{"outcome": "interrupted"}]
+    # The next customer's own card goes in (the slot is free) and the visit completes.
+    assert rig["customer"].visit(VISITS["balance_receipt"]).status == "completed"
+    # Closed once: a later start does not open the shutter again.
+    assert recover_at_start(services, rig["devices"]).interrupted == []
+
+
+def test_without_an_interrupted_session_start_up_does_not_open_the_shutter(rig: dict[str, Any]) -> None:
+    ctl(rig, "card_reader", "insert_card", pan=LI_NA.pan, name=LI_NA.name, expiry=LI_NA.expiry)
+    recovery = recover_at_start(rig["services"], rig["devices"], draw_in_s=0.5)
+    assert recovery.swept == {} and recovery.drawn_in == 0
+    assert ctl(rig, "card_reader", "state")["offered"] is not None  # a customer's, not the kiosk's
+
+
+def test_a_crash_while_a_new_card_was_being_captured_is_resolved_at_the_dispenser(
+    rig: dict[str, Any],
+) -> None:
+    # Account opening: the new card was not taken, its capture journaled as intent, then the kiosk died.
+    services = rig["services"]
+    intent = services.journal.intent("dispense_card_capture", session_id="S-OPEN", reason="not_taken")
+    assert rig["devices"].card_dispenser.move_to_encoder().result(timeout=5).ok
+    recovery = recover_at_start(services, rig["devices"])
+    assert [(s.event, r.result) for s, r in recovery.report.resolved] == [
+        ("dispense_card_capture", "card_captured")
+    ]
+    assert ctl(rig, "card_dispenser", "state")["position"] == "none"
+    outcome = [r for r in journal(services) if r["kind"] == "outcome" and r["ref"] == intent]
+    assert outcome[0]["event"] == "suspect_resolved" and outcome[0]["fields"]["result"] == "card_captured"
+
+
 def test_a_refused_transfer_is_journaled_as_refused_not_as_success(rig: dict[str, Any]) -> None:
     services: TerminalServices = rig["services"]
     outcome = rig["customer"].visit(VISITS["transfer_refused"])

@@ -164,7 +164,8 @@ class CrashLane:
         reply, results = self._process("run", [visit], **arm)
         killed = reply["exit"] == -9 and not reply["hung"]
         reader = self.reader_state()
-        left = reader["media"] != "none"
+        # In the reader, at its gate, or held at the closed shutter (the customer's hand died with the run).
+        left = reader["media"] != "none" or reader.get("offered") is not None
         retained_before = int(reader["retained"])
         journal_len = self._journal_length()
         reply2, recovered = self._process("recover", [])
@@ -257,6 +258,8 @@ class CrashLane:
         reader = self.reader_state()
         if reader["media"] != "none":
             problems.append(f"a card is still in the reader ({reader['media']}) after recovery")
+        if reader.get("offered") is not None:
+            problems.append("a card is still held at the reader's shutter after recovery")
         if card_left:
             if int(reader["retained"]) != retained_before + 1:
                 problems.append(f"retain bin {retained_before} → {reader['retained']}, expected one more")

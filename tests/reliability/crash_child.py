@@ -61,7 +61,8 @@ def run_once(request: dict[str, Any]) -> None:
     services = TerminalServices.start(settings, probe=False)
     devices = build_devices(settings)
     devices.start()
-    recovery = recover_at_start(services, devices)
+    # The simulated reader draws a card in on the shutter's first status poll; hardware needs longer.
+    recovery = recover_at_start(services, devices, draw_in_s=0.05)
     _write(
         result,
         {
@@ -70,6 +71,7 @@ def run_once(request: dict[str, Any]) -> None:
             "resolved": [[s.event, r.result] for s, r in recovery.report.resolved],
             "failed": len(recovery.report.failed),
             "swept": recovery.swept,
+            "drawn_in": recovery.drawn_in,
         },
     )
     outcomes: list[str] = []

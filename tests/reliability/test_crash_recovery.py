@@ -45,6 +45,13 @@ def summary(records: list[Any]) -> dict[str, Any]:
         "kill_points": len(records),
         "killed": sum(r.killed for r in records),
         "cards_left_in_reader": sum(r.card_left_in_reader for r in records),
+        # What the recovery starts captured (a left card must be among them: the checks say so).
+        "cards_captured_at_start": sum(
+            sum(1 for _, result in r.recovered.get("resolved", []) if result == "card_captured")
+            + sum(1 for result in r.recovered.get("swept", {}).values() if result == "card_captured")
+            for r in records
+        ),
+        "drawn_in_from_shutter": sum(int(r.recovered.get("drawn_in", 0)) for r in records),
         "by_point": dict(points),
     }
 

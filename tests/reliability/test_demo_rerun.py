@@ -103,3 +103,74 @@ def test_demo_runs_twice_on_one_data_dir_and_again_after_a_sigkill_mid_run(tmp_p
             assert conn.execute(select(func.count()).select_from(Customer)).scalar_one() == 5  # seeded once
     finally:
         engine.dispose()
+
+
+@pytest.mark.slow
+def test_a_demo_cleans_what_a_killed_run_left_and_says_what_it_cleaned(tmp_path: Path) -> None:
+    from devices.simcontrol import ControlClient
+
+    data = tmp_path / "data"
+    # A run killed mid-visit: its run file names its processes (all gone with it now).
+    process = subprocess.Popen(
+        demo_command(tmp_path / "out1", data),
+        env=demo_env(tmp_path),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and process.poll() is None:
+            if any(r["event"] == "session_started" for r in journal(data)):
+                break
+            time.sleep(0.005)
+        assert process.poll() is None, "the demo ended before it could be killed mid-run"
+        process.send_signal(signal.SIGKILL)
+    finally:
+        process.wait(30)
+    run_file = data / "run.json"
+    assert run_file.exists()
+    left = json.loads(run_file.read_text(encoding="utf-8"))
+    assert left["pids"]["run"] == process.pid
+
+    # One of its simulators outlived it, a card held at its reader's slot.
+    stale = subprocess.Popen(
+        [sys.executable, "-m", "simulators", "--json", "--only", "card_reader"],
+        env=demo_env(tmp_path),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert stale.stdout is not None
+        reader = json.loads(stale.stdout.readline())["card_reader"]
+        ControlClient(reader["control"]).call("insert_card", pan="43219876543210987")
+        left["pids"]["simulators"] = stale.pid
+        left["devices"]["card_reader"] = reader["url"]
+        run_file.write_text(json.dumps(left), encoding="utf-8")
+
+        done = run_demo(tmp_path, tmp_path / "out2", data)
+        assert done.returncode == 0, done.stderr[-600:]
+        lines = done.stdout.splitlines()
+        summary = json.loads(lines[-1])
+        assert summary["completed"] is True
+        cleaned = [line.removeprefix("cleaned: ") for line in lines[:-1] if line.startswith("cleaned: ")]
+        assert cleaned == summary["cleaned"]
+        assert "captured a card left in the earlier run's card_reader" in cleaned
+        assert f"stopped the earlier run's simulators (pid {stale.pid})" in cleaned
+        assert f"removed the stale run.json of run pid {process.pid}" in cleaned
+        assert any(line.startswith("closed session ") for line in cleaned)  # the visit the kill cut short
+        assert stale.wait(30) is not None  # stopped by the demo, not by this test
+    finally:
+        if stale.poll() is None:
+            stale.kill()
+            stale.wait(10)
+        if stale.stdout is not None:
+            stale.stdout.close()
+    records = journal(data)
+    items = [r["fields"]["items"] for r in records if r["event"] == "leftovers_cleaned"]
+    assert items and "captured a card left in the earlier run's card_reader" in items[0]
+    assert {"device": "card_reader", "result": "card_captured", "run": "earlier"} in [
+        r["fields"] for r in records if r["event"] == "card_found_at_start"
+    ]
+    assert not run_file.exists()  # this run ended: nothing left for the next one
+    assert verify_file(data / "journal" / "journal.jsonl").ok

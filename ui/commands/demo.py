@@ -58,14 +58,15 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     data = data_dir or out / "data"
     host_data = data.with_name(data.name + "-host")
-    if data_dir is None and not hosts:
-        for folder in (data, host_data):  # a fresh bank every run, so the pictures are the same every run
-            if folder.exists():
-                shutil.rmtree(folder)
     from app.hostproc import HostStartError, start_embedded_host
     from kiosk.settings import load_settings
 
     terminal = load_settings(data_dir=str(data))
+    cleaned = _clean_leftovers(data, terminal.kiosk_id)
+    if data_dir is None and not hosts:
+        for folder in (data, host_data):  # a fresh bank every run, so the pictures are the same every run
+            if folder.exists():
+                shutil.rmtree(folder)
     host = None
     iso_addresses: list[str] = []  # a host named by --host: card transactions over its JSON API
     if hosts:
@@ -82,7 +83,17 @@ def demo(
     try:
         process, addresses = _start_simulators(tuple(script.DEVICES), printed)
         try:
-            summary = _run(journey, script, out, data, lang, addresses, hosts, inserted, iso_addresses)
+            from app.leftovers import write_run_file
+
+            # Removed when this run ends; found by the next run if this one is killed.
+            write_run_file(
+                data,
+                {"simulators": process.pid, **({"host": host.pid} if host is not None else {})},
+                {name: a["url"] for name, a in addresses.items() if isinstance(a, dict) and "url" in a},
+            )
+            summary = _run(
+                journey, script, out, data, lang, addresses, hosts, inserted, iso_addresses, cleaned
+            )
         except DemoFailed as exc:
             _fail(f"demo {journey} failed: {exc}", 1)
         finally:
@@ -90,8 +101,13 @@ def demo(
     finally:
         if host is not None:
             host.stop()
+        from app.leftovers import remove_run_file
+
+        remove_run_file(data)
     _collect_receipts(printed, data, out)
     (out / "summary.json").write_text(json.dumps(summary, indent=2, ensure_ascii=False), encoding="utf-8")
+    for line in summary["cleaned"]:
+        typer.echo(f"cleaned: {line}")
     typer.echo(json.dumps(summary, ensure_ascii=False))
     if not summary["completed"]:
         _fail(f"demo {journey} ended {summary['outcome']!r}, expected one of {summary['expected']}", 1)
@@ -120,6 +136,7 @@ def _run(
     host_urls: list[str],
     card: tuple[dict[str, str], str] | None = None,
     iso_addresses: list[str] | None = None,
+    cleaned: list[str] | None = None,
 ) -> dict[str, Any]:
     from app.composition import build_devices
     from app.recovery import recover_at_start
@@ -148,7 +165,8 @@ def _run(
     kiosk = None
     try:
         devices.start()
-        recover_at_start(services, devices)  # a demo killed mid-run left a session half-done
+        recovery = recover_at_start(services, devices)  # a demo killed mid-run left a session half-done
+        cleaned = [*(cleaned or []), *_recovery_lines(recovery)]  # each also journaled by recovery
         kiosk = KioskApp(window, devices, services, journey_context={"session_config": DEMO_SESSION})
         window.resize(DESIGN_WIDTH, DESIGN_HEIGHT)
         from PySide6.QtCore import Qt
@@ -176,6 +194,7 @@ def _run(
             "screens": demo.screens,
             "pngs": [p.name for p in demo.shots],
             "journal_records": len(excerpt),
+            "cleaned": cleaned,
         }
     finally:
         if kiosk is not None:
@@ -184,6 +203,33 @@ def _run(
         window.close()
         devices.close()
         services.close()
+
+
+def _clean_leftovers(data: Path, kiosk_id: str) -> list[str]:
+    """What a killed earlier run on ``data`` left (its processes, cards in its devices, its run file)."""
+    from app.leftovers import LeftoverError, clean_leftovers
+    from kiosk.journal import Journal
+
+    if not (data / "run.json").exists() and not (data / "run.tmp").exists():
+        return []
+    journal = Journal(data / "journal", kiosk_id)
+    try:
+        return clean_leftovers(data, journal)
+    except LeftoverError as exc:
+        _fail(str(exc), 2)
+        raise  # not reached: _fail exits
+    finally:
+        journal.close()
+
+
+def _recovery_lines(recovery: Any) -> list[str]:
+    """Start-up recovery's work, one line each: open intents resolved, cards captured, sessions closed."""
+    lines = [f"resolved an open {s.event} intent: {r.result}" for s, r in recovery.report.resolved]
+    lines += [f"{s.event} intent left open: {why}" for s, why in recovery.report.failed]
+    lines += [f"card found in the {device} at start: {result}" for device, result in recovery.swept.items()]
+    lines += [f"closed session {sid}, interrupted by the earlier run's end" for sid in recovery.interrupted]
+    lines += [f"voided an unfinished account opening (card {c}): {e}" for c, e in recovery.openings.items()]
+    return lines
 
 
 def _start_simulators(
