@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test lint typecheck contracts unit bench soak fonts sync clean demo
+.PHONY: run test lint typecheck contracts unit bench soak fonts hsm sync clean demo
 
 .tools/bin/uv:
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv .tools && .tools/bin/pip install -q uv; }
@@ -13,7 +13,10 @@ sync: .tools/bin/uv
 fonts:
 	@bash scripts/ensure-cjk-font.sh
 
-run: sync fonts
+hsm:
+	@bash scripts/ensure-softhsm.sh
+
+run: sync fonts hsm
 	$(UV) run smart-teller run --simulated
 
 lint: sync
@@ -26,18 +29,18 @@ typecheck: sync
 contracts: sync
 	$(UV) run lint-imports
 
-unit: sync
+unit: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m "not soak" -n 2 --dist worksteal --durations=20
 
 test: lint typecheck contracts unit
 
-bench: sync
+bench: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller bench --out bench.json
 
 soak: sync
 	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m soak
 
-demo: sync
+demo: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller demo enquiry --out demo-out
 
 clean:
