@@ -91,3 +91,21 @@ def status(as_json: bool = typer.Option(False, "--json", help="Print JSON.")) ->
     typer.echo(f"keys in {data['custody']}; active {data['active']}")
     for kid, count in counts.items():
         typer.echo(f"  {kid}: {count} values")
+
+
+@app.command("import-file-keys")
+def import_file_keys_command(
+    keep_files: bool = typer.Option(False, "--keep-files", help="Leave the key files in place."),
+) -> None:
+    """Move a host's old key files (keys/vault.json, keys/hsm.json) onto the HSM token, then destroy them.
+
+    For a host upgraded from file keys: the data keys keep their ids and the look-up key and PVK their
+    values, so stored values, hashes and PVVs still check out. Rotate afterwards (keys rotate, then keys
+    retire) so no key that ever sat in a file encrypts anything."""
+    import json
+
+    from bank.security.custody import import_file_keys
+    from bank.settings import load_host_settings as load_settings
+
+    done = import_file_keys(load_settings(), keep_files=keep_files)
+    typer.echo(json.dumps(done))

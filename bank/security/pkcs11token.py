@@ -51,6 +51,30 @@ LOOKUP_KEY_LABEL = "smart-teller-lookup-key"
 PVK_LABEL = "smart-teller-pvk"
 
 
+# Data keys: AES-GCM only. Look-up key and PVK: HMAC (C_Sign) only. Neither can leave the token.
+AES_TEMPLATE: dict[Attribute, Any] = {
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.ENCRYPT: True,
+    Attribute.DECRYPT: True,
+    Attribute.WRAP: False,
+    Attribute.UNWRAP: False,
+    Attribute.SIGN: False,
+    Attribute.DERIVE: False,
+    Attribute.PRIVATE: True,
+}
+HMAC_TEMPLATE: dict[Attribute, Any] = {
+    Attribute.SENSITIVE: True,
+    Attribute.EXTRACTABLE: False,
+    Attribute.SIGN: True,
+    Attribute.VERIFY: True,
+    Attribute.ENCRYPT: False,
+    Attribute.DECRYPT: False,
+    Attribute.DERIVE: False,
+    Attribute.PRIVATE: True,
+}
+
+
 class TokenError(Exception):
     """The token cannot be reached, opened or logged in to (the message never holds the PIN)."""
 
@@ -216,20 +240,9 @@ class TokenSession:
 
     def generate_aes_key(self, label: str, key_id: bytes) -> Any:
         """A new AES-256 key on the token: sensitive, never extractable, for AES-GCM only."""
-        template = {
-            Attribute.SENSITIVE: True,
-            Attribute.EXTRACTABLE: False,
-            Attribute.ENCRYPT: True,
-            Attribute.DECRYPT: True,
-            Attribute.WRAP: False,
-            Attribute.UNWRAP: False,
-            Attribute.SIGN: False,
-            Attribute.DERIVE: False,
-            Attribute.PRIVATE: True,
-        }
         with self.lock:
             return self.session.generate_key(
-                KeyType.AES, 256, label=label, id=key_id, store=True, template=template
+                KeyType.AES, 256, label=label, id=key_id, store=True, template=AES_TEMPLATE
             )
 
     def hmac_key(self, label: str, *, import_value: bytes | None = None) -> Any:
@@ -239,21 +252,18 @@ class TokenSession:
             found = self.find_keys(label)
             if found:
                 return found[0]
-            template = {
-                Attribute.SENSITIVE: True,
-                Attribute.EXTRACTABLE: False,
-                Attribute.SIGN: True,
-                Attribute.VERIFY: True,
-                Attribute.ENCRYPT: False,
-                Attribute.DECRYPT: False,
-                Attribute.DERIVE: False,
-                Attribute.PRIVATE: True,
-            }
             if import_value is None:
                 return self.session.generate_key(
-                    KeyType.GENERIC_SECRET, 256, label=label, id=label.encode(), store=True, template=template
+                    KeyType.GENERIC_SECRET,
+                    256,
+                    label=label,
+                    id=label.encode(),
+                    store=True,
+                    template=HMAC_TEMPLATE,
                 )
-            return self.import_secret(label, label.encode(), KeyType.GENERIC_SECRET, import_value, template)
+            return self.import_secret(
+                label, label.encode(), KeyType.GENERIC_SECRET, import_value, HMAC_TEMPLATE
+            )
 
     def import_secret(
         self, label: str, key_id: bytes, key_type: KeyType, value: bytes, template: dict[Attribute, Any]

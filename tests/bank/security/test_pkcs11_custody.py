@@ -159,3 +159,59 @@ def test_the_host_command_exits_2_with_one_line_when_softhsm_is_unusable(tmp_pat
     )
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "cannot be loaded" in done.stderr
+
+
+def test_a_host_upgraded_from_file_keys_moves_them_onto_the_token(tmp_path: Path) -> None:
+    """The file-key host's data still opens after the import: same key ids, same look-up key, same PVK."""
+    from sqlalchemy.orm import Session
+
+    from bank.models import find_card_by_pan
+    from bank.runtime import start_runtime
+    from bank.security.custody import import_file_keys
+    from bank.security.hsm import pvv_for_settings
+    from bank.security.loot import loot_data_dir
+    from bank.seed import SEED_CARDS, seed_bank
+
+    data = tmp_path / "data"
+    old = load_settings(data_dir=str(data), deployment="development", hsm={"backend": "file"})
+    runtime = start_runtime(old)
+    with Session(runtime.engine) as session:
+        seed_bank(session, runtime.vault, pvv_for=pvv_for_settings(old))
+    runtime.vault.rotate()  # k1 and k2 both in use afterwards
+    with Session(runtime.engine) as session, session.begin():
+        card = find_card_by_pan(session, runtime.vault, SEED_CARDS[1].pan)
+        assert card is not None
+        card.pan_encrypted = SEED_CARDS[1].pan  # re-written under k2
+    runtime.close()
+
+    new = load_settings(data_dir=str(data))
+    with pytest.raises(VaultError, match="import-file-keys"):
+        start_runtime(new)
+    done = import_file_keys(new)
+    assert done == {
+        "data_keys": ["k1", "k2"],
+        "lookup_key": True,
+        "pvk": True,
+        "removed": ["vault.json", "hsm.json"],
+    }
+    assert not (data / "keys" / "vault.json").exists() and not (data / "keys" / "hsm.json").exists()
+    with pytest.raises(VaultError, match="already holds host keys"):
+        (data / "keys" / "vault.json").write_text('{"active": "k1", "keys": {"k1": "AAAA"}, "hmac": "AAAA"}')
+        import_file_keys(new)
+    (data / "keys" / "vault.json").unlink()
+
+    runtime = start_runtime(new)
+    try:
+        assert runtime.vault.custody == "pkcs11" and runtime.vault.active_key_id == "k2"
+        hsm = hsm_for_host(new)
+        with Session(runtime.engine) as session:
+            for seed in SEED_CARDS[:2]:
+                card = find_card_by_pan(session, runtime.vault, seed.pan)  # the same look-up hash
+                assert card is not None and card.pan_encrypted == seed.pan  # k1 and k2 both open
+                block = encrypt_pin_block(seed.pin, seed.pan, bytes.fromhex(new.security.pin_key_hex))
+                assert card.pvv is not None and hsm.verify_pin(block, seed.pan, card.pvv)  # the same PVK
+        (key,) = host_token(new).find_keys(DATA_KEY_LABEL, b"k1")
+        assert key[Attribute.SENSITIVE] is True and key[Attribute.EXTRACTABLE] is False
+    finally:
+        runtime.close()
+    assert loot_data_dir(data).loot == []
