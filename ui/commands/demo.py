@@ -59,7 +59,9 @@ def demo(
     data = data_dir or out / "data"
     host_data = data.with_name(data.name + "-host")
     if data_dir is None and not hosts:
-        for folder in (data, host_data):  # a fresh bank every run, so the pictures are the same every run
+        # A fresh bank every run, so the pictures are the same every run: its data and its HSM token's
+        # store (beside the host's data dir).
+        for folder in (data, host_data, host_data.with_name(host_data.name + "-hsm")):
             if folder.exists():
                 shutil.rmtree(folder)
     from app.hostproc import HostStartError, start_embedded_host
