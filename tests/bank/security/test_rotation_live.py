@@ -9,11 +9,25 @@ import sqlite3
 from pathlib import Path
 
 from app.hostproc import HostProcess, host_environment, run_host_command
-from hostlink import signing
+from hostlink import api, signing
 from kiosk.hostclient import Credential, HostClient
 from tests.conftest import BankHost
 
-PAN = "6212340000001017"  # a seed card
+PAN = "43219876543210987"  # Wang Fang's seed card: two accounts of her own
+
+
+def transfer(client: HostClient, key: str) -> None:
+    """An own-account transfer: its idempotent reply is stored encrypted by the host that served it."""
+    card = client.card_lookup(PAN)
+    own = [a for a in client.accounts(card.customer_id).accounts if a.account_id != card.account_id]
+    order = api.TransferOrder(
+        idempotency_key=key,
+        kind="own",
+        from_account_id=card.account_id,
+        to_account_id=own[0].account_id,
+        amount_minor=1_00,
+    )
+    assert client.transfer(order).reference
 
 
 def key_ids(database: Path, table: str, column: str) -> set[str]:
@@ -33,9 +47,10 @@ def test_a_rotation_while_two_host_processes_serve(bank_host: BankHost) -> None:
     credential = Credential(*signing.decode_credential(bank_host.credential))
     clients = [HostClient([url], credential, attempts=1) for url in (bank_host.url, second.url)]
     try:
-        for client in clients:
-            assert client.card_lookup(PAN).found
+        for index, client in enumerate(clients):
+            transfer(client, f"S-PRE:000{index}")
         assert key_ids(bank_host.database(), "host_terminals", "secret") == {"k1"}
+        assert key_ids(bank_host.database(), "host_idempotent_replies", "reply") == {"k1"}
 
         out = run_host_command(["keys", "rotate", "--json"], env)  # waits hsm.refresh_s + 1 s itself
         report = json.loads(out.strip().splitlines()[-1])
@@ -44,18 +59,22 @@ def test_a_rotation_while_two_host_processes_serve(bank_host: BankHost) -> None:
         assert report["rewritten"]["bank_cards.pan_encrypted"] >= 5
         assert key_ids(bank_host.database(), "host_terminals", "secret") == {"k2"}
 
-        # Both running processes verify the terminal's signature with the secret now under k2.
-        for _ in range(3):
-            for client in clients:
+        # Both running processes verify the terminal's signature with the secret now under k2, and what
+        # they write now (each transfer's idempotent reply) is under k2 too.
+        for round_ in range(3):
+            for index, client in enumerate(clients):
                 assert client.card_lookup(PAN).found
+                transfer(client, f"S-ROT:00{round_}{index}")
+        assert key_ids(bank_host.database(), "host_idempotent_replies", "reply") == {"k2"}
 
         status = json.loads(run_host_command(["keys", "status", "--json"], env).strip().splitlines()[-1])
         assert status["custody"] == "pkcs11" and status["active"] == "k2" and status["keys"]["k1"] == 0
         run_host_command(["keys", "retire", "k1"], env)
         status = json.loads(run_host_command(["keys", "status", "--json"], env).strip().splitlines()[-1])
         assert list(status["keys"]) == ["k2"]
-        for client in clients:
+        for index, client in enumerate(clients):
             assert client.card_lookup(PAN).found
+            transfer(client, f"S-RET:000{index}")
         # The active key is not retired.
         try:
             run_host_command(["keys", "retire", "k2"], env)
