@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test test-loaded lint typecheck contracts unit bench soak soak-wire fonts sync clean demo
+.PHONY: run test test-loaded lint typecheck contracts unit bench soak soak-wire fonts hsm sync clean demo
 
 .tools/bin/uv:
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv .tools && .tools/bin/pip install -q uv; }
@@ -13,7 +13,10 @@ sync: .tools/bin/uv
 fonts:
 	@bash scripts/ensure-cjk-font.sh
 
-run: sync fonts
+hsm:
+	@bash scripts/ensure-softhsm.sh
+
+run: sync fonts hsm
 	$(UV) run smart-teller run --simulated
 
 lint: sync
@@ -26,20 +29,20 @@ typecheck: sync
 contracts: sync
 	$(UV) run lint-imports
 
-unit: sync
+unit: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m "not soak" -n 2 --dist worksteal --durations=20
 
 test: lint typecheck contracts unit
 
-bench: sync
+bench: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller bench --out bench.json
 
-soak: sync
+soak: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -m soak
 
 # Only the long run of chaos between terminal and host (docs/reliability.md); SMART_TELLER_CHAOS_VISITS,
 # SMART_TELLER_CHAOS_SEED and SMART_TELLER_CHAOS_SUMMARY (a JSON file of the figures) pass through.
-soak-wire: sync
+soak-wire: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run pytest -q -s -m soak tests/chaos
 
 # `make test` while a CPU hog keeps both cores busy: what the suite meets on a loaded CI machine. The hogs
@@ -51,7 +54,7 @@ test-loaded:
 	echo "CPU hogs:$$hogs"; \
 	$(MAKE) test
 
-demo: sync
+demo: sync hsm
 	QT_QPA_PLATFORM=offscreen $(UV) run smart-teller demo enquiry --out demo-out
 
 clean:

@@ -23,7 +23,7 @@ from bank.ledger import Ledger
 from bank.loans.service import LoanService
 from bank.models import utcnow
 from bank.runtime import Runtime, start_runtime
-from bank.security.hsm import SimulatedHsm
+from bank.security.hsm import hsm_for_host
 from bank.security.pins import PinService
 from bank.security.techs import TechnicianService
 from bank.service import BankService
@@ -45,7 +45,7 @@ class Host:
         self.registry = TerminalRegistry(
             self.engine, self.audit, clock_skew_s=settings.api.clock_skew_s, clock=clock
         )
-        self.hsm = SimulatedHsm.from_settings(settings.security, settings.key_dir)
+        self.hsm = hsm_for_host(settings)
         self.terminal_keys = TerminalKeyStore(runtime.sessions)
         self.ledger = Ledger(self.engine, clock=clock)
 

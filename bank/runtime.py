@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from bank.db.engine import check_connection, make_engine, session_factory
 from bank.db.migrate import is_up_to_date, upgrade
+from bank.security.custody import open_host_vault
 from bank.security.vault import Vault, install_vault
 from bank.settings import HostSettings
 from hostlink.logs import setup_logging
@@ -39,7 +40,7 @@ def start_runtime(settings: HostSettings, *, migrate: bool = True, console_log: 
     """Raises DatabaseUnavailable (one-line message) when the database cannot be reached."""
     prepare_data_dir(settings.data_dir)
     log_file = setup_logging(settings.data_dir, settings.log_level, console=console_log)
-    vault = Vault.open(settings.key_dir)
+    vault = open_host_vault(settings)
     install_vault(vault)
     engine = make_engine(settings.effective_database_url)
     check_connection(engine)

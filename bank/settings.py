@@ -16,7 +16,16 @@ from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 HOST_ENV_PREFIX = "SMART_TELLER_HOST_"
@@ -100,6 +109,22 @@ class SwitchSettings(_Section):
         return value
 
 
+class HsmSettings(_Section):
+    """The host's HSM (docs/security.md, "Keys in the HSM (PKCS#11)"). ``module`` empty: the embedded
+    SoftHSM2 token in ``softhsm_dir`` (default ``<data dir>-hsm``, beside the data dir, never in it). The
+    user PIN comes from the ``SMART_TELLER_HSM_PIN`` environment variable or ``pin_file`` (default, for
+    the embedded token only: ``<softhsm dir>/user.pin``); a PIN file inside the data dir is refused."""
+
+    # "file": the development key files of old (keys/vault.json, keys/hsm.json), refused in production.
+    backend: Literal["pkcs11", "file"] = "pkcs11"
+    module: str = ""  # path of the bank's PKCS#11 library; empty: the embedded SoftHSM2
+    token_label: str = Field(default="smart-teller", min_length=1, max_length=32)
+    pin_file: str = ""
+    softhsm_dir: str = ""
+    # How often a host process looks on the token for a newer data key (made by a rotation elsewhere).
+    refresh_s: float = Field(default=2.0, gt=0, le=300)
+
+
 class HostSettings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix=HOST_ENV_PREFIX,
@@ -116,9 +141,12 @@ class HostSettings(BaseSettings):
             "database_url", "SMART_TELLER_HOST_DATABASE_URL", "SMART_TELLER_DATABASE_URL"
         ),
     )
-    # Where the vault and HSM key files are; host processes of one bank share them (until the keys move
-    # into an HSM token). Empty: <data dir>/keys.
+    # Where host processes of one bank share their keys: the embedded SoftHSM2 token's store (when
+    # hsm.softhsm_dir is empty), or the development key files (hsm.backend = "file"). Empty: the
+    # embedded token in <data dir>-hsm, the file keys in <data dir>/keys.
     keys_dir: str = ""
+    # "production" refuses development shortcuts (hsm.backend = "file"); "development" and "test" allow.
+    deployment: Literal["production", "development", "test"] = "production"
     host_id: str = Field(default="HOST-1", min_length=1, max_length=32)
     bank_name: str = "Smart Teller Bank"
     currency: str = Field(default="CNY", pattern=r"^[A-Z]{3}$")
@@ -131,6 +159,7 @@ class HostSettings(BaseSettings):
     api: ApiSettings = ApiSettings()
     iso8583: Iso8583Settings = Iso8583Settings()
     switch: SwitchSettings = SwitchSettings()
+    hsm: HsmSettings = HsmSettings()
 
     @classmethod
     def settings_customise_sources(
@@ -159,6 +188,23 @@ class HostSettings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from None
         return value
 
+    @model_validator(mode="after")
+    def _keys_outside_data_dir(self) -> HostSettings:
+        if self.hsm.backend == "file" and self.deployment == "production":
+            raise ValueError(
+                "hsm.backend: the file keys are a development fallback; set deployment to development or test"
+            )
+        if self.hsm.backend == "pkcs11":
+            data = self.data_dir.expanduser().resolve()
+            if not self.hsm.module and _inside(self.hsm_dir, data):
+                raise ValueError(
+                    "hsm: the embedded token's store (and its PIN file) must be outside the data dir"
+                )
+            pin_file = self.hsm_pin_file
+            if pin_file is not None and _inside(pin_file, data):
+                raise ValueError("hsm.pin_file: the token PIN must not be kept inside the data dir")
+        return self
+
     @property
     def bank_timezone(self) -> tzinfo:
         return ZoneInfo(self.timezone)
@@ -171,6 +217,22 @@ class HostSettings(BaseSettings):
     @property
     def key_dir(self) -> Path:
         return Path(self.keys_dir) if self.keys_dir else self.data_dir / "keys"
+
+    @property
+    def hsm_dir(self) -> Path:
+        """The embedded SoftHSM2's store: ``hsm.softhsm_dir``, else ``keys_dir``, else beside the data dir."""
+        if self.hsm.softhsm_dir:
+            return Path(self.hsm.softhsm_dir)
+        if self.keys_dir:
+            return Path(self.keys_dir)
+        return self.data_dir.with_name(self.data_dir.name + "-hsm")
+
+    @property
+    def hsm_pin_file(self) -> Path | None:
+        """The PIN file, if any (None: a bank's HSM whose PIN comes from ``SMART_TELLER_HSM_PIN``)."""
+        if self.hsm.pin_file:
+            return Path(self.hsm.pin_file)
+        return None if self.hsm.module else self.hsm_dir / "user.pin"
 
     @property
     def effective_database_url(self) -> str:
@@ -186,6 +248,11 @@ class HostSettings(BaseSettings):
             creds, host = rest.rsplit("@", 1)
             data["database_url"] = f"{scheme}://{creds.split(':', 1)[0]}:********@{host}"
         return data
+
+
+def _inside(path: Path, folder: Path) -> bool:
+    resolved = path.expanduser().resolve()
+    return resolved == folder or folder in resolved.parents
 
 
 def load_host_settings(config_file: Path | None = None, **overrides: Any) -> HostSettings:

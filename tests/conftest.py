@@ -58,7 +58,8 @@ TERMINAL_ID = "KIOSK-0001"
 @pytest.fixture(scope="session")
 def host_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A host data dir migrated, seeded and with KIOSK-0001 enrolled, made once per test process; each
-    host fixture starts from a copy (database and keys), which is what a fresh seeded bank is."""
+    host fixture starts from a copy (database, and the token store beside it), which is what a fresh
+    seeded bank is."""
     from app.hostproc import enrol, host_environment, run_host_command
 
     template = tmp_path_factory.mktemp("host-template")
@@ -239,6 +240,8 @@ def start_bank_host(template: Path, where: Path, zygote: HostZygote | None = Non
 
     data = where / "host-data"
     shutil.copytree(template / "data", data)
+    # The bank's keys: the embedded SoftHSM2 token's store beside the data dir (<data dir>-hsm).
+    shutil.copytree(template / "data-hsm", data.with_name(data.name + "-hsm"))
     env = host_environment(data)
     process: Any = (
         ForkedHost(zygote, env).start() if zygote is not None else HostProcess(env, seed=False).start()

@@ -301,10 +301,12 @@ def main(argv: list[str] | None = None) -> int:
         import click
 
         from bank.db.engine import DatabaseUnavailable
+        from bank.security.hsm import HsmError
+        from bank.security.pkcs11token import TokenError
         from bank.security.vault import VaultError
         from bank.settings import HostSettingsError
 
-        if isinstance(exc, HostSettingsError | DatabaseUnavailable | VaultError):
+        if isinstance(exc, HostSettingsError | DatabaseUnavailable | VaultError | TokenError | HsmError):
             typer.echo(f"smart-teller: {exc}", err=True)
             return 2
         if isinstance(exc, click.ClickException):

@@ -1,4 +1,4 @@
-"""A simulated bank HSM: PIN keys, PIN verification values, PIN checks. The clear PIN never leaves it.
+"""The bank's PIN HSM: PIN keys, PIN verification values, PIN checks. The clear PIN never leaves it.
 
 What a real HSM does for a card issuer, in software: it holds the PIN encryption keys shared with the
 PIN pad (TDES for ISO 9564 format 0, AES for format 4, from settings) and a PIN verification key (PVK),
@@ -7,8 +7,12 @@ never returned, logged, stored or put into an exception message.
 
 PIN verification value (PVV) method — a keyed hash, not IBM 3624: ``"H1" + hex(HMAC-SHA256(PVK,
 "smart-teller-pvv-v1" NUL PAN NUL PIN))[:16]``. 64 bits bind the PIN to the card and are useless without
-the PVK (which lives only in ``<data dir>/keys/hsm.json``, 0600). ``H1`` names the method so a later
-scheme (or IBM 3624 offsets for imported cards) can sit beside it.
+the PVK. ``H1`` names the method so a later scheme (or IBM 3624 offsets for imported cards) can sit beside
+it. The PVK is a non-extractable, sensitive HMAC key on the host's PKCS#11 token and the PVV is a
+``C_Sign`` (``CKM_SHA256_HMAC``) there (:func:`hsm_for_host`); only the development fallback
+(``hsm.backend = "file"``) keeps it in ``<keys dir>/hsm.json``. Generic PKCS#11 has no PIN-translate or
+PIN-verify command, so the PIN block is deciphered here, with the PIN pads' keys, and the clear PIN exists
+for the length of one call.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
+from bank.security.pkcs11token import PVK_LABEL, TokenSession
 from bank.settings import HostSettings, SecuritySettings
 from hostlink.pinblock import PinBlockError, PinBlockFormat, decrypt_pin_block
 
@@ -89,16 +94,29 @@ def _weak(pin: str) -> bool:
     return steps in ({1}, {9})
 
 
+PvkSigner = Callable[[bytes], bytes]  # data → HMAC-SHA256 under the PVK, computed where the PVK is
+
+
+def _file_pvk_signer(pvk: bytes) -> PvkSigner:
+    def sign(data: bytes) -> bytes:
+        return hmac.new(pvk, data, hashlib.sha256).digest()
+
+    return sign
+
+
 class SimulatedHsm:
-    def __init__(self, tdes_pin_key: bytes, aes_pin_key: bytes, pvk: bytes) -> None:
-        if len(pvk) < 16:
-            raise HsmError("PVK must be at least 16 bytes")
+    def __init__(self, tdes_pin_key: bytes, aes_pin_key: bytes, pvk: bytes | PvkSigner) -> None:
+        if isinstance(pvk, bytes | bytearray):
+            if len(pvk) < 16:
+                raise HsmError("PVK must be at least 16 bytes")
+            self._pvk: PvkSigner = _file_pvk_signer(bytes(pvk))
+        else:
+            self._pvk = pvk
         self._keys = {PinBlockFormat.ISO0: bytes(tdes_pin_key), PinBlockFormat.ISO4: bytes(aes_pin_key)}
-        self._pvk = bytes(pvk)
 
     @classmethod
     def from_settings(
-        cls, security: SecuritySettings, key_dir: Path, *, pvk: bytes | None = None
+        cls, security: SecuritySettings, key_dir: Path, *, pvk: bytes | PvkSigner | None = None
     ) -> SimulatedHsm:
         """PIN keys from settings; the PVK from ``key_dir`` (created on first start) unless passed in."""
         return cls(
@@ -123,7 +141,8 @@ class SimulatedHsm:
             raise HsmError(f"PIN block rejected: {exc}") from None
 
     def _pvv(self, pan: str, pin: str) -> str:
-        return pin_verification_value(self._pvk, pan, pin)
+        mac = self._pvk(_PVV_DOMAIN + b"\x00" + pan.encode() + b"\x00" + pin.encode())
+        return PVV_METHOD + mac.hex()[:_PVV_HEX_LEN].upper()
 
     # -- the HSM's commands ----------------------------------------------------------------------
     def verify_pin(self, pin_block: bytes, pan: str, pvv: str) -> bool:
@@ -159,6 +178,27 @@ class SimulatedHsm:
         return self._pvv(pan, pin)
 
 
+def token_pvk_signer(session: TokenSession) -> PvkSigner:
+    """HMAC-SHA256 under the PVK on the token (made there, non-extractable, on first start)."""
+    key = session.hmac_key(PVK_LABEL)
+
+    def sign(data: bytes) -> bytes:
+        return session.sign_hmac(key, data)
+
+    return sign
+
+
+def hsm_for_host(settings: HostSettings) -> SimulatedHsm:
+    """The host's PIN HSM: the PVK on the PKCS#11 token, or in the development key file."""
+    if settings.hsm.backend == "file":
+        return SimulatedHsm.from_settings(settings.security, settings.key_dir)
+    from bank.security.custody import host_token
+
+    return SimulatedHsm.from_settings(
+        settings.security, settings.key_dir, pvk=token_pvk_signer(host_token(settings))
+    )
+
+
 def pvv_for_settings(settings: HostSettings) -> Callable[[str, str], str]:
-    """(pan, pin) → PVV with this kiosk's keys: ONLY for seeding the documented test cards."""
-    return SimulatedHsm.from_settings(settings.security, settings.key_dir).pvv_for_clear_pin
+    """(pan, pin) → PVV with this host's keys: ONLY for seeding the documented test cards."""
+    return hsm_for_host(settings).pvv_for_clear_pin

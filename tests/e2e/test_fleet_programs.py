@@ -24,7 +24,8 @@ from app.services import TerminalServices
 from bank.check import check_ledger
 from bank.db.engine import make_engine
 from bank.models import Account
-from bank.security.vault import Vault
+from bank.security.custody import open_host_vault
+from bank.settings import load_host_settings
 from hostlink import api
 from kiosk.settings import load_settings
 
@@ -74,7 +75,7 @@ def summary(out: Path) -> dict[str, Any]:
 
 def opened_card(hosts: Any) -> tuple[str, str]:
     """The newest card's PAN and expiry, read at the bank (with its keys) as the card's holder knows it."""
-    vault = Vault.open(hosts.keys_dir)
+    vault = open_host_vault(load_host_settings(data_dir=hosts.root / "host-0", keys_dir=str(hosts.keys_dir)))
     engine = make_engine(hosts.database_url)
     try:
         with engine.connect() as conn:

@@ -82,7 +82,8 @@ def test_no_secret_at_rest_after_every_journey(tmp_path: Path) -> None:
     terminal = loot_data_dir(data, known)
     assert terminal.loot == [], terminal.as_json()
     assert terminal.candidate_keys >= 1  # not blind: the host credential was found and tried
-    # The same attack on the host's data dir (file keys beside the database, as this issue allows)
-    # opens customers' data and cracks the seed PINs: the attack works, the terminal has nothing for it.
+    # The same attack on the host's data dir: its keys are on the PKCS#11 token (its store beside the
+    # data dir, behind the token PIN), so the database and everything else there open nothing either.
     host = loot_data_dir(data.with_name(data.name + "-host"), known)
-    assert {item.kind for item in host.loot} >= {"plaintext", "pin", "pii"}
+    assert host.loot == [], host.as_json()
+    assert host.vault_ciphertexts >= 1 and host.check_values >= 1  # not blind: it saw what to attack

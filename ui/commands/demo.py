@@ -64,7 +64,9 @@ def demo(
     terminal = load_settings(data_dir=str(data))
     cleaned = _clean_leftovers(data, terminal.kiosk_id)
     if data_dir is None and not hosts:
-        for folder in (data, host_data):  # a fresh bank every run, so the pictures are the same every run
+        # A fresh bank every run, so the pictures are the same every run: its data and its HSM token's
+        # store (beside the host's data dir).
+        for folder in (data, host_data, host_data.with_name(host_data.name + "-hsm")):
             if folder.exists():
                 shutil.rmtree(folder)
     host = None

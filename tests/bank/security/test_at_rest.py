@@ -1,4 +1,4 @@
-"""At rest: owner-only key files, key rotation, and no secret left in the data dir by a seeded bank."""
+"""At rest: an owner-only token store, key rotation, and no secret left in the data dir by a seeded bank."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from bank.audit import HostAudit
 from bank.models import Card, Customer
 from bank.runtime import Runtime, start_runtime
-from bank.security.hsm import SimulatedHsm, pvv_for_settings
+from bank.security.hsm import hsm_for_host, pvv_for_settings
 from bank.security.pins import PinCheck, PinService
 from bank.security.rotation import reencrypt_all, rotate_and_reencrypt
 from bank.seed import SEED_CARDS, SEED_CUSTOMERS, seed_bank
@@ -31,12 +31,14 @@ def runtime(tmp_path: Path) -> Iterator[Runtime]:
     runtime.close()
 
 
-def test_key_files_are_created_owner_only_on_first_start(runtime: Runtime) -> None:
-    SimulatedHsm.from_settings(runtime.settings.security, runtime.data_dir / "keys")
-    keys = runtime.data_dir / "keys"
-    assert stat.S_IMODE(keys.stat().st_mode) == 0o700
-    for name in ("vault.json", "hsm.json"):
-        assert stat.S_IMODE((keys / name).stat().st_mode) == 0o600, name
+def test_the_token_store_is_owner_only_and_no_key_file_is_in_the_data_dir(runtime: Runtime) -> None:
+    hsm_for_host(runtime.settings)
+    store = runtime.settings.hsm_dir
+    assert store == runtime.data_dir.with_name("data-hsm")  # beside the data dir, not in it
+    assert stat.S_IMODE(store.stat().st_mode) == 0o700
+    assert stat.S_IMODE((store / "tokens").stat().st_mode) == 0o700
+    assert stat.S_IMODE((store / "user.pin").stat().st_mode) == 0o600
+    assert not (runtime.data_dir / "keys").exists()
     assert stat.S_IMODE(runtime.data_dir.stat().st_mode) == 0o700
 
 
@@ -66,7 +68,7 @@ def test_seeded_bank_with_pin_traffic_leaves_no_secret_at_rest(runtime: Runtime)
     settings = runtime.settings
     with Session(runtime.engine) as session:
         seed_bank(session, runtime.vault, pvv_for=pvv_for_settings(settings))
-    hsm = SimulatedHsm.from_settings(settings.security, runtime.data_dir / "keys")
+    hsm = hsm_for_host(settings)
     journal = HostAudit(runtime.engine, settings.host_id)
     service = PinService(hsm, runtime.sessions, runtime.vault, journal, max_tries=settings.security.pin_tries)
     key = bytes.fromhex(settings.security.pin_key_hex)

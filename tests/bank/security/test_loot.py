@@ -13,6 +13,7 @@ import os
 import shutil
 import sqlite3
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
@@ -112,3 +113,47 @@ def test_the_command_exits_1_on_loot_and_0_on_nothing(
 )
 def test_names_on_paper_are_masked(name: str, masked: str) -> None:
     assert mask_name(name) == masked
+
+
+def _seeded_host(data: Path, **overrides: Any) -> tuple[Path, list[str]]:
+    """A real host data dir: migrated, seeded (customers, cards, PVVs) through the product's own code."""
+    from sqlalchemy.orm import Session
+
+    from bank.runtime import start_runtime
+    from bank.security.hsm import pvv_for_settings
+    from bank.seed import SEED_CUSTOMERS, seed_bank
+    from bank.settings import load_host_settings
+
+    settings = load_host_settings(data_dir=str(data), **overrides)
+    runtime = start_runtime(settings)
+    with Session(runtime.engine) as session:
+        seed_bank(session, runtime.vault, pvv_for=pvv_for_settings(settings))
+    runtime.close()  # the WAL checkpointed into the file attacked
+    known = [v for c in SEED_CUSTOMERS for v in (c.name, c.id_number, c.phone, c.address)]
+    return data, known
+
+
+def test_a_host_data_dir_with_keys_on_the_token_gives_up_nothing(tmp_path: Path) -> None:
+    data, known = _seeded_host(tmp_path / "data")
+    report = loot_data_dir(data, known)
+    assert report.loot == [], report.as_json()
+    # Not blind: every encrypted cell and every PVV of the seed was seen and attacked.
+    assert report.vault_ciphertexts >= 10 and report.check_values >= 4 and report.candidate_keys >= 1
+    # The thief who also copies the token's store (but not its PIN) is no better off: the token keeps
+    # its objects encrypted under a key derived from the PIN.
+    store = data.with_name("data-hsm")
+    stolen = tmp_path / "stolen"
+    shutil.copytree(data, stolen / "data")
+    shutil.copytree(store / "tokens", stolen / "tokens")
+    shutil.copy(store / "softhsm2.conf", stolen / "softhsm2.conf")
+    report = loot_data_dir(stolen, known)
+    assert report.loot == [], report.as_json()
+    assert report.files > 2
+
+
+def test_the_development_file_keys_give_everything_away(tmp_path: Path) -> None:
+    """Why the file keys are refused in production: the same seed, keys beside the database."""
+    data, known = _seeded_host(tmp_path / "data", deployment="development", hsm={"backend": "file"})
+    assert (data / "keys" / "vault.json").exists()
+    report = loot_data_dir(data, known)
+    assert {item.kind for item in report.loot} >= {"plaintext", "pin", "pii"}
