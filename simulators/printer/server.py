@@ -11,12 +11,13 @@ from __future__ import annotations
 import contextlib
 import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devices.printer.escpos import PrinterStatus, paper_sensor_byte
-from simulators.base import DeviceServer, SimulatedDevice
+from simulators.base import DEFAULT_IDLE_TIMEOUT_S, DeviceServer, SimulatedDevice
 from simulators.printer.interpreter import EscPosInterpreter, Receipt
 from simulators.printer.render import ReceiptRenderer, aligned_text
 
@@ -206,8 +207,15 @@ class PrinterServer(DeviceServer):
 
     device: PrinterDevice
 
-    def __init__(self, device: PrinterDevice, port: int = 0, control_port: int = 0) -> None:
-        super().__init__(device, port, control_port)
+    def __init__(
+        self,
+        device: PrinterDevice,
+        port: int = 0,
+        control_port: int = 0,
+        *,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    ) -> None:
+        super().__init__(device, port, control_port, idle_timeout_s=idle_timeout_s)
         self.url = f"tcp://127.0.0.1:{self.port}"
 
     def start(self) -> PrinterServer:
@@ -215,15 +223,19 @@ class PrinterServer(DeviceServer):
         return self
 
     def _pump(self, conn: socket.socket) -> None:
+        last_activity = time.monotonic()
         while not self._stop.is_set() and self._plugged.is_set():
             try:
                 data = conn.recv(65536)
             except TimeoutError:
+                if self._superseded(last_activity):
+                    return
                 continue
             except OSError:
                 return
             if not data:
                 return
+            last_activity = time.monotonic()
             if self._silent:
                 continue
             try:
