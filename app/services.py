@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from hostlink import api
-from hostlink.paths import prepare_data_dir
+from hostlink.paths import prepare_data_dir, private_dir
 from kiosk.hostclient import Credential, HostClient, HostLink
 from kiosk.journal import Journal
 from kiosk.journal.anchor import JournalAnchor
@@ -94,9 +94,7 @@ class TerminalServices:
     # -- helpers the effects share --------------------------------------------------------------
     @property
     def receipts_dir(self) -> Path:
-        path = self.settings.data_dir / RECEIPTS_DIR
-        path.mkdir(parents=True, exist_ok=True)
-        return path
+        return private_dir(self.settings.data_dir / RECEIPTS_DIR)
 
     def today(self) -> date:
         """The bank day, which history ranges and account opening use."""

@@ -25,7 +25,7 @@ from bank.models import utcnow
 from bank.runtime import Runtime, start_runtime
 from bank.security.hsm import hsm_for_host
 from bank.security.pins import PinService
-from bank.security.techs import TechnicianService
+from bank.security.techs import TechnicianService, UnknownNameLockouts
 from bank.service import BankService
 from bank.settings import HostSettings
 from bank.terminals.service import TerminalRegistry
@@ -48,6 +48,8 @@ class Host:
         self.hsm = hsm_for_host(settings)
         self.terminal_keys = TerminalKeyStore(runtime.sessions)
         self.ledger = Ledger(self.engine, clock=clock)
+        # Failed logins of names without an account, counted like an account's (no name enumeration).
+        self._unknown_tech_names = UnknownNameLockouts()
 
     @classmethod
     def start(cls, settings: HostSettings, *, console_log: bool = False) -> Host:
@@ -102,7 +104,10 @@ class Host:
 
     def technicians(self, terminal_id: str | None = None) -> TechnicianService:
         return TechnicianService(
-            self.runtime.sessions, self.settings.security, journal=self.audit.for_terminal(terminal_id)
+            self.runtime.sessions,
+            self.settings.security,
+            journal=self.audit.for_terminal(terminal_id),
+            unknown_names=self._unknown_tech_names,
         )
 
     # -- the bank day --

@@ -12,7 +12,7 @@ import os
 import tomllib
 from datetime import date, datetime, tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
@@ -27,6 +27,8 @@ from pydantic import (
     model_validator,
 )
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from hostlink import keycheck
 
 HOST_ENV_PREFIX = "SMART_TELLER_HOST_"
 HOST_CONFIG_FILE_ENV = "SMART_TELLER_HOST_CONFIG"
@@ -54,16 +56,32 @@ class SecuritySettings(_Section):
     tech_lockout_minutes: int = Field(default=30, ge=1)
     tech_idle_minutes: int = Field(default=15, ge=1)
 
-    @field_validator("pin_key_hex", "pin_key_aes_hex", "test_tmk_hex")
+    # Key check values (6 hex digits) of the PIN keys, from the key ceremony's key sheet. Empty: not
+    # checked. A mismatch stops the start with a message naming the setting (never a key byte).
+    pin_key_kcv: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{6}$")
+    pin_key_aes_kcv: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{6}$")
+
+    @field_validator("pin_key_hex", "test_tmk_hex")
     @classmethod
-    def _hex_key(cls, value: str) -> str:
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError as exc:
-            raise ValueError("must be hexadecimal") from exc
-        if len(raw) not in (16, 24, 32):
-            raise ValueError("must be 16, 24 or 32 bytes")
+    def _tdes_key(cls, value: str) -> str:
+        keycheck.tdes_key(value)  # 16 or 24 bytes, odd parity: a 32-byte "TDES key" fails every PIN check
         return value
+
+    @field_validator("pin_key_aes_hex")
+    @classmethod
+    def _aes_key(cls, value: str) -> str:
+        keycheck.aes_key(value)
+        return value
+
+    @model_validator(mode="after")
+    def _key_check_values(self) -> Self:
+        keycheck.check_kcv(
+            "security.pin_key_hex", bytes.fromhex(self.pin_key_hex), self.pin_key_kcv, aes=False
+        )
+        keycheck.check_kcv(
+            "security.pin_key_aes_hex", bytes.fromhex(self.pin_key_aes_hex), self.pin_key_aes_kcv, aes=True
+        )
+        return self
 
 
 class ApiSettings(_Section):

@@ -26,6 +26,10 @@ _ZH_NAMES: dict[str, str] = {
     "JPY": "日元",
 }
 _MINUS_SIGNS = ("-", "−", "－")  # ASCII hyphen-minus, U+2212, full-width
+# The largest amount parse accepts, in minor units: 18 digits, within a signed 64-bit ledger column and
+# far above any real balance. Beyond it an amount is a typing accident or an attack (a 5,000-digit
+# "amount" would crash formatting later), refused with a message rather than carried on.
+MAX_MINOR_DIGITS = 18
 
 
 class MoneyError(ValueError):
@@ -60,7 +64,8 @@ class Money:
         """Major units (``"1,234.50"``, ``"¥12"``, ``"12.5 元"``, ``Decimal("3.10")``) to Money.
 
         Refuses floats, NaN/infinity, other currencies' symbols and more decimals than the currency has
-        (``"1.005"`` CNY is an error, never rounded).
+        (``"1.005"`` CNY is an error, never rounded; typed text may not even carry zeros beyond them) and
+        amounts of more than :data:`MAX_MINOR_DIGITS` digits in minor units.
         """
         exponent = exponent_of(currency)
         if isinstance(value, float):
@@ -73,16 +78,17 @@ class Money:
             amount = value
         elif isinstance(value, str):
             amount = _decimal_from_text(value, currency)
+            _, _, decimals = value.strip().partition(".")
+            typed = sum(ch.isdigit() for ch in decimals)
+            if typed > exponent:
+                raise MoneyError(
+                    f"{_short(value)} has {typed} decimal places; {currency} has {exponent}: not rounding"
+                )
         else:
             raise MoneyError(f"not an amount: {type(value).__name__}")
         if not amount.is_finite():
-            raise MoneyError(f"not a finite amount: {value!r}")
-        scaled = amount.scaleb(exponent)
-        if scaled != scaled.to_integral_value():
-            raise MoneyError(
-                f"{value!r} has more than {exponent} decimal places for {currency}; not rounding"
-            )
-        return cls(int(scaled), currency)
+            raise MoneyError(f"not a finite amount: {_short(value)}")
+        return cls(_exact_minor(amount, exponent, currency, value), currency)
 
     # -- arithmetic ---------------------------------------------------------------------------
     def _same(self, other: object) -> Money:
@@ -150,6 +156,37 @@ class Money:
 
     def __str__(self) -> str:
         return f"{'-' if self.minor < 0 else ''}{self.amount_text()} {self.currency}"
+
+
+def _short(value: object) -> str:
+    """``repr(value)``, cut short: an error message never carries a 5,000-digit input."""
+    text = repr(value)
+    return text if len(text) <= 40 else f"{text[:30]}… ({len(text)} characters)"
+
+
+def _exact_minor(amount: Decimal, exponent: int, currency: str, value: object) -> int:
+    """``amount`` in minor units with integer arithmetic only (``Decimal.scaleb`` rounds to the context's
+    28 digits, which would turn ``1.0000…01`` into ``1.00``): refuses anything that needs rounding or has
+    more than :data:`MAX_MINOR_DIGITS` digits."""
+    sign, digits, exp = amount.as_tuple()
+    assert isinstance(exp, int)  # finite
+    text = "".join(map(str, digits)).lstrip("0")
+    scale = exp + exponent  # minor = int(text) * 10**scale
+    while text.endswith("0") and scale < 0:
+        text, scale = text[:-1], scale + 1
+    if not text:
+        return 0
+    if scale < 0:
+        raise MoneyError(
+            f"{_short(value)} has more than {exponent} decimal places for {currency}; not rounding"
+        )
+    if len(text) + scale > MAX_MINOR_DIGITS:
+        raise MoneyError(
+            f"{_short(value)} is too large: at most {MAX_MINOR_DIGITS - exponent} digits before the "
+            f"decimal point for {currency}"
+        )
+    minor: int = int(text) * 10**scale
+    return -minor if sign else minor
 
 
 def _decimal_from_text(text: str, currency: str) -> Decimal:

@@ -12,13 +12,15 @@ import os
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
+
+from hostlink import keycheck
 
 ENV_PREFIX = "SMART_TELLER_"
 CONFIG_FILE_ENV = "SMART_TELLER_CONFIG"
@@ -64,16 +66,32 @@ class SecuritySettings(_Section):
     tech_lockout_minutes: int = Field(default=30, ge=1)
     tech_idle_minutes: int = Field(default=15, ge=1)
 
-    @field_validator("pin_key_hex", "pin_key_aes_hex")
+    # Key check values (6 hex digits) of the PIN keys, from the key ceremony's key sheet. Empty: not
+    # checked. A mismatch stops the start with a message naming the setting (never a key byte).
+    pin_key_kcv: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{6}$")
+    pin_key_aes_kcv: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{6}$")
+
+    @field_validator("pin_key_hex")
     @classmethod
-    def _hex_key(cls, value: str) -> str:
-        try:
-            raw = bytes.fromhex(value)
-        except ValueError as exc:
-            raise ValueError("must be hexadecimal") from exc
-        if len(raw) not in (16, 24, 32):
-            raise ValueError("must be 16, 24 or 32 bytes")
+    def _tdes_key(cls, value: str) -> str:
+        keycheck.tdes_key(value)  # 16 or 24 bytes, odd parity: a 32-byte "TDES key" fails every PIN check
         return value
+
+    @field_validator("pin_key_aes_hex")
+    @classmethod
+    def _aes_key(cls, value: str) -> str:
+        keycheck.aes_key(value)
+        return value
+
+    @model_validator(mode="after")
+    def _key_check_values(self) -> Self:
+        keycheck.check_kcv(
+            "security.pin_key_hex", bytes.fromhex(self.pin_key_hex), self.pin_key_kcv, aes=False
+        )
+        keycheck.check_kcv(
+            "security.pin_key_aes_hex", bytes.fromhex(self.pin_key_aes_hex), self.pin_key_aes_kcv, aes=True
+        )
+        return self
 
 
 class HostLinkSettings(_Section):
@@ -164,6 +182,22 @@ class Settings(BaseSettings):
     @property
     def bank_timezone(self) -> tzinfo:
         return ZoneInfo(self.timezone)
+
+    @model_validator(mode="after")
+    def _no_test_keys_with_real_devices(self) -> Self:
+        """The documented test keys are for simulators. A device that is real hardware (a serial port,
+        not a simulator's URL) with a test key would run real cards under a key everyone knows."""
+        serial = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer")  # not the camera
+        hardware = [name for name in serial if keycheck.is_hardware_address(getattr(self.devices, name))]
+        if not hardware:
+            return self
+        for setting in ("pin_key_hex", "pin_key_aes_hex"):
+            if getattr(self.security, setting).upper() in keycheck.TEST_KEYS:
+                raise ValueError(
+                    f"security.{setting} is the documented test key but devices.{hardware[0]} is real "
+                    "hardware: load the bank's keys"
+                )
+        return self
 
     @field_validator("timezone")
     @classmethod

@@ -14,12 +14,22 @@ import contextlib
 import json
 import logging
 import random
+import select
 import socket
 import threading
+import time
 from collections.abc import Callable
 from typing import Any
 
 log = logging.getLogger(__name__)
+
+# A control request is one short JSON line; anything longer is refused and the connection closed, so a
+# client cannot make the simulator buffer without limit.
+MAX_CONTROL_LINE = 64 * 1024
+# A host connection that has sent nothing for this long gives way to a newer connection waiting behind
+# it, so an idle (or hostile) client cannot hold a device port for ever. An idle host with nobody
+# waiting keeps its link: a kiosk on its attract screen may not talk to the card reader for minutes.
+DEFAULT_IDLE_TIMEOUT_S = 30.0
 
 
 def _wake_accept(sock: socket.socket) -> None:
@@ -98,6 +108,11 @@ class JsonControlServer:
                 if not chunk:
                     return
                 buf += chunk
+                if len(buf) > MAX_CONTROL_LINE and b"\n" not in buf[:MAX_CONTROL_LINE]:
+                    refusal = {"ok": False, "error": f"request line longer than {MAX_CONTROL_LINE} bytes"}
+                    with contextlib.suppress(OSError):
+                        conn.sendall(json.dumps(refusal).encode() + b"\n")
+                    return  # the caller closes the connection
             request = json.loads(buf)
             cmd = str(request["cmd"])
             args = dict(request.get("args") or {})
@@ -109,9 +124,23 @@ class JsonControlServer:
 
 
 class DeviceServer:
-    """Serves one :class:`SimulatedDevice` on a loopback TCP port, one host connection at a time."""
+    """Serves one :class:`SimulatedDevice` on a loopback TCP port, one host connection at a time.
 
-    def __init__(self, device: SimulatedDevice, port: int = 0, control_port: int = 0) -> None:
+    A connection idle for ``idle_timeout_s`` (default :data:`DEFAULT_IDLE_TIMEOUT_S`) is dropped as soon
+    as a newer connection is waiting, which is then served.
+    """
+
+    def __init__(
+        self,
+        device: SimulatedDevice,
+        port: int = 0,
+        control_port: int = 0,
+        *,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    ) -> None:
+        if idle_timeout_s <= 0:
+            raise ValueError("idle_timeout_s must be positive")
+        self.idle_timeout_s = idle_timeout_s
         self.device = device
         self._sock = socket.create_server(("127.0.0.1", port))
         self._sock.settimeout(0.2)
@@ -176,6 +205,19 @@ class DeviceServer:
             return state
         return self.device.control(cmd, args)
 
+    def _superseded(self, last_activity: float) -> bool:
+        """True when the current connection has been idle for ``idle_timeout_s`` and another connection
+        is waiting to be accepted (the listening socket is readable)."""
+        if time.monotonic() - last_activity < self.idle_timeout_s:
+            return False
+        try:
+            waiting, _, _ = select.select([self._sock], [], [], 0)
+        except (OSError, ValueError):
+            return False
+        if waiting:
+            log.info("%s: idle host connection dropped for a newer one", self.device.device_class)
+        return bool(waiting)
+
     def _drop_connection(self) -> None:
         with self._conn_lock:
             if self._conn is not None:
@@ -202,15 +244,19 @@ class DeviceServer:
             self._drop_connection()
 
     def _pump(self, conn: socket.socket) -> None:
+        last_activity = time.monotonic()
         while not self._stop.is_set() and self._plugged.is_set():
             try:
                 data = conn.recv(4096)
             except TimeoutError:
+                if self._superseded(last_activity):
+                    return
                 continue
             except OSError:
                 return
             if not data:
                 return
+            last_activity = time.monotonic()
             if self._silent:
                 continue
             with self.device.lock:

@@ -20,7 +20,8 @@ from app.effects import EffectContext, handler
 from devices.base import Completion, Result
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink import api
-from hostlink.redaction import mask_account, mask_name
+from hostlink.paths import write_private
+from hostlink.redaction import mask_account, mask_name, redact
 from kiosk.hostclient import HostRefused
 from kiosk.i18n import tr
 
@@ -245,13 +246,19 @@ def print_receipt(ctx: EffectContext) -> None:
     reference = f"O{secrets.token_hex(4).upper()}"
     document = opening_receipt_document(ctx.params, services.settings, services.now_local(), reference)
     try:
+        # The copy at rest masks the account number the paper shows in full (the customer has the paper).
+        account = str(ctx.params.get("account_number", "")) or None
         text = "\n".join(
             [document.title, document.date]
-            + [f"{line.label}: {line.value}" for line in document.lines]
+            + [
+                f"{line.label}: {mask_account(line.value) if line.value == account else line.value}"
+                for line in document.lines
+            ]
             + ([f"{document.masked_pan}"] if document.masked_pan else [])
             + [reference, *document.footer]
         )
-        (services.receipts_dir / f"account_opening-{reference}.txt").write_text(text + "\n", encoding="utf-8")
+        copy = services.receipts_dir / f"account_opening-{reference}.txt"
+        write_private(copy, (redact(text) + "\n").encode("utf-8"))
     except OSError as exc:  # the copy is a convenience; the paper receipt is what counts
         log.warning("receipt copy not written: %s", exc)
     ctx.watch(printer.print_receipt(document), lambda result: {"reference": reference})

@@ -16,6 +16,8 @@ from devices.base import Completion, Result
 from devices.printer.interface import ReceiptPrinter
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink.chaos import crash_point
+from hostlink.paths import write_private
+from hostlink.redaction import redact
 from kiosk.journeys.receipts import Receipt, build_receipt
 
 log = logging.getLogger(__name__)
@@ -98,6 +100,7 @@ def print_receipt(ctx: EffectContext) -> None:
 def _keep_copy(services: Any, receipt: Receipt) -> None:
     try:
         path = services.receipts_dir / f"{receipt.kind}-{receipt.reference}.txt"
-        path.write_text(receipt.as_text() + "\n", encoding="utf-8")
+        # Masked already (PAN, accounts, names); redact() again in case a journey's data slipped through.
+        write_private(path, (redact(receipt.as_text()) + "\n").encode("utf-8"))
     except OSError as exc:  # a copy is a convenience; the paper receipt is what counts
         log.warning("receipt copy not written: %s", exc)

@@ -538,9 +538,12 @@ def install(app: FastAPI, host: Host, terminal_dependency: Callable[..., Any]) -
             outcome=result.outcome.value,
             username=session.username if session else "",
             role=session.role.value if session else "",
-            # The same answer for a wrong password and an unknown name, so names cannot be enumerated.
-            tries_left=None,
-            locked_until=None if result.outcome is not LoginOutcome.LOCKED else "locked",
+            # An unknown name is counted and locked exactly like a known one with a wrong password
+            # (bank.security.techs), so these answers are the same for both and names cannot be enumerated.
+            tries_left=result.tries_left,
+            locked_until=result.locked_until.isoformat()
+            if result.outcome is LoginOutcome.LOCKED and result.locked_until is not None
+            else None,
         )
 
     @router.get("/technicians", response_model=api.TechList)

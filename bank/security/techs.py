@@ -3,13 +3,18 @@
 No default credentials exist: the first supervisor is made at the host with ``smart-teller host tech add``
 (never from a touchscreen). After ``tech_lockout_failures`` wrong passwords in a row the account is
 locked for ``tech_lockout_minutes``; while locked, even the right password is refused (and
-not checked, so a locked account tells a guesser nothing). An unknown username costs the same argon2
-verification as a known one. A :class:`TechSession` ends after ``tech_idle_minutes`` without input.
+not checked, so a locked account tells a guesser nothing). An unknown username is answered exactly as
+a known one with a wrong password: the same argon2 verification (against a hash made by the same hasher),
+the same tries left, and the same lock-out after the same number of tries, counted per name in
+:class:`UnknownNameLockouts` (one per host process, bounded), so trying names tells a guesser nothing
+about which exist. A :class:`TechSession` ends after ``tech_idle_minutes`` without input.
 """
 
 from __future__ import annotations
 
-from datetime import timedelta
+import threading
+from collections import OrderedDict
+from datetime import datetime, timedelta
 from typing import Any
 
 from argon2 import PasswordHasher
@@ -35,6 +40,38 @@ from hostlink.technicians import (
 )
 
 
+class UnknownNameLockouts:
+    """Failed-login counters for usernames that have no account, kept like a real account's
+    (``failed_logins``, ``locked_until``) so an unknown name locks after the same tries. In memory,
+    shared by every :class:`TechnicianService` of one host; the oldest of more than ``capacity`` names
+    is forgotten, so trying millions of names cannot exhaust memory."""
+
+    def __init__(self, capacity: int = 10_000) -> None:
+        self._capacity = capacity
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[str, tuple[int, datetime | None]] = OrderedDict()
+        self._dummy_hashes: dict[tuple[int, int, int, int, int], str] = {}
+
+    def get(self, username: str) -> tuple[int, datetime | None]:
+        with self._lock:
+            return self._entries.get(username, (0, None))
+
+    def put(self, username: str, failures: int, locked_until: datetime | None) -> None:
+        with self._lock:
+            self._entries[username] = (failures, locked_until)
+            self._entries.move_to_end(username)
+            while len(self._entries) > self._capacity:
+                self._entries.popitem(last=False)
+
+    def dummy_hash(self, hasher: PasswordHasher) -> str:
+        """A hash made with ``hasher``'s parameters, verified for unknown names so they cost the same."""
+        key = (hasher.time_cost, hasher.memory_cost, hasher.parallelism, hasher.hash_len, hasher.salt_len)
+        with self._lock:
+            if key not in self._dummy_hashes:
+                self._dummy_hashes[key] = hasher.hash("timing equaliser for unknown usernames")
+            return self._dummy_hashes[key]
+
+
 class TechnicianService:
     def __init__(
         self,
@@ -44,6 +81,7 @@ class TechnicianService:
         clock: Clock = utc_now,
         hasher: PasswordHasher | None = None,
         journal: AuditPort | None = None,
+        unknown_names: UnknownNameLockouts | None = None,
     ) -> None:
         self._sessions = sessions
         self._max_failures = security.tech_lockout_failures
@@ -52,7 +90,8 @@ class TechnicianService:
         self._clock = clock
         self._hasher = hasher or PasswordHasher()  # argon2id, RFC 9106 low-memory profile
         self._journal = journal
-        self._dummy_hash = self._hasher.hash("timing equaliser for unknown usernames")
+        self._unknown = unknown_names if unknown_names is not None else UnknownNameLockouts()
+        self._dummy_hash = self._unknown.dummy_hash(self._hasher)
 
     def _record(self, event: str, **fields: Any) -> None:
         if self._journal is not None:
@@ -94,8 +133,7 @@ class TechnicianService:
         with self._sessions.begin() as db:
             tech = db.scalars(select(Technician).where(Technician.username == username)).one_or_none()
             if tech is None:
-                self._verify(self._dummy_hash, password)
-                result = LoginResult(LoginOutcome.BAD_CREDENTIALS)
+                result = self._unknown_name(username, password, now)
             elif tech.locked_until is not None and tech.locked_until > now:
                 result = LoginResult(LoginOutcome.LOCKED, locked_until=tech.locked_until)
             else:
@@ -125,6 +163,22 @@ class TechnicianService:
             event, username=username if tech is not None else "<unknown>", outcome=result.outcome.value
         )
         return result
+
+    def _unknown_name(self, username: str, password: str, now: datetime) -> LoginResult:
+        """What a known name with a wrong password gets, step for step (see :meth:`authenticate`)."""
+        failures, locked_until = self._unknown.get(username)
+        if locked_until is not None and locked_until > now:
+            return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
+        if locked_until is not None:
+            failures = 0
+        self._verify(self._dummy_hash, password)  # always False: no hash of this name exists
+        failures += 1
+        if failures >= self._max_failures:
+            locked_until = now + self._lockout
+            self._unknown.put(username, failures, locked_until)
+            return LoginResult(LoginOutcome.LOCKED, locked_until=locked_until)
+        self._unknown.put(username, failures, None)
+        return LoginResult(LoginOutcome.BAD_CREDENTIALS, tries_left=self._max_failures - failures)
 
     def _verify(self, password_hash: str, password: str) -> bool:
         try:

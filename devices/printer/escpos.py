@@ -24,6 +24,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from hostlink.safetext import strip_control
+
 ESC = b"\x1b"
 GS = b"\x1d"
 FS = b"\x1c"
@@ -203,6 +205,10 @@ class EscPosBuilder:
         return self._raw(GS + b"!" + bytes([((width - 1) << 4) | (height - 1)]))
 
     def text(self, text: str) -> EscPosBuilder:
+        # Text is printed, never obeyed: a control byte in a name (ESC @, GS V, ESC p …) would be a
+        # printer command, so every control and format character is dropped here, whatever the caller
+        # checked before (commands are sent only through this builder's own methods).
+        text = strip_control(text)
         if _is_ascii(text):
             return self._raw(text.encode("ascii"))
         return self._raw(FS + b"&" + text.encode("gb18030") + FS + b".")

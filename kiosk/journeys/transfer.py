@@ -18,6 +18,7 @@ from typing import Any
 
 from hostlink.money import Money, MoneyError
 from hostlink.redaction import mask_account
+from hostlink.safetext import has_control
 from kiosk.journeys.confirmed import ConfirmedMovement
 from kiosk.journeys.core import NOTHING, Event, Step
 from kiosk.journeys.session import CustomerSession, SessionConfig
@@ -42,6 +43,9 @@ def check_payee(kind: str, account: str, name: str, bank_code: str, own_bank_cod
         return "transfer.error.name"
     if len(name) > 60:
         return "transfer.error.name"
+    if has_control(name):
+        # Control characters would reach the receipt printer as commands (ESC/POS injection).
+        return "transfer.error.name_characters"
     return ""
 
 

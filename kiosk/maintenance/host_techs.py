@@ -56,7 +56,13 @@ class HostTechnicians:
         if outcome is LoginOutcome.OK:
             session = TechSession(answer.username, Role(answer.role), self.idle, self.clock(), self.clock)
             return LoginResult(outcome, session=session)
-        return LoginResult(outcome)
+        locked_until = None
+        if answer.locked_until:
+            try:
+                locked_until = datetime.fromisoformat(answer.locked_until)
+            except ValueError:  # an older host answers "locked"
+                locked_until = None
+        return LoginResult(outcome, locked_until=locked_until, tries_left=answer.tries_left)
 
     def logout(self, session: TechSession, *, reason: str = "logout") -> None:
         try:

@@ -9,15 +9,19 @@ and latches an auto-cutter error until ``clear_faults``.
 from __future__ import annotations
 
 import contextlib
+import io
 import socket
 import tempfile
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from devices.printer.escpos import PrinterStatus, paper_sensor_byte
-from simulators.base import DeviceServer, SimulatedDevice
-from simulators.printer.interpreter import EscPosInterpreter, Receipt
+from hostlink.paths import private_dir, write_private
+from hostlink.redaction import redact
+from simulators.base import DEFAULT_IDLE_TIMEOUT_S, DeviceServer, SimulatedDevice
+from simulators.printer.interpreter import Block, EscPosInterpreter, QrBlock, Receipt, Segment, TextLine
 from simulators.printer.render import ReceiptRenderer, aligned_text
 
 
@@ -48,8 +52,7 @@ class PrinterDevice(SimulatedDevice):
 
     def __init__(self, out_dir: Path, seed: int = 0, columns: int = 48, render_png: bool = True) -> None:
         super().__init__(seed)
-        self.out_dir = Path(out_dir)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.out_dir = private_dir(Path(out_dir))
         self.columns = columns
         self.render_png = render_png
         self.paper_low = False
@@ -132,13 +135,17 @@ class PrinterDevice(SimulatedDevice):
 
     def _render(self, receipt: Receipt) -> None:
         number = len(self.receipts) + 1
-        lines = aligned_text(receipt, self.columns)
-        text = "\n".join(lines) + "\n"
+        text = "\n".join(aligned_text(receipt, self.columns)) + "\n"
         text_path = self.out_dir / f"receipt-{number:04d}.txt"
         png_path = self.out_dir / f"receipt-{number:04d}.png"
-        text_path.write_text(text, encoding="utf-8")
+        # The files are copies at rest: card and account numbers, ID numbers and phones masked
+        # (hostlink.redaction), owner-only. ``text`` in memory is what the paper showed.
+        stored = _redacted(receipt)
+        write_private(text_path, ("\n".join(aligned_text(stored, self.columns)) + "\n").encode("utf-8"))
         if self.render_png:
-            self._renderer.save(receipt, png_path)
+            image = io.BytesIO()
+            self._renderer.to_image(stored).save(image, format="PNG")
+            write_private(png_path, image.getvalue())
         self.receipts.append(RenderedReceipt(number, text_path, png_path, text, receipt.cut))
 
     # -- control -----------------------------------------------------------------------------
@@ -206,8 +213,15 @@ class PrinterServer(DeviceServer):
 
     device: PrinterDevice
 
-    def __init__(self, device: PrinterDevice, port: int = 0, control_port: int = 0) -> None:
-        super().__init__(device, port, control_port)
+    def __init__(
+        self,
+        device: PrinterDevice,
+        port: int = 0,
+        control_port: int = 0,
+        *,
+        idle_timeout_s: float = DEFAULT_IDLE_TIMEOUT_S,
+    ) -> None:
+        super().__init__(device, port, control_port, idle_timeout_s=idle_timeout_s)
         self.url = f"tcp://127.0.0.1:{self.port}"
 
     def start(self) -> PrinterServer:
@@ -215,15 +229,19 @@ class PrinterServer(DeviceServer):
         return self
 
     def _pump(self, conn: socket.socket) -> None:
+        last_activity = time.monotonic()
         while not self._stop.is_set() and self._plugged.is_set():
             try:
                 data = conn.recv(65536)
             except TimeoutError:
+                if self._superseded(last_activity):
+                    return
                 continue
             except OSError:
                 return
             if not data:
                 return
+            last_activity = time.monotonic()
             if self._silent:
                 continue
             try:
@@ -237,6 +255,20 @@ class PrinterServer(DeviceServer):
             if reply:
                 with contextlib.suppress(OSError):
                     conn.sendall(reply)
+
+
+def _redacted(receipt: Receipt) -> Receipt:
+    """A copy of ``receipt`` with every text and QR payload through :func:`hostlink.redaction.redact`."""
+    blocks: list[Block] = []
+    for block in receipt.blocks:
+        if isinstance(block, TextLine):
+            segments = [Segment(redact(segment.text), segment.style) for segment in block.segments]
+            blocks.append(TextLine(segments, block.align))
+        elif isinstance(block, QrBlock):
+            blocks.append(QrBlock(redact(block.payload), block.module_size, block.align))
+        else:
+            blocks.append(block)
+    return Receipt(blocks, receipt.cut, receipt.byte_count)
 
 
 def make_printer_server(

@@ -85,3 +85,33 @@ def test_format_then_parse_round_trips(minor: int, currency: str) -> None:
     assert Money.parse(amount.format("en"), currency) == amount
     assert Money.parse(amount.format("zh_CN"), currency) == amount
     assert Money.parse(amount.to_decimal(), currency) == amount
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["1.0000000000000000000000000001", "0.0000000000000000000000000001", "3.1" + "0" * 27 + "9", "1.000"],
+)
+def test_parse_refuses_more_typed_decimals_than_the_currency_has(text: str) -> None:
+    # Decimal.scaleb rounds to 28 significant digits: these used to come back as a round amount.
+    with pytest.raises(MoneyError, match="decimal places"):
+        Money.parse(text)
+
+
+def test_parse_refuses_decimals_hidden_beyond_the_context_precision_of_a_decimal() -> None:
+    with pytest.raises(MoneyError, match="decimal places"):
+        Money.parse(Decimal("1.0000000000000000000000000000001"))
+    with pytest.raises(MoneyError, match="decimal places"):
+        Money.parse(Decimal("1E-999999999"))
+
+
+@pytest.mark.parametrize("value", ["9" * 5000, "1" + "0" * 17, Decimal("1E+100"), 10**40])
+def test_parse_refuses_absurd_magnitudes_with_a_short_message(value: object) -> None:
+    with pytest.raises(MoneyError, match="too large") as refused:
+        Money.parse(value)  # type: ignore[arg-type]
+    assert len(str(refused.value)) < 120  # the message does not echo 5,000 digits back
+
+
+def test_the_largest_accepted_amount_still_formats() -> None:
+    biggest = Money.parse("9999999999999999.99")
+    assert biggest.minor == 10**18 - 1
+    assert biggest.format("en") == "¥9,999,999,999,999,999.99"

@@ -81,3 +81,51 @@ def test_key_tokens_never_have_the_shape_of_a_card_number(monkeypatch: pytest.Mo
     token = key_token()
     assert token == "81558227412094a1"
     assert redact(f"SD3718D970351:{token}") == f"SD3718D970351:{token}"
+
+
+def _logged(tmp_path: Path, *messages: str) -> str:
+    """Feed each message through the project's logging set-up and return what reached the log file."""
+    log_file = setup_logging(tmp_path, "INFO")
+    logger = logging.getLogger("smart-teller.assessment")
+    for message in messages:
+        logger.info("%s", message)
+    for handler in logging.getLogger().handlers:
+        handler.flush()
+    return "\n".join(json.loads(line)["msg"] for line in log_file.read_text().splitlines())
+
+
+def test_an_id_number_ending_in_x_is_masked_in_the_log(tmp_path: Path) -> None:
+    out = _logged(tmp_path, "customer id 11010519491231002X checked", "id=44030419900101001x")
+    assert "11010519491231002X" not in out and "44030419900101001x" not in out.lower()
+    assert "19491231" not in out and "19900101" not in out  # the birth date is hidden
+    assert "110105********002X" in out
+
+
+def test_mobile_numbers_are_masked_in_the_log_in_every_common_spelling(tmp_path: Path) -> None:
+    spellings = ["13800138000", "+86 138 0013 8000", "+86-138-0013-8000", "0086 13800138000", "138-0013-8000"]
+    out = _logged(tmp_path, *(f"phone {phone} saved" for phone in spellings))
+    digits_only = out.replace(" ", "").replace("-", "")
+    assert "0013" not in digits_only  # the middle four never reach the file
+    assert out.count("138****8000") == len(spellings)
+
+
+def test_full_width_digit_pans_and_ids_are_masked_in_the_log(tmp_path: Path) -> None:
+    full_pan = PAN.translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    full_id = "11010519491231002X".translate({ord(d): 0xFF10 + int(d) for d in "0123456789"})
+    out = _logged(tmp_path, f"card {full_pan} typed", f"id {full_id} typed")
+    assert full_pan not in out and full_id[:17] not in out
+    assert "432198******1098" in out and "110105********002X" in out
+
+
+def test_pin_blocks_in_prose_and_key_value_forms_are_redacted_in_the_log(tmp_path: Path) -> None:
+    block = "0412AC89FFEE1234"
+    out = _logged(
+        tmp_path,
+        f"pinblock {block} from pad",
+        f"PIN block: {block}",
+        f"pin_block={block}",
+        f'{{"pin_block": "{block}"}}',
+        f"pin-block {block.lower()}",
+    )
+    assert block not in out.upper()
+    assert out.count("[REDACTED]") == 5

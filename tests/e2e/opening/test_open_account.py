@@ -5,6 +5,7 @@ simulator's control API, as a customer would."""
 from __future__ import annotations
 
 import json
+import stat
 from dataclasses import replace
 from typing import Any
 
@@ -93,6 +94,17 @@ def test_open_an_account_end_to_end(kiosk: Kiosk, lang: str) -> None:
         lambda: kiosk.view is not None and kiosk.view.data.get("printed") is True, timeout=10000
     )
     assert number in kiosk.printer.device.receipts[-1].text
+    # The copies left on disk (the terminal's and the printer's) hold neither the new account number nor
+    # the customer's name in full, and only the kiosk's user can read them.
+    copies = sorted((kiosk.services.settings.data_dir / "receipts").glob("account_opening-*.txt"))
+    copies += sorted(kiosk.printer.device.out_dir.glob("receipt-*"))
+    assert len(copies) == 2, copies
+    for copy in copies:
+        raw = copy.read_bytes()
+        assert number.encode() not in raw and "赵建国".encode() not in raw, copy
+        assert number[-4:].encode() in raw  # masked, not dropped: the dispute team can still match it
+        assert stat.S_IMODE(copy.stat().st_mode) == 0o600
+        assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
     done.primary_button.click()
     assert kiosk.outcome().status == "completed"
 

@@ -414,3 +414,26 @@ def test_services_menu_asks_anything_else_after_each_service() -> None:
     d.ui("cancel")
     assert d.screen == "services_menu"
     assert d.ui("finish").outcome.status == "completed"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("value", ["100.0000000000000000000000000001", "9" * 5000])
+def test_an_amount_the_money_rules_refuse_is_shown_as_a_format_error(value: str) -> None:
+    d = Driver(Transfer(session(), CONFIG))
+    d.answer("bank.accounts", value=ACCOUNTS)
+    d.ui("kind", value="own")
+    d.ui("account", value=12)
+    d.ui("amount", value=value)
+    assert d.screen == "transfer_amount"
+    assert d.journey.view.data["error"] == "transfer.error.amount_format"  # type: ignore[union-attr]
+    assert "bank.transfer" not in d.kinds()
+
+
+def test_a_payee_name_typed_with_printer_commands_is_refused_on_the_payee_screen() -> None:
+    d = Driver(Transfer(session(), CONFIG))
+    d.answer("bank.accounts", value=ACCOUNTS)
+    d.ui("kind", value="customer")
+    d.ui("payee", account="0001100000010030", name="李娜\x1bp\x00\x1b@\x1dV\x00", bank_code="")
+    assert d.screen == "transfer_payee"
+    assert d.journey.view.data["error"] == "transfer.error.name_characters"  # type: ignore[union-attr]
+    d.ui("payee", account="0001100000010030", name="李娜", bank_code="")
+    assert d.screen == "transfer_amount"
