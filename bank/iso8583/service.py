@@ -22,13 +22,14 @@ import hashlib
 import logging
 import secrets
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, text
 from sqlalchemy.exc import IntegrityError
 
 from bank.billing.models import BillPayment
@@ -213,9 +214,30 @@ class IsoHostService:
                 "iso_mac_failure", mti=mti, stan=str(request[p.STAN]), detail=codec.describe(request)
             )
             return self._plain(request, answer_mti, "A0", "mac_failure")
-        stripe = hash((terminal_id, str(request[p.STAN]), str(request[p.TRANSMISSION_DATETIME])))
-        with self._acting[stripe % ACTING_STRIPES]:
+        subject = acting_subject(terminal_id, request)
+        stripe = int.from_bytes(hashlib.blake2b(subject.encode(), digest_size=8).digest(), "big", signed=True)
+        with self._acting[stripe % ACTING_STRIPES], self._across_processes(stripe):
             return self._answer_once(terminal_id, raw, request, answer_mti, mac)
+
+    @contextmanager
+    def _across_processes(self, key: int) -> Iterator[None]:
+        """The same turn-taking between host processes on one PostgreSQL: an advisory lock on the subject.
+
+        Without it a reversal that reached another host process while this one was still posting the
+        original found nothing to reverse, and the original was posted after it (seen by the wire chaos
+        run: a bill payment the terminal had reversed stayed paid)."""
+        engine = self.host.engine
+        if engine.dialect.name != "postgresql":
+            yield
+            return
+        with engine.connect() as conn:
+            conn.execute(text("SELECT pg_advisory_lock(:key)"), {"key": key})
+            conn.commit()
+            try:
+                yield
+            finally:
+                conn.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                conn.commit()
 
     def _answer_once(
         self,
@@ -686,6 +708,21 @@ class IsoHostService:
         with self.sessions.begin() as db:
             db.execute(delete(BillPayment).where(BillPayment.idempotency_key == ledger_key_))
         return "reversed", "compensated"
+
+
+def acting_subject(terminal_id: str, request: Mapping[str, Any]) -> str:
+    """What a request acts on, for taking turns: its own STAN and DE7, or for a reversal those of the
+    original it names (DE90), so a reversal waits for the original still being acted on, and the copies
+    of one request (or a 0421 repeating a 0420) wait for each other."""
+    stan, sent = str(request[p.STAN]), str(request[p.TRANSMISSION_DATETIME])
+    if str(request["t"]) in REVERSALS and p.ORIGINAL_DATA in request:
+        try:
+            original = p.parse_original_data(str(request[p.ORIGINAL_DATA]))
+        except ValueError:
+            pass  # refused when acted on; it takes turns as itself
+        else:
+            stan, sent = original.stan, original.transmission_time
+    return f"{terminal_id}|{int(stan)}|{int(sent)}"
 
 
 def _result(result: str, reason: str = "") -> dict[str, str | bytes]:
