@@ -109,7 +109,7 @@ def _capture_cards(devices: Mapping[str, str], journal: Journal) -> list[str]:
     from app.recovery import DRAW_IN_S, DispenserRecoveryPort, ReaderRecoveryPort
     from devices.card_dispenser.driver import CardDispenserDriver
     from devices.card_reader.driver import CardReaderDriver
-    from kiosk.journal.recovery import CardReaderPort
+    from kiosk.journal.recovery import CardReaderPort, sweep_cards
 
     lines: list[str] = []
     drivers: list[Any] = []
@@ -126,15 +126,7 @@ def _capture_cards(devices: Mapping[str, str], journal: Journal) -> list[str]:
             drivers.append(dispenser)
             dispenser.start()
             ports["card_dispenser"] = DispenserRecoveryPort(dispenser, connect_wait_s=3.0)
-        for name, port in ports.items():
-            try:
-                if not port.card_present():
-                    continue
-                result = "card_captured" if port.capture_card() else "capture_failed"
-            except Exception as exc:  # one device's failure must not stop the others or the start
-                log.exception("capturing a card left in the earlier run's %s failed", name)
-                result = f"sweep_failed: {type(exc).__name__}"
-            journal.record("card_found_at_start", device=name, result=result, run="earlier")
+        for name, result in sweep_cards(journal, ports, run="earlier").items():
             if result == "card_captured":
                 lines.append(f"captured a card left in the earlier run's {name}")
             else:

@@ -186,13 +186,14 @@ def recover(journal: Journal, resolvers: Mapping[str, SuspectResolver]) -> Recov
 SWEEP_EVENT = "card_found_at_start"
 
 
-def sweep_cards(journal: Journal, devices: Mapping[str, CardReaderPort]) -> dict[str, str]:
+def sweep_cards(journal: Journal, devices: Mapping[str, CardReaderPort], **fields: str) -> dict[str, str]:
     """Capture a card still held by a device after the suspects are resolved, and journal it.
 
     A crash *between* two journaled steps leaves a card with no open intent: one waiting for its PIN in
     the reader, one whose eject timed out just before the capture was journaled, a new card the dispenser
     held when the kiosk died. Nobody is in front of the kiosk to take it after a restart, so every card
-    found at start goes to the retain bin and is counted, as an ATM does on power-up.
+    found at start goes to the retain bin and is counted, as an ATM does on power-up. ``fields`` go into
+    each record (``run="earlier"`` when the demo sweeps a killed run's simulators).
     """
     results: dict[str, str] = {}
     for name, port in devices.items():
@@ -204,7 +205,7 @@ def sweep_cards(journal: Journal, devices: Mapping[str, CardReaderPort]) -> dict
             log.exception("sweeping the %s at start failed", name)
             result = f"sweep_failed: {type(exc).__name__}"
         results[name] = result
-        journal.record(SWEEP_EVENT, device=name, result=result)
+        journal.record(SWEEP_EVENT, device=name, result=result, **fields)
     return results
 
 
