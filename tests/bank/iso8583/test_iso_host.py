@@ -22,7 +22,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select
 
-from bank.iso8583.service import card_acceptor_id, iso_terminal_id, text_value
+from bank.iso8583.service import card_acceptor_id, iso_terminal_id, moves_money, text_value
 from hostlink import keyblock
 from hostlink.iso8583 import codec
 from hostlink.iso8583 import profile as p
@@ -965,3 +965,22 @@ def test_the_hosts_record_of_iso_requests_holds_nothing_a_secret_scan_takes_for_
             )  # fmt: skip
     engine.dispose()
     assert [f for f in scan_file(tmp_path / "iso.db") if f.kind == "pan"] == []
+
+
+@pytest.mark.parametrize(
+    ("mti", "code", "takes_turns_across_hosts"),
+    [
+        (p.FINANCIAL_REQUEST, p.TRANSFER, True),
+        (p.FINANCIAL_REQUEST, p.BILL_PAYMENT, True),
+        (p.FINANCIAL_REQUEST, p.PIN_CHANGE, True),
+        (p.REVERSAL, p.BALANCE, True),  # a reversal always waits for what it names, whatever that was
+        (p.REVERSAL_REPEAT, p.TRANSFER, True),
+        (p.FINANCIAL_REQUEST, p.BALANCE, False),
+        (p.FINANCIAL_REQUEST, p.MINI_STATEMENT, False),
+        (p.AUTH_REQUEST, p.PIN_VERIFY, False),
+    ],
+)
+def test_only_what_a_reversal_could_undo_takes_the_lock_between_host_processes(
+    mti: str, code: str, takes_turns_across_hosts: bool
+) -> None:
+    assert moves_money({"t": mti, p.PROCESSING_CODE: code}) is takes_turns_across_hosts
