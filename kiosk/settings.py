@@ -12,15 +12,13 @@ import os
 import tomllib
 from datetime import tzinfo
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import platformdirs
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 from pydantic_settings import SettingsError as PydanticSettingsError
-
-from hostlink import keycheck
 
 ENV_PREFIX = "SMART_TELLER_"
 CONFIG_FILE_ENV = "SMART_TELLER_CONFIG"
@@ -57,41 +55,28 @@ class BiometricsSettings(_Section):
     camera_mirrored: bool = False  # True when the camera delivers a mirror image (turns are then swapped)
 
 
+# Settings the terminal once held and no longer may: PIN keys live in the PIN pad (loaded under its master
+# key by the host's key exchange) and in the host's HSM, never on the terminal's disk.
+RETIRED_KEY_SETTINGS = ("pin_key_hex", "pin_key_aes_hex", "pin_key_kcv", "pin_key_aes_kcv")
+
+
 class SecuritySettings(_Section):
-    # Test-only key shared with the PIN pad simulator; a real deployment injects keys into the EPP and HSM.
-    pin_key_hex: str = "0123456789ABCDEFFEDCBA9876543210"
-    pin_key_aes_hex: str = "000102030405060708090A0B0C0D0E0F"
     pin_tries: int = Field(default=3, ge=1, le=10)
     tech_lockout_failures: int = Field(default=5, ge=1)
     tech_lockout_minutes: int = Field(default=30, ge=1)
     tech_idle_minutes: int = Field(default=15, ge=1)
 
-    # Key check values (6 hex digits) of the PIN keys, from the key ceremony's key sheet. Empty: not
-    # checked. A mismatch stops the start with a message naming the setting (never a key byte).
-    pin_key_kcv: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{6}$")
-    pin_key_aes_kcv: str = Field(default="", pattern=r"^$|^[0-9A-Fa-f]{6}$")
-
-    @field_validator("pin_key_hex")
+    @model_validator(mode="before")
     @classmethod
-    def _tdes_key(cls, value: str) -> str:
-        keycheck.tdes_key(value)  # 16 or 24 bytes, odd parity: a 32-byte "TDES key" fails every PIN check
-        return value
-
-    @field_validator("pin_key_aes_hex")
-    @classmethod
-    def _aes_key(cls, value: str) -> str:
-        keycheck.aes_key(value)
-        return value
-
-    @model_validator(mode="after")
-    def _key_check_values(self) -> Self:
-        keycheck.check_kcv(
-            "security.pin_key_hex", bytes.fromhex(self.pin_key_hex), self.pin_key_kcv, aes=False
-        )
-        keycheck.check_kcv(
-            "security.pin_key_aes_hex", bytes.fromhex(self.pin_key_aes_hex), self.pin_key_aes_kcv, aes=True
-        )
-        return self
+    def _no_pin_keys(cls, values: Any) -> Any:
+        if isinstance(values, dict):
+            for name in RETIRED_KEY_SETTINGS:
+                if name in values:
+                    raise ValueError(
+                        f"{name} is not a terminal setting: PIN keys live in the PIN pad and the bank "
+                        "host, never in the terminal's settings; remove it"
+                    )
+        return values
 
 
 class HostLinkSettings(_Section):
@@ -183,22 +168,6 @@ class Settings(BaseSettings):
     def bank_timezone(self) -> tzinfo:
         return ZoneInfo(self.timezone)
 
-    @model_validator(mode="after")
-    def _no_test_keys_with_real_devices(self) -> Self:
-        """The documented test keys are for simulators. A device that is real hardware (a serial port,
-        not a simulator's URL) with a test key would run real cards under a key everyone knows."""
-        serial = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer")  # not the camera
-        hardware = [name for name in serial if keycheck.is_hardware_address(getattr(self.devices, name))]
-        if not hardware:
-            return self
-        for setting in ("pin_key_hex", "pin_key_aes_hex"):
-            if getattr(self.security, setting).upper() in keycheck.TEST_KEYS:
-                raise ValueError(
-                    f"security.{setting} is the documented test key but devices.{hardware[0]} is real "
-                    "hardware: load the bank's keys"
-                )
-        return self
-
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -209,11 +178,9 @@ class Settings(BaseSettings):
         return value
 
     def redacted(self) -> dict[str, Any]:
-        """Settings for display: key material hidden."""
-        data = self.model_dump(mode="json")
-        data["security"]["pin_key_hex"] = "********"
-        data["security"]["pin_key_aes_hex"] = "********"
-        return data
+        """Settings for display. The terminal's settings hold no key material (its host credential is a
+        file they only name), so this is all of them; kept as the one door displays go through."""
+        return self.model_dump(mode="json")
 
 
 def default_config_file() -> Path:

@@ -84,7 +84,8 @@ def test_settings_show_is_json_without_secrets(env: dict[str, str]) -> None:
     result = run_cli("settings", "show", env_extra=env)
     assert result.returncode == 0
     shown = json.loads(result.stdout)
-    assert shown["security"]["pin_key_hex"] == "********"
+    assert "pin_key_hex" not in shown["security"]  # PIN keys are never terminal settings
+    assert shown["security"]["pin_tries"] == 3
     assert shown["data_dir"] == env["SMART_TELLER_DATA_DIR"]
 
 

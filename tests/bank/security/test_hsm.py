@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from bank.security.hsm import HsmError, SimulatedHsm, load_or_create_pvk
 from hostlink.pinblock import encrypt_pin_block
-from kiosk.settings import SecuritySettings
+from bank.settings import SecuritySettings
 
 SECURITY = SecuritySettings()
 TDES_KEY = bytes.fromhex(SECURITY.pin_key_hex)

@@ -19,7 +19,7 @@ from bank.security.vault import Vault, install_vault
 from hostlink.pinblock import encrypt_pin_block
 from hostlink.redaction import mask_pan
 from kiosk.journal import Journal
-from kiosk.settings import SecuritySettings
+from bank.settings import SecuritySettings
 
 SECURITY = SecuritySettings()
 TDES_KEY = bytes.fromhex(SECURITY.pin_key_hex)
