@@ -13,8 +13,8 @@ from cryptography.hazmat.decrepit.ciphers.algorithms import TripleDES
 from cryptography.hazmat.primitives.ciphers import Cipher, modes
 
 from bank.security.hsm import HsmError, SimulatedHsm, load_or_create_pvk
-from hostlink.pinblock import encrypt_pin_block
 from bank.settings import SecuritySettings
+from hostlink.pinblock import encrypt_pin_block
 
 SECURITY = SecuritySettings()
 TDES_KEY = bytes.fromhex(SECURITY.pin_key_hex)

@@ -16,10 +16,10 @@ from bank.models import Account, Card, pan_lookup_hash
 from bank.security.hsm import SimulatedHsm
 from bank.security.pins import PinCheck, PinService, SetPin
 from bank.security.vault import Vault, install_vault
+from bank.settings import SecuritySettings
 from hostlink.pinblock import encrypt_pin_block
 from hostlink.redaction import mask_pan
 from kiosk.journal import Journal
-from bank.settings import SecuritySettings
 
 SECURITY = SecuritySettings()
 TDES_KEY = bytes.fromhex(SECURITY.pin_key_hex)
