@@ -34,13 +34,21 @@ class PinPadSecurity:
 
 
 def card_link(
-    addresses: list[str], terminal_id: str, pad: PinPad, data_dir: Path, *, timeout_s: float = 10.0
+    addresses: list[str],
+    terminal_id: str,
+    pad: PinPad,
+    data_dir: Path,
+    *,
+    timeout_s: float = 10.0,
+    real_pin_pad: bool = False,
 ) -> CardLink:
-    """The terminal's card link: its state (STAN, queued reversals) under ``data_dir/cardlink``."""
+    """The terminal's card link: its state (STAN, queued reversals) under ``data_dir/cardlink``. With a
+    ``real_pin_pad`` a sign-on whose keys come under the documented test TMK is refused."""
     return CardLink(
         addresses,
         terminal_id,
         PinPadSecurity(pad, timeout_s),
         data_dir / CARDLINK_STATE_DIR,
         timeout_s=timeout_s,
+        refuse_test_master_key=real_pin_pad,
     )

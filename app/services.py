@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hostlink import api
+from hostlink import api, keycheck
 from hostlink.paths import prepare_data_dir, private_dir
 from kiosk.hostclient import Credential, HostClient, HostLink
 from kiosk.journal import Journal
@@ -135,6 +135,7 @@ class TerminalServices:
             pin_pad,
             self.settings.data_dir,
             timeout_s=self.settings.host.iso8583_timeout_s,
+            real_pin_pad=keycheck.is_hardware_address(self.settings.devices.pin_pad),
         )
         self.cardlink.start()
         return self.cardlink

@@ -19,6 +19,10 @@ from hostlink import tdes
 TEST_TDES_PIN_KEY = "0123456789ABCDEFFEDCBA9876543210"
 TEST_AES_PIN_KEY = "000102030405060708090A0B0C0D0E0F"
 TEST_KEYS = frozenset({TEST_TDES_PIN_KEY, TEST_AES_PIN_KEY})
+# The documented test terminal master key the PIN pad simulator is built with (KCV 0385D4). A host that
+# wraps a terminal's working keys under it enrolled that terminal with ``--test-tmk``: fine for a simulated
+# pad, never for real hardware (everyone can read this line and unwrap the terminal's PIN key).
+TEST_TMK_HEX = "AD3B97BA38012AE654D9612ACBEC9143"
 
 
 def _raw(value: str) -> bytes:

@@ -28,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Protocol
 
+from hostlink import keyblock, keycheck
 from hostlink.iso8583 import codec
 from hostlink.iso8583 import profile as p
 from hostlink.iso8583.framing import FramingError, recv_message, send_message
@@ -146,6 +147,7 @@ class CardLink:
         acquirer_id: str = "99900000001",
         currency: str = p.CURRENCY_CNY,
         clock: Callable[[], datetime] = utcnow,
+        refuse_test_master_key: bool = False,
     ) -> None:
         if not addresses:
             raise ValueError("a card link needs at least one host address (host:port)")
@@ -160,6 +162,9 @@ class CardLink:
         self.acquirer_id = acquirer_id
         self.currency = currency
         self.clock = clock
+        # True when the PIN pad is real hardware: its working keys must not come wrapped under the
+        # documented test TMK (anyone could unwrap the PIN key from a recorded sign-on).
+        self.refuse_test_master_key = refuse_test_master_key
         state_dir.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
         self._sock: socket.socket | None = None
@@ -324,6 +329,11 @@ class CardLink:
             tpk_block, tak_block = answer.get(p.TPK_KEY_BLOCK), answer.get(p.TAK_KEY_BLOCK)
             if len(checks) != 12 or not isinstance(tpk_block, str) or not isinstance(tak_block, str):
                 raise KeyExchangeError("sign-on answer without key blocks and check values")
+            if self.refuse_test_master_key and _wrapped_under_test_tmk(tpk_block):
+                raise KeyExchangeError(
+                    "the host wrapped this terminal's keys under the documented test master key, but the "
+                    "PIN pad is real hardware: enrol the terminal with its PIN pad's own TMK (--tmk)"
+                )
             tpk_kcv = self.security.load_working_key("pin", tpk_block)
             tak_kcv = self.security.load_working_key("mac", tak_block)
             if (tpk_kcv, tak_kcv) != (checks[:6], checks[6:]):
@@ -675,3 +685,12 @@ class CardLink:
                     ]
                 )
             return len(self.pending_advices())
+
+
+def _wrapped_under_test_tmk(key_block: str) -> bool:
+    """Whether a key block opens under the documented test TMK (its MAC verifies under that key)."""
+    try:
+        keyblock.unwrap(bytes.fromhex(keycheck.TEST_TMK_HEX), key_block)
+    except keyblock.KeyBlockError:
+        return False
+    return True

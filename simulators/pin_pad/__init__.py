@@ -18,19 +18,20 @@ from typing import Any
 
 from devices.pin_pad import protocol as p
 from devices.sankyo_frame import DeviceFramer, FrameError
+from hostlink import keycheck
 from hostlink.keyblock import KeyBlockError, unwrap
 from hostlink.pinblock import PinBlockError, encrypt_pin_block
 from hostlink.tdes import RetailMac, kcv
 from simulators.base import DeviceServer, SimulatedDevice
 
-# TEST KEYS — for simulators and tests only, never for production. The simulated HSM gets the same
-# values through kiosk settings.
+# TEST KEYS — for simulators and tests only, never for production. The host's simulated HSM gets the
+# same values through its settings (bank/settings.py).
 TEST_TDES_PIN_KEY = bytes.fromhex("0123456789ABCDEFFEDCBA9876543210")
 TEST_AES_PIN_KEY = bytes.fromhex("2B7E151628AED2A6ABF7158809CF4F3C")
 # TEST TERMINAL MASTER KEY — for simulators and tests only, never for production: the TMK the simulated
 # pad was "enrolled" with (double-length, odd parity, KCV 0385D4). A host signing on to the simulated pad
 # wraps the working keys (TR-31, usage P0 / M3) under this value.
-TEST_TMK = bytes.fromhex("AD3B97BA38012AE654D9612ACBEC9143")
+TEST_TMK = bytes.fromhex(keycheck.TEST_TMK_HEX)
 
 FIRMWARE = "SIM-EPP 1.0"
 # single-character shorthands accepted in a press_keys string

@@ -21,7 +21,7 @@ from devices.pin_pad.driver import PinPadDriver
 from devices.simcontrol import ControlClient
 from hostlink.iso8583 import profile as p
 from hostlink.tdes import kcv
-from kiosk.cardlink import CardLink, CardLinkUnavailable
+from kiosk.cardlink import CardLink, CardLinkUnavailable, KeyExchangeError
 from simulators.iso_proxy import IsoProxy
 from simulators.pin_pad import make_server
 
@@ -88,6 +88,25 @@ def test_sign_on_puts_the_hosts_session_keys_into_the_pin_pad_only(rig: Rig) -> 
     keys = rig.host.inspect().terminal_keys.session(TERMINAL_ID)
     assert (status.value.tpk, status.value.tak) == (kcv(keys.tpk), kcv(keys.tak))
     assert status.value.tmk == "0385D4"  # the simulator's documented test TMK
+
+
+def test_a_real_pin_pad_refuses_keys_wrapped_under_the_documented_test_master_key(
+    rig: Rig, tmp_path: Path
+) -> None:
+    """The host enrolled this terminal with --test-tmk; a terminal whose PIN pad is real hardware must not
+    sign on with it (anyone can unwrap its PIN key from a recorded 0810), and loads no key."""
+    before = rig.pad.key_status().result(5)
+    hardware = CardLink(
+        [rig.proxy.address], TERMINAL_ID, PinPadSecurity(rig.pad), tmp_path / "hardware", timeout_s=3,
+        refuse_test_master_key=True,
+    )  # fmt: skip
+    try:
+        with pytest.raises(KeyExchangeError, match="documented test master key, but the PIN pad is real"):
+            hardware.sign_on()
+    finally:
+        hardware.close()
+    after = rig.pad.key_status().result(5)
+    assert after.ok and before.ok and after.value == before.value  # no working key was loaded
 
 
 def test_pin_check_over_iso8583_right_then_wrong(rig: Rig) -> None:
