@@ -11,7 +11,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from devices.serial_link import ACK, NAK, ExchangeStats, ProtocolError, Rejected, SerialLink, exchange
+from devices.serial_link import (
+    ACK,
+    NAK,
+    DeviceSide,
+    ExchangeStats,
+    ProtocolError,
+    Rejected,
+    SerialLink,
+    exchange,
+)
 
 STX = 0xF2
 HEADER_LEN = 3
@@ -210,40 +219,9 @@ class SankyoTransport:
         self.link.close()
 
 
-class DeviceFramer:
-    """Device side of the frame layer (used by simulators and by tests that play the device).
-
-    ``feed`` takes host bytes and returns what the device sends back: ACK + the reply frame for each good
-    command frame, NAK for a frame that fails its checks, nothing for stray bytes. ``nak_next`` makes the
-    device refuse the next N good frames too (fault injection).
-    """
+class DeviceFramer(DeviceSide):
+    """Device side of the Sankyo frame layer: ``handle`` maps a command's TEXT to the reply's TEXT, which
+    is framed here (see :class:`devices.serial_link.DeviceSide` for ACK/NAK and fault injection)."""
 
     def __init__(self, handle: Callable[[bytes], bytes]) -> None:
-        self._handle = handle
-        self._decoder = FrameDecoder()
-        self.nak_next = 0
-        self.frames_received = 0
-        self.naks_sent = 0
-        self.rejections: list[str] = []
-
-    def reset(self) -> None:
-        self._decoder = FrameDecoder()
-
-    def feed(self, data: bytes) -> bytes:
-        out = bytearray()
-        for item in self._decoder.feed(data):
-            if isinstance(item, Rejected):
-                self.rejections = [*self.rejections[-19:], item.reason]
-                if item.bad_frame:
-                    self.naks_sent += 1
-                    out.append(NAK)
-                continue
-            self.frames_received += 1
-            if self.nak_next > 0:
-                self.nak_next -= 1
-                self.naks_sent += 1
-                out.append(NAK)
-                continue
-            out.append(ACK)
-            out += encode_frame(self._handle(item))
-        return bytes(out)
+        super().__init__(FrameDecoder, lambda text: encode_frame(handle(text)))

@@ -117,6 +117,52 @@ class FrameDecoder(Protocol):
     def feed(self, data: bytes) -> list[bytes | Rejected]: ...
 
 
+class DeviceSide:
+    """The device's half of an ACK/NAK frame protocol, whatever the framing (used by simulators and by
+    tests that play the device).
+
+    ``feed`` takes host bytes and returns what the device sends back: for each good frame ACK + the reply
+    ``answer`` gives (``answer`` returning None means the frame is not for this unit: nothing is sent), NAK
+    for a frame that fails its checks, nothing for stray bytes. ``nak_next`` makes the device refuse the
+    next N good frames too (fault injection).
+    """
+
+    def __init__(self, decoder: Callable[[], FrameDecoder], answer: Callable[[bytes], bytes | None]) -> None:
+        self._new_decoder = decoder
+        self._answer = answer
+        self._decoder = decoder()
+        self.nak_next = 0
+        self.frames_received = 0
+        self.naks_sent = 0
+        self.rejections: list[str] = []
+
+    def reset(self) -> None:
+        """A new connection: bytes half-way through a frame on the old one are forgotten."""
+        self._decoder = self._new_decoder()
+
+    def feed(self, data: bytes) -> bytes:
+        out = bytearray()
+        for item in self._decoder.feed(data):
+            if isinstance(item, Rejected):
+                self.rejections = [*self.rejections[-19:], item.reason]
+                if item.bad_frame:
+                    self.naks_sent += 1
+                    out.append(NAK)
+                continue
+            self.frames_received += 1
+            if self.nak_next > 0:
+                self.nak_next -= 1
+                self.naks_sent += 1
+                out.append(NAK)
+                continue
+            reply = self._answer(item)
+            if reply is None:
+                continue
+            out.append(ACK)
+            out += reply
+        return bytes(out)
+
+
 class ProtocolError(ValueError):
     """Bytes that do not follow the device's protocol; the message is the reason."""
 

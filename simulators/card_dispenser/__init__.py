@@ -13,7 +13,7 @@ from typing import Any
 
 from devices.card_dispenser import protocol as p
 from devices.card_reader.tracks import TrackError, mask_pan, parse_track2
-from devices.serial_link import ACK, NAK, Rejected
+from devices.serial_link import DeviceSide
 from simulators.base import DeviceServer, SimulatedDevice
 
 FIRMWARE = "SIM-CRT541 1.0"
@@ -41,38 +41,21 @@ class CardDispenserSimulator(SimulatedDevice):
         self.jammed = False
         self.fail_next_write = False
         self.dispensed: list[dict[str, Any]] = []
-        self._decoder = p.FrameDecoder()
-        self.nak_next = 0
-        self.frames_received = 0
-        self.naks_sent = 0
-        self.rejections: list[str] = []
+        self.framer = DeviceSide(p.FrameDecoder, self._answer)
         self.commands: list[str] = []
 
     # -- wire --------------------------------------------------------------------------------
     def on_connect(self) -> None:
-        self._decoder = p.FrameDecoder()
+        self.framer.reset()
 
     def on_bytes(self, data: bytes) -> bytes:
-        out = bytearray()
-        for item in self._decoder.feed(data):
-            if isinstance(item, Rejected):
-                self.rejections = [*self.rejections[-19:], item.reason]
-                if item.bad_frame:
-                    self.naks_sent += 1
-                    out.append(NAK)
-                continue
-            self.frames_received += 1
-            if self.nak_next > 0:
-                self.nak_next -= 1
-                self.naks_sent += 1
-                out.append(NAK)
-                continue
-            frame = p.decode_frame(item)
-            if frame.address != self.address:
-                continue  # addressed to another unit on the bus
-            out.append(ACK)
-            out += self._handle(frame.command, frame.data)
-        return bytes(out)
+        return self.framer.feed(data)
+
+    def _answer(self, raw: bytes) -> bytes | None:
+        frame = p.decode_frame(raw)
+        if frame.address != self.address:
+            return None  # addressed to another unit on the bus
+        return self._handle(frame.command, frame.data)
 
     def _status(self) -> p.DispenserStatus:
         if self.stock <= 0:
@@ -169,13 +152,13 @@ class CardDispenserSimulator(SimulatedDevice):
         return self.snapshot()
 
     def ctl_nak(self, count: int = 1) -> dict[str, Any]:
-        self.nak_next = int(count)
+        self.framer.nak_next = int(count)
         return self.snapshot()
 
     def ctl_clear_faults(self) -> dict[str, Any]:
         self.jammed = False
         self.fail_next_write = False
-        self.nak_next = 0
+        self.framer.nak_next = 0
         return self.snapshot()
 
     def snapshot(self) -> dict[str, Any]:
@@ -192,9 +175,9 @@ class CardDispenserSimulator(SimulatedDevice):
             "dispensed": [
                 dict(d, pan_masked=mask_pan(d["pan"]) if d["pan"] else None) for d in self.dispensed
             ],
-            "frames_received": self.frames_received,
-            "naks_sent": self.naks_sent,
-            "rejections": list(self.rejections),
+            "frames_received": self.framer.frames_received,
+            "naks_sent": self.framer.naks_sent,
+            "rejections": list(self.framer.rejections),
             "commands": list(self.commands),
         }
 
