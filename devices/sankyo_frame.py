@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Unpack
 
+from devices.base import DeviceLinkError
 from devices.serial_link import (
     ACK,
     NAK,
@@ -18,7 +20,9 @@ from devices.serial_link import (
     ExchangeStats,
     ProtocolError,
     Rejected,
+    SerialDriverBase,
     SerialLink,
+    SerialTiming,
     exchange,
 )
 
@@ -37,6 +41,7 @@ __all__ = [
     "FrameError",
     "Rejected",
     "Reply",
+    "SankyoDriverBase",
     "SankyoTransport",
     "command_text",
     "crc16_xmodem",
@@ -225,3 +230,44 @@ class DeviceFramer(DeviceSide):
 
     def __init__(self, handle: Callable[[bytes], bytes]) -> None:
         super().__init__(FrameDecoder, lambda text: encode_frame(handle(text)))
+
+
+class SankyoDriverBase(SerialDriverBase):
+    """A driver for a device on the Sankyo frame layer (the card reader, the PIN pad): the transport is
+    opened on connect and closed on disconnect; a subclass says what proves the device answers
+    (:meth:`_handshake`) and sends commands with :meth:`_send`."""
+
+    command_letter = ""  # the first TEXT character of every command to this device class
+
+    def __init__(self, url: str, **timing: Unpack[SerialTiming]) -> None:
+        super().__init__(url, **timing)
+        self._transport: SankyoTransport | None = None
+
+    def _connect(self) -> None:
+        transport = SankyoTransport(
+            SerialLink.open(self.url),
+            self.command_letter,
+            ack_timeout=self.ack_timeout,
+            reply_timeout=self.reply_timeout,
+            max_resends=self.max_resends,
+        )
+        self._transport = transport
+        try:  # a port that opens is not yet a device that answers
+            self._handshake(transport)
+        except Exception:
+            self._transport = None
+            transport.close()
+            raise
+
+    def _handshake(self, transport: SankyoTransport) -> None:
+        raise NotImplementedError
+
+    def _disconnect(self) -> None:
+        if self._transport is not None:
+            self._transport.close()
+            self._transport = None
+
+    def _send(self, cmd_pm: tuple[str, str], data: bytes = b"") -> Reply:
+        if self._transport is None:
+            raise DeviceLinkError("not connected")
+        return self._transport.call(cmd_pm[0], cmd_pm[1], data)

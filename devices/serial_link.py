@@ -13,7 +13,7 @@ import logging
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypedDict, TypeVar
 
 import serial
 
@@ -253,9 +253,45 @@ def _read_reply(link: SerialLink, decoder: FrameDecoder, timeout: float) -> tupl
             return item, ""
 
 
+class SerialTiming(TypedDict, total=False):
+    """The keyword arguments every framed serial driver takes (see :class:`SerialDriverBase`)."""
+
+    name: str | None
+    ack_timeout: float
+    reply_timeout: float | None
+    max_resends: int
+    poll_interval: float | None
+    idle_poll_interval: float
+
+
 class SerialDriverBase(DriverBase):
-    """What the framed serial drivers share on top of :class:`DriverBase`: commands whose protocol
-    errors end as ``hardware_error`` results, and waits that honour Cancel and driver shutdown."""
+    """What the framed serial drivers share on top of :class:`DriverBase`: the exchange's timing (ACK
+    wait, reply wait, resends, poll intervals; each driver class sets its own defaults), commands whose
+    protocol errors end as ``hardware_error`` results, and waits that honour Cancel and driver shutdown."""
+
+    default_reply_timeout = 3.0
+    default_poll_interval = 0.1
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        ack_timeout: float = 0.5,
+        reply_timeout: float | None = None,
+        max_resends: int = 3,
+        poll_interval: float | None = None,
+        idle_poll_interval: float = 0.25,
+    ) -> None:
+        super().__init__(url, name=name)
+        self.ack_timeout = ack_timeout
+        self.reply_timeout = self.default_reply_timeout if reply_timeout is None else reply_timeout
+        self.max_resends = max_resends
+        self.poll_interval = self.default_poll_interval if poll_interval is None else poll_interval
+        self.idle_poll_interval = idle_poll_interval
+
+    def _idle_interval(self) -> float:
+        return self.idle_poll_interval
 
     def _protocol_failed(self, exc: ProtocolError) -> None:
         """A device whose every answer is garbled is not working, even though its link is up:

@@ -9,13 +9,20 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import Any, TypeVar, Unpack
 
 from devices.base import CancelToken, Completion, DeviceInfo, DeviceLinkError, DeviceState, Operation, Result
 from devices.card_dispenser import protocol as p
 from devices.card_reader.tracks import TrackError, parse_track2
 from devices.selftest import SelfTestBuilder, SelfTestReport
-from devices.serial_link import ExchangeStats, ProtocolError, SerialDriverBase, SerialLink, exchange
+from devices.serial_link import (
+    ExchangeStats,
+    ProtocolError,
+    SerialDriverBase,
+    SerialLink,
+    SerialTiming,
+    exchange,
+)
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -44,25 +51,11 @@ class CardDispenserDriver(SerialDriverBase):
     device_class = "card_dispenser"
     model = "Creator CRT-541-compatible dispenser with track 2 encoder"
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        address: str = p.DEFAULT_ADDRESS,
-        ack_timeout: float = 0.5,
-        reply_timeout: float = 5.0,
-        max_resends: int = 3,
-        poll_interval: float = 0.1,
-        idle_poll_interval: float = 0.25,
-    ) -> None:
-        super().__init__(url, name=name)
+    default_reply_timeout = 5.0  # moving a card to the encoder and writing it takes longer than a status
+
+    def __init__(self, url: str, *, address: str = p.DEFAULT_ADDRESS, **timing: Unpack[SerialTiming]) -> None:
+        super().__init__(url, **timing)
         self.address = address
-        self.ack_timeout = ack_timeout
-        self.reply_timeout = reply_timeout
-        self.max_resends = max_resends
-        self.poll_interval = poll_interval
-        self.idle_poll_interval = idle_poll_interval
         self.stats = ExchangeStats()
         self._link: SerialLink | None = None
         self._firmware = ""
@@ -91,9 +84,6 @@ class CardDispenserDriver(SerialDriverBase):
             self._apply(self._last, force=True)
         else:
             self._set_state(DeviceState.ONLINE)
-
-    def _idle_interval(self) -> float:
-        return self.idle_poll_interval
 
     def _idle(self) -> None:
         try:

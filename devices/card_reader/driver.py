@@ -8,15 +8,15 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Unpack
 
-from devices.base import CancelToken, Completion, DeviceInfo, DeviceLinkError, DeviceState, Operation, Result
+from devices.base import CancelToken, Completion, DeviceInfo, DeviceState, Operation, Result
 from devices.card_reader import protocol as p
 from devices.card_reader.interface import CardData
 from devices.card_reader.tracks import Track1, Track2, TrackError, parse_track1, parse_track2, parse_track3
-from devices.sankyo_frame import FrameError, Reply, SankyoTransport
+from devices.sankyo_frame import FrameError, Reply, SankyoDriverBase, SankyoTransport
 from devices.selftest import SelfTestBuilder, SelfTestReport
-from devices.serial_link import ProtocolError, SerialDriverBase, SerialLink
+from devices.serial_link import ProtocolError, SerialTiming
 
 log = logging.getLogger(__name__)
 
@@ -30,56 +30,22 @@ ERROR_COMPLETION = {
 }
 
 
-class CardReaderDriver(SerialDriverBase):
+class CardReaderDriver(SankyoDriverBase):
     device_class = "card_reader"
     model = "Sankyo ICT3Q8-compatible motorised reader"
+    command_letter = p.COMMAND_LETTER
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        ack_timeout: float = 0.5,
-        reply_timeout: float = 3.0,
-        max_resends: int = 3,
-        poll_interval: float = 0.1,
-        idle_poll_interval: float = 0.25,
-    ) -> None:
-        super().__init__(url, name=name)
-        self.idle_poll_interval = idle_poll_interval
-        self.ack_timeout = ack_timeout
-        self.reply_timeout = reply_timeout
-        self.max_resends = max_resends
-        self.poll_interval = poll_interval
-        self._transport: SankyoTransport | None = None
+    def __init__(self, url: str, **timing: Unpack[SerialTiming]) -> None:
+        super().__init__(url, **timing)
         self._firmware = ""
         self._last: p.ReaderStatus | None = None
 
     # -- link --------------------------------------------------------------------------------
-    def _connect(self) -> None:
-        link = SerialLink.open(self.url)
-        transport = SankyoTransport(
-            link,
-            p.COMMAND_LETTER,
-            ack_timeout=self.ack_timeout,
-            reply_timeout=self.reply_timeout,
-            max_resends=self.max_resends,
-        )
-        try:  # a port that opens is not yet a reader that answers
-            init = transport.call(*p.INITIALISE)
-            self._firmware = init.data.decode("ascii", "replace")
-            self._transport = transport
-            self._last = None
-            self._apply(self._read_status())
-        except Exception:
-            self._transport = None
-            transport.close()
-            raise
-
-    def _disconnect(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+    def _handshake(self, transport: SankyoTransport) -> None:
+        init = transport.call(*p.INITIALISE)
+        self._firmware = init.data.decode("ascii", "replace")
+        self._last = None
+        self._apply(self._read_status())
 
     def _on_connected(self) -> None:
         last = self._last
@@ -87,9 +53,6 @@ class CardReaderDriver(SerialDriverBase):
             self._set_state(DeviceState.HARDWARE_ERROR, error="card jam")
         else:
             self._set_state(DeviceState.ONLINE)
-
-    def _idle_interval(self) -> float:
-        return self.idle_poll_interval
 
     def _idle(self) -> None:
         try:
@@ -100,9 +63,7 @@ class CardReaderDriver(SerialDriverBase):
 
     # -- helpers -----------------------------------------------------------------------------
     def _call(self, cmd_pm: tuple[str, str], data: bytes = b"") -> Reply:
-        if self._transport is None:
-            raise DeviceLinkError("not connected")
-        return self._transport.call(cmd_pm[0], cmd_pm[1], data)
+        return self._send(cmd_pm, data)
 
     def _read_status(self) -> p.ReaderStatus:
         reply = self._call(p.STATUS)

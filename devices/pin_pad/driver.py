@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import logging
 import time
-from typing import Any
+from typing import Any, Unpack
 
 from devices.base import CancelToken, Completion, DeviceInfo, DeviceLinkError, DeviceState, Operation, Result
 from devices.pin_pad import protocol as p
-from devices.sankyo_frame import FrameError, Reply, SankyoTransport
+from devices.sankyo_frame import FrameError, Reply, SankyoDriverBase, SankyoTransport
 from devices.selftest import SelfTestBuilder, SelfTestReport
-from devices.serial_link import ProtocolError, SerialDriverBase, SerialLink
+from devices.serial_link import ProtocolError, SerialTiming
 
 log = logging.getLogger(__name__)
 
@@ -37,28 +37,14 @@ ERROR_COMPLETION = {
 MAC_ATTEMPTS = 3
 
 
-class PinPadDriver(SerialDriverBase):
+class PinPadDriver(SankyoDriverBase):
     device_class = "pin_pad"
     model = "EPP (Sankyo-framed E command set)"
+    command_letter = p.COMMAND_LETTER
+    default_poll_interval = 0.05
 
-    def __init__(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        ack_timeout: float = 0.5,
-        reply_timeout: float = 3.0,
-        max_resends: int = 3,
-        poll_interval: float = 0.05,
-        idle_poll_interval: float = 0.25,
-    ) -> None:
-        super().__init__(url, name=name)
-        self.ack_timeout = ack_timeout
-        self.reply_timeout = reply_timeout
-        self.max_resends = max_resends
-        self.poll_interval = poll_interval
-        self.idle_poll_interval = idle_poll_interval
-        self._transport: SankyoTransport | None = None
+    def __init__(self, url: str, **timing: Unpack[SerialTiming]) -> None:
+        super().__init__(url, **timing)
         self._firmware = ""
         self._tamper: bool | None = None
         self._keys_stale = False
@@ -66,37 +52,15 @@ class PinPadDriver(SerialDriverBase):
         self._resent = False  # the last command had to be sent more than once
 
     # -- link --------------------------------------------------------------------------------
-    def _connect(self) -> None:
-        link = SerialLink.open(self.url)
-        transport = SankyoTransport(
-            link,
-            p.COMMAND_LETTER,
-            ack_timeout=self.ack_timeout,
-            reply_timeout=self.reply_timeout,
-            max_resends=self.max_resends,
-        )
-        try:
-            self._transport = transport
-            self._tamper = None
-            self._refresh_status()
-        except Exception:
-            self._transport = None
-            transport.close()
-            raise
-
-    def _disconnect(self) -> None:
-        if self._transport is not None:
-            self._transport.close()
-            self._transport = None
+    def _handshake(self, transport: SankyoTransport) -> None:
+        self._tamper = None
+        self._refresh_status()
 
     def _on_connected(self) -> None:
         if self._tamper:
             self._set_state(DeviceState.FRAUD_ATTEMPT, error="pad tampered")
         else:
             self._set_state(DeviceState.ONLINE)
-
-    def _idle_interval(self) -> float:
-        return self.idle_poll_interval
 
     def _idle(self) -> None:
         try:
@@ -120,7 +84,7 @@ class PinPadDriver(SerialDriverBase):
         sent = self._transport.stats.sent
         if cmd_pm == p.MAC_MORE:
             self._mac_open = True
-        reply = self._transport.call(cmd_pm[0], cmd_pm[1], data)
+        reply = self._send(cmd_pm, data)
         # A resend after a garbled or lost reply repeats a command the pad has already carried out. Even
         # a NAK is no proof it has not: it may be the pad's ACK garbled on the way. So any resend counts.
         self._resent = self._transport.stats.sent - sent > 1
