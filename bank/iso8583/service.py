@@ -186,7 +186,10 @@ class IsoHostService:
         mti = str(request["t"])
         if mti in (p.NETWORK_REQUEST,) and p.PROCESSING_CODE in missing:
             missing.remove(p.PROCESSING_CODE)
-        if missing:
+        # A MACed message that names its terminal is authenticated before its format is judged: a bit
+        # flipped on the wire that drops a field is a MAC failure (A0, audited), not a format error.
+        identified = p.CARD_ACCEPTOR_ID in request and p.TERMINAL_ID in request
+        if missing and not (mti in FINANCIAL | REVERSALS and identified):
             return self._plain(request, answer_mti, "30", "missing_" + "_".join(missing))
         try:
             terminal_id = self._terminal_of(request)
@@ -211,9 +214,11 @@ class IsoHostService:
             good_mac = False
         if not good_mac:
             self.host.audit.for_terminal(terminal_id).record(
-                "iso_mac_failure", mti=mti, stan=str(request[p.STAN]), detail=codec.describe(request)
+                "iso_mac_failure", mti=mti, stan=str(request.get(p.STAN, "")), detail=codec.describe(request)
             )
             return self._plain(request, answer_mti, "A0", "mac_failure")
+        if missing:
+            return self._plain(request, answer_mti, "30", "missing_" + "_".join(missing))
         subject = acting_subject(terminal_id, request)
         stripe = int.from_bytes(hashlib.blake2b(subject.encode(), digest_size=8).digest(), "big", signed=True)
         across = self._across_processes(stripe) if moves_money(request) else nullcontext()
