@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import sqlite3
+import time
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 
@@ -26,8 +27,37 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     if parsed.get_backend_name() == "postgresql":
         if parsed.drivername == "postgresql":
             parsed = parsed.set(drivername="postgresql+psycopg")
-        return create_engine(parsed, echo=echo, pool_pre_ping=True, isolation_level="READ COMMITTED")
+        engine = create_engine(parsed, echo=echo, isolation_level="READ COMMITTED")
+        _ping_after_idle(engine)
+        return engine
     raise DatabaseUnavailable(f"unsupported database {parsed.get_backend_name()!r}: use sqlite or postgresql")
+
+
+# A pooled connection idle for longer than this is pinged before use: a PostgreSQL restart or a dropped
+# link is noticed (and the connection replaced) then. One used a moment ago is not: pinging every check-out
+# (pool_pre_ping) cost a round trip on each of the ~9 look-ups of a card transaction (docs/bench.md), and a
+# connection that died within the last second fails its statement, which the callers already treat as a
+# lost database (the ledger retries its posting; a card request is answered 96 and reversed).
+PING_AFTER_IDLE_S = 1.0
+
+
+def _ping_after_idle(engine: Engine, idle_s: float = PING_AFTER_IDLE_S) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_conn: Any, record: Any) -> None:
+        record.info["checked_in"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_conn: Any, record: Any, _proxy: Any) -> None:
+        last = record.info.get("checked_in")
+        if last is not None and time.monotonic() - last < idle_s:
+            return
+        record.info["pings"] = record.info.get("pings", 0) + 1
+        try:
+            alive = engine.dialect.do_ping(dbapi_conn)
+        except Exception as exc:  # the DBAPI's own error: the connection is gone
+            raise DisconnectionError(f"stale pooled connection: {exc}") from exc
+        if not alive:
+            raise DisconnectionError("stale pooled connection")
 
 
 def _sqlite_engine(url: str, database: str | None, *, echo: bool) -> Engine:

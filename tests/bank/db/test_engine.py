@@ -3,7 +3,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from bank.db.engine import DatabaseUnavailable, check_connection, make_engine
+from bank.db.engine import PING_AFTER_IDLE_S, DatabaseUnavailable, check_connection, make_engine
 from bank.db.migrate import current_heads, is_up_to_date, upgrade
 
 
@@ -60,3 +60,34 @@ def test_unreachable_or_bad_database_is_one_clear_error(url: str) -> None:
     with pytest.raises(DatabaseUnavailable) as err:
         check_connection(make_engine(url))
     assert "\n" not in str(err.value)
+
+
+@pytest.mark.postgres
+def test_a_connection_used_a_moment_ago_is_not_pinged_and_a_dead_idle_one_is_replaced(
+    pg_database: str,
+) -> None:
+    """Check-out pings only a connection idle for over PING_AFTER_IDLE_S; one whose backend was killed
+    while it sat in the pool is found dead by that ping and replaced, so the caller's statement runs."""
+    engine = make_engine(pg_database)
+    try:
+        with engine.connect() as conn:
+            first_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+            record = conn.connection._connection_record
+        assert record is not None
+        pings = record.info.get("pings", 0)  # the first check-out of a fresh connection has no check-in
+        for _ in range(20):
+            with engine.connect() as conn:
+                assert conn.execute(text("SELECT pg_backend_pid()")).scalar() == first_pid
+        assert record.info.get("pings", 0) == pings  # twenty back-to-back check-outs, no ping
+
+        admin = make_engine(pg_database)
+        with admin.connect() as conn:
+            conn.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": first_pid})
+            conn.commit()
+        admin.dispose()
+        record.info["checked_in"] -= PING_AFTER_IDLE_S + 1  # as if it had sat idle that long
+        with engine.connect() as conn:
+            second_pid = conn.execute(text("SELECT pg_backend_pid()")).scalar()
+        assert second_pid != first_pid
+    finally:
+        engine.dispose()
