@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select, text
+from sqlalchemy import text
 
 from app.headless_runner import (
     LI_NA,
@@ -48,12 +48,10 @@ from app.headless_runner import (
     HeadlessTimeout,
     Visit,
 )
-from bank.check import check_ledger
 from bank.db.engine import make_engine
-from bank.models import Transfer
 from devices.simcontrol import ControlClient
-from kiosk.journal import verify_file
 from simulators.netfaults import LINKS, FaultDriver, FaultProxy, fault_schedule
+from tests.invariants import final_outcomes, journal_and_ledger_problems
 
 TERMINAL_ID = "KIOSK-0001"
 HOSTS = 2
@@ -432,52 +430,12 @@ class WireChaosRig:
         return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
 
     def check(self) -> list[str]:
-        problems: list[str] = []
-        verified = verify_file(self.data_dir / "journal" / "journal.jsonl")
-        if not verified.ok:
-            problems.append(f"the journal does not verify at {verified.first_bad_seq}: {verified.reason}")
+        problems = journal_and_ledger_problems(self.data_dir / "journal" / "journal.jsonl", self.engine)
         records = self.journal_records()
-        outcomes: dict[int, dict[str, Any]] = {}
-        for r in records:
-            if r["kind"] == "outcome" and r["ref"] is not None:
-                outcomes.setdefault(r["ref"], r)
-        open_intents = [r["event"] for r in records if r["kind"] == "intent" and r["seq"] not in outcomes]
-        if open_intents:
-            problems.append(f"suspects left after recovery: {open_intents}")
+        outcomes = final_outcomes(records)
         # Reversals and advices: every one the terminal queued was answered.
         if any(self.queues_left.values()):
             problems.append(f"the card link still waits to deliver {self.queues_left}")
-        # Money.
-        with self.engine.connect() as conn:
-            report = check_ledger(conn)
-            rows = conn.execute(select(Transfer.idempotency_key, Transfer.status)).all()
-        if not report.ok:
-            problems.append(f"bank check: {[f'{v.rule}: {v.detail}' for v in report.violations]}")
-        in_ledger: dict[str, list[str]] = {}
-        for key, status in rows:
-            in_ledger.setdefault(key, []).append(status)
-        twice = sorted(k for k, v in in_ledger.items() if len(v) > 1)
-        if twice:
-            problems.append(f"idempotency keys posted more than once: {twice[:3]}")
-        journaled: set[str] = set()
-        for r in records:
-            if r["kind"] != "intent" or r["event"] != "transfer":
-                continue
-            key = str(r["fields"].get("idempotency_key", ""))
-            journaled.add(key)
-            final = [o for o in records if o["ref"] == r["seq"]]
-            result = final[-1]["fields"].get("result") if final else None
-            posted = key in in_ledger
-            undone = f"rev:{key}"[:64] in in_ledger or in_ledger.get(key) == ["voided"]
-            if result in ("success", "posted", "pending") and not posted:
-                problems.append(f"transfer {key}: the journal says {result}, the ledger has nothing")
-            if result in ("not_posted", "refused") and posted:
-                problems.append(f"transfer {key}: the journal says {result}, the ledger has it")
-            if result == "reversed" and posted and not undone:
-                problems.append(f"transfer {key}: the journal says reversed, the ledger still has it")
-        unjournaled = [k for k in in_ledger if k.startswith("S") and k not in journaled]
-        if unjournaled:
-            problems.append(f"transfers posted with no journaled intent: {unjournaled[:3]}")
         # Cards: none in the reader; every one the reader kept is a journaled capture.
         reader = self.reader()
         if reader["media"] != "none":

@@ -29,13 +29,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import create_engine, select
+from sqlalchemy import create_engine
 
 from app.headless_runner import CHEN_JIE, LI_NA, VISITS, WANG_FANG
-from bank.check import check_ledger
-from bank.models import Transfer
 from devices.simcontrol import ControlClient
-from kiosk.journal import verify_file
+from tests.invariants import journal_and_ledger_problems, journal_records
 
 CHILD = Path(__file__).resolve().parent / "crash_child.py"
 REPO = Path(__file__).resolve().parents[2]
@@ -208,52 +206,9 @@ class CrashLane:
     def check(
         self, label: str, *, card_left: bool = False, since_line: int = 0, retained_before: int = 0
     ) -> list[str]:
-        problems: list[str] = []
         path = self._journal_path()
-        verified = verify_file(path)
-        if not verified.ok:
-            problems.append(f"journal does not verify at {verified.first_bad_seq}: {verified.reason}")
-        records = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines()]
-        open_intents = {r["seq"]: r for r in records if r["kind"] == "intent"}
-        outcomes: dict[int, dict[str, Any]] = {}
-        for r in records:
-            if r["kind"] == "outcome" and r["ref"] is not None:
-                open_intents.pop(r["ref"], None)
-                outcomes[r["ref"]] = r
-        if open_intents:
-            problems.append(f"suspects left after recovery: {[r['event'] for r in open_intents.values()]}")
-        # Money: the journal's word on every transfer against the ledger.
-        with self.engine.connect() as conn:
-            report = check_ledger(conn)
-            rows = conn.execute(select(Transfer.idempotency_key, Transfer.status)).all()
-        if not report.ok:
-            problems.append(f"bank check: {[f'{v.rule}: {v.detail}' for v in report.violations]}")
-        in_ledger: dict[str, list[str]] = {}
-        for key, status in rows:
-            in_ledger.setdefault(key, []).append(status)
-        twice = {k: v for k, v in in_ledger.items() if len(v) > 1}
-        if twice:
-            problems.append(f"idempotency keys posted more than once: {sorted(twice)[:3]}")
-        journaled_keys: set[str] = set()
-        for r in records:
-            if r["kind"] != "intent" or r["event"] != "transfer":
-                continue
-            key = str(r["fields"].get("idempotency_key", ""))
-            journaled_keys.add(key)
-            outcome = outcomes.get(r["seq"])
-            result = outcome["fields"].get("result") if outcome else None
-            posted = key in in_ledger
-            if result in ("success", "posted", "pending") and not posted:
-                problems.append(f"transfer {key}: journal says {result}, the ledger has nothing")
-            if result in ("not_posted", "refused") and posted:
-                problems.append(f"transfer {key}: journal says {result}, the ledger has it")
-            # An ISO 8583 reversal undid it: voided while pending, or compensated under "rev:<key>".
-            undone = f"rev:{key}"[:64] in in_ledger or in_ledger.get(key) == ["voided"]
-            if result == "reversed" and posted and not undone:
-                problems.append(f"transfer {key}: journal says reversed, the ledger still has it")
-        unjournaled = [k for k in in_ledger if k.startswith("S") and k not in journaled_keys]
-        if unjournaled:
-            problems.append(f"transfers posted with no journaled intent: {unjournaled[:3]}")
+        problems = journal_and_ledger_problems(path, self.engine)
+        records = journal_records(path)
         # Cards: none left in the reader; one the kill left behind was captured, counted and journaled.
         reader = self.reader_state()
         if reader["media"] != "none":
