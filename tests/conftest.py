@@ -21,6 +21,61 @@ import pytest
 
 from benchmarks._pgserver import PostgresUnavailable, ThrowawayPostgres, find_pg_bin
 
+# Every process the test run starts inherits this mark (the value is the run's own), so a process left
+# running when the run ends is found however it was started: a child, a grandchild whose parent died, a
+# daemon that detached itself.
+RUN_MARK = "SMART_TELLER_TEST_RUN"
+LEFTOVER_GRACE_S = 15.0  # time for processes told to stop at teardown to finish exiting
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # the controller (or a run without xdist): workers inherit it
+        os.environ.setdefault(RUN_MARK, f"{os.getpid()}-{time.time_ns()}")
+
+
+def _leftovers(mark: str) -> list[Any]:
+    import psutil
+
+    mine = {os.getpid(), *(p.pid for p in psutil.Process().parents())}
+    found = []
+    for process in psutil.process_iter(["pid", "cmdline"]):
+        if process.pid in mine:
+            continue
+        cmdline = " ".join(process.info["cmdline"] or ())
+        try:
+            if process.ppid() == os.getpid() and "multiprocessing.resource_tracker" in cmdline:
+                continue  # multiprocessing's helper of this very process: it ends when this process does
+            if process.environ().get(RUN_MARK) == mark and process.status() != psutil.STATUS_ZOMBIE:
+                found.append(process)
+        except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess):
+            continue
+    return found
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """No process the run started outlives it: fail the run, naming each, and end them."""
+    if hasattr(session.config, "workerinput"):
+        return  # the controller checks once every worker has gone
+    mark = os.environ.get(RUN_MARK)
+    if not mark:
+        return
+    deadline = time.monotonic() + LEFTOVER_GRACE_S
+    left = _leftovers(mark)
+    while left and time.monotonic() < deadline:
+        time.sleep(0.2)
+        left = _leftovers(mark)
+    if not left:
+        return
+    names = []
+    for process in left:
+        try:
+            names.append(f"pid {process.pid}: {' '.join(process.cmdline())[:160]}")
+            process.kill()
+        except Exception:
+            names.append(f"pid {process.pid}")
+    sys.stderr.write("\nprocesses left running by the tests (now killed):\n  " + "\n  ".join(names) + "\n")
+    session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """The long runs (marked ``slow``) first: started last, one of them alone decides when the suite ends."""
