@@ -30,6 +30,7 @@ import numpy.typing as npt
 from kiosk.biometrics.config import BiometricsConfig
 from kiosk.biometrics.faces import FaceAnalysis, FaceOutcome, Landmarks, Point
 from kiosk.biometrics.images import RgbImage, normalise_array
+from kiosk.biometrics.pose import head_pose, nose_parallax
 
 
 class Challenge(StrEnum):
@@ -100,6 +101,8 @@ def head_yaw(landmarks: Landmarks) -> float:
     """Sideways offset of the nose tip from the eye midpoint, in inter-ocular distances.
 
     Positive when the nose points towards the image's right (the customer's left, unmirrored camera).
+    Not used to judge a turn any more: it moves when a flat picture is tilted in its own plane (see
+    :mod:`kiosk.biometrics.pose` for the 3-D pose that a turn is judged by).
     """
     left = np.asarray(landmarks["left_eye"], dtype=np.float64).mean(axis=0)
     right = np.asarray(landmarks["right_eye"], dtype=np.float64).mean(axis=0)
@@ -217,8 +220,11 @@ class _Attempt:
     eyes_closed: bool = False
     baseline_ears: list[float] = field(default_factory=list)
     baseline_yaws: list[float] = field(default_factory=list)
+    reference: Landmarks | None = None  # the last baseline frame's landmarks: parallax is measured from it
     ear: float = 0.0
-    yaw: float = 0.0
+    yaw: float = 0.0  # degrees, roll removed (pose.head_pose)
+    parallax: float = 0.0  # nose against the face plane since the reference, inter-ocular distances
+    turned_back: bool = True  # False from a completed turn until the head is frontal again
 
 
 Analyse = Callable[[RgbImage], FaceAnalysis]
@@ -292,12 +298,17 @@ class LivenessSession:
         if usable:
             assert analysis.landmarks is not None
             attempt.ear = mean_eye_aspect_ratio(analysis.landmarks)
-            attempt.yaw = head_yaw(analysis.landmarks)
+            size = analysis.image_size if min(analysis.image_size) > 0 else (rgb.shape[1], rgb.shape[0])
+            attempt.yaw = head_pose(analysis.landmarks, size).yaw
+            if attempt.reference is not None:
+                attempt.parallax = nose_parallax(attempt.reference, analysis.landmarks)
 
         if len(attempt.baseline_ears) < self.config.baseline_frames:
             if usable:
+                assert analysis.landmarks is not None
                 attempt.baseline_ears.append(attempt.ear)
                 attempt.baseline_yaws.append(attempt.yaw)
+                attempt.reference = analysis.landmarks
                 if len(attempt.baseline_ears) == self.config.baseline_frames:
                     attempt.step_started_at = t
                     return self._progress(LivenessState.CHALLENGE, analysis.outcome)
@@ -306,11 +317,15 @@ class LivenessSession:
             return self._progress(LivenessState.BASELINE, analysis.outcome)
 
         challenge = attempt.challenges[attempt.step]
-        if usable:
+        if usable and not attempt.turned_back and self._turn_direction(attempt) == 0:
+            attempt.turned_back = True
+        if usable and attempt.turned_back:
             verdict = self._judge(challenge, attempt)
             if verdict is LivenessFailure.WRONG_ACTION:
                 return self._fail_attempt(verdict, t)
             if verdict is True:
+                # The head comes back from a turn after the step is done: judge nothing until it has.
+                attempt.turned_back = challenge is Challenge.BLINK
                 attempt.step += 1
                 attempt.step_started_at = t
                 attempt.eyes_closed = False
@@ -326,6 +341,9 @@ class LivenessSession:
     def _judge(self, challenge: Challenge, attempt: _Attempt) -> bool | LivenessFailure:
         config = self.config
         if challenge is Challenge.BLINK:
+            # A head turn nobody asked for is a replay doing its own routine, not a customer blinking.
+            if self._turn_direction(attempt) != 0:
+                return LivenessFailure.WRONG_ACTION
             baseline_ear = float(np.median(attempt.baseline_ears))
             if attempt.ear < baseline_ear * config.blink_close_ratio:
                 attempt.eyes_closed = True
@@ -333,15 +351,29 @@ class LivenessSession:
                 return True
             return False
         # The customer's left is the image's right (+x) unless the camera mirrors the picture.
-        wanted = 1.0 if challenge is Challenge.TURN_LEFT else -1.0
+        wanted = 1 if challenge is Challenge.TURN_LEFT else -1
         if config.camera_mirrored:
             wanted = -wanted
-        turned = (attempt.yaw - float(np.median(attempt.baseline_yaws))) * wanted
-        if turned >= config.turn_min_yaw:
+        direction = self._turn_direction(attempt)
+        if direction == wanted:
             return True
-        if turned <= -config.turn_min_yaw:
+        if direction == -wanted:
             return LivenessFailure.WRONG_ACTION
         return False
+
+    def _turn_direction(self, attempt: _Attempt) -> int:
+        """+1 / -1 when the head is turned towards the image's right / left, 0 when it is not turned.
+
+        A turn needs both: the 3-D pose turned (roll removed, so a picture tilted in its plane does not
+        count) and the nose moved the same way against the face plane (a flat picture turned about its
+        vertical axis fools solvePnP into a yaw, but shows no parallax)."""
+        config = self.config
+        turned = attempt.yaw - float(np.median(attempt.baseline_yaws))
+        if turned >= config.turn_min_yaw_deg and attempt.parallax >= config.turn_min_parallax:
+            return 1
+        if turned <= -config.turn_min_yaw_deg and attempt.parallax <= -config.turn_min_parallax:
+            return -1
+        return 0
 
     def _start_attempt(self, t: float) -> None:
         self._attempt_number += 1

@@ -13,8 +13,9 @@ import numpy as np
 import pytest
 
 from kiosk.biometrics.config import BiometricsConfig
-from kiosk.biometrics.faces import FaceAnalysis, FaceAnalyzer
-from kiosk.biometrics.liveness import LivenessProgress, LivenessSession, LivenessState, MotionMeter, head_yaw
+from kiosk.biometrics.faces import FaceAnalysis, FaceAnalyzer, Landmarks
+from kiosk.biometrics.liveness import LivenessProgress, LivenessSession, LivenessState, MotionMeter
+from kiosk.biometrics.pose import head_pose, nose_parallax
 from kiosk.biometrics.worker import BiometricsWorker
 from simulators.camera.virtual_person import VirtualPersonSource
 
@@ -73,23 +74,24 @@ def test_frames_are_bgr_of_the_requested_size_and_never_identical(tmp_path: Path
 def test_turning_left_moves_the_nose_to_the_image_right(analyzer: FaceAnalyzer) -> None:
     source = VirtualPersonSource(FACES / "lin_manuel_miranda_1.png")
 
-    def yaw_at(t: float) -> float:
-        found = analyzer.analyse(
-            np.ascontiguousarray(source.frame(t)[..., ::-1]), encoding=False, landmarks=True
-        )
+    def pose_at(t: float) -> tuple[float, Landmarks]:
+        frame = np.ascontiguousarray(source.frame(t)[..., ::-1])
+        found = analyzer.analyse(frame, encoding=False, landmarks=True)
         assert found.landmarks is not None
-        return head_yaw(found.landmarks)
+        return head_pose(found.landmarks, found.image_size).yaw, found.landmarks
 
-    frontal = yaw_at(0.0)
+    frontal, reference = pose_at(0.0)
     source.act("turn_left")
-    yaw_at(1.0)  # the action starts with this frame
-    left = yaw_at(1.5)
+    pose_at(1.0)  # the action starts with this frame
+    left, left_marks = pose_at(1.5)
     source.act("turn_right")
-    yaw_at(3.0)
-    right = yaw_at(3.5)
-    needed = BiometricsConfig().turn_min_yaw
-    assert left - frontal > needed
-    assert frontal - right > needed
+    pose_at(3.0)
+    right, right_marks = pose_at(3.5)
+    config = BiometricsConfig()
+    assert left - frontal > config.turn_min_yaw_deg
+    assert frontal - right > config.turn_min_yaw_deg
+    assert nose_parallax(reference, left_marks) > config.turn_min_parallax
+    assert nose_parallax(reference, right_marks) < -config.turn_min_parallax
 
 
 @pytest.mark.parametrize("photo", ["alex_lacamoire_1.png", "lin_manuel_miranda_1.png"])

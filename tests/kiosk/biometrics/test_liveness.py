@@ -3,6 +3,7 @@ motion, attempts, and what the journal gets."""
 
 from __future__ import annotations
 
+import math
 import random
 from collections.abc import Iterator
 from dataclasses import replace
@@ -22,31 +23,120 @@ from kiosk.biometrics.liveness import (
     head_yaw,
     make_challenges,
 )
+from kiosk.biometrics.pose import head_pose, nose_parallax
 
 FPS = 15.0
 
 
-def landmarks(ear: float = 0.3, yaw: float = 0.0) -> Landmarks:
-    """Two 30 px wide eyes 60 px apart; EAR = 4h / 60 for lids h px from the corner line."""
-    h = 15.0 * ear
+def _face_3d(ear: float) -> np.ndarray:
+    """68 points of a generic head (x right, y down, z away from the camera; ~cm), eyes open by ``ear``.
 
-    def eye(cx: float, cy: float) -> tuple[tuple[int, int], ...]:
-        points = [
-            (cx - 15, cy),
-            (cx - 5, cy - h),
-            (cx + 5, cy - h),
-            (cx + 15, cy),
-            (cx + 5, cy + h),
-            (cx - 5, cy + h),
-        ]
-        return tuple((round(x * 10), round(y * 10)) for x, y in points)  # x10: keep precision in ints
+    The 14 points the pose model uses sit where it expects them; the rest are laid out plausibly."""
+    points = np.zeros((68, 3))
+    for i in range(17):  # jaw: an arc behind the face
+        angle = math.pi * (i / 16.0)
+        points[i] = (
+            -7.0 * math.cos(angle),
+            -2.0 + 9.4 * math.sin(angle) ** 0.8,
+            -1.0 + 2.5 * math.sin(angle),
+        )
+    points[8] = (0.0, 7.415691, -4.070434)
+    brow_outer, brow_inner = (
+        np.array([-6.825897, -6.760612, -4.402142]),
+        np.array([-1.330353, -7.122144, -6.903745]),
+    )
+    for k in range(5):
+        points[17 + k] = brow_outer + (brow_inner - brow_outer) * k / 4
+        mirrored = points[17 + k] * (-1, 1, 1)
+        points[26 - k] = mirrored
+    for k in range(4):  # nose bridge down to the tip, which stands out most
+        points[27 + k] = (0.0, -4.5 + 1.3 * k, -6.6 - 0.6 * k)
+    wings = [
+        (-2.005628, -1.409845, -6.165652),
+        (-1.0, -1.1, -6.9),
+        (0.0, -1.0, -7.2),
+        (1.0, -1.1, -6.9),
+        (2.005628, -1.409845, -6.165652),
+    ]
+    points[31:36] = wings
+    for start, outer, inner in ((36, -5.311432, -1.789930), (42, 1.789930, 5.311432)):
+        width = inner - outer
+        half = ear * abs(width) / 2  # EAR = (|p1-p5| + |p2-p4|) / (2 |p0-p3|) = 2 half / width
+        xs = (
+            outer,
+            outer + width / 3,
+            outer + 2 * width / 3,
+            inner,
+            outer + 2 * width / 3,
+            outer + width / 3,
+        )
+        ys = (0.0, -half, -half, 0.0, half, half)
+        for k in range(6):
+            points[start + k] = (xs[k], -5.44 + ys[k], -4.2)
+    mouth_left, mouth_right = (
+        np.array([-2.774015, 2.080775, -5.048531]),
+        np.array([2.774015, 2.080775, -5.048531]),
+    )
+    for k in range(7):  # upper outer lip 48..54
+        x = -2.774015 + 5.54803 * k / 6
+        points[48 + k] = (
+            x,
+            2.080775 - 0.8 * math.sin(math.pi * k / 6),
+            -5.05 - 1.0 * math.sin(math.pi * k / 6),
+        )
+    for k in range(1, 6):  # lower outer lip 55..59, 57 where the model has it
+        x = 2.774015 - 5.54803 * k / 6
+        points[54 + k] = (
+            x,
+            2.080775 + 1.04 * math.sin(math.pi * k / 6),
+            -5.05 - 1.05 * math.sin(math.pi * k / 6),
+        )
+    points[48], points[54] = mouth_left, mouth_right
+    points[57] = (0.0, 3.116408, -6.097667)
+    for k in range(8):  # inner lip ring 60..67
+        angle = 2 * math.pi * k / 8
+        points[60 + k] = (-2.0 * math.cos(angle), 2.3 - 0.3 * math.sin(angle), -5.6)
+    return points
 
-    nose = (round((130 + yaw * 60) * 10), 1400)
-    return {"left_eye": eye(100, 100), "right_eye": eye(160, 100), "nose_bridge": ((1300, 1100), nose)}
+
+def landmarks(ear: float = 0.3, yaw: float = 0.0, roll: float = 0.0, flat: bool = False) -> Landmarks:
+    """A synthetic head, ``yaw`` degrees turned (+ = the image's right) and ``roll`` degrees tilted in the
+    image, seen 60 cm away by a 640 px pinhole camera, in face_recognition's landmark dictionary.
+    ``flat``: a printed photo of the frontal head instead, turned and tilted the same way."""
+    points = _face_3d(ear)
+    if flat:
+        points[:, 2] = -5.0
+    theta = math.radians(-yaw)  # Ry(+theta) swings the nose to -x; our yaw is the opposite
+    rotation_y = np.array(
+        [[math.cos(theta), 0, math.sin(theta)], [0, 1, 0], [-math.sin(theta), 0, math.cos(theta)]]
+    )
+    phi = math.radians(roll)
+    rotation_z = np.array([[math.cos(phi), -math.sin(phi), 0], [math.sin(phi), math.cos(phi), 0], [0, 0, 1]])
+    camera = (points @ rotation_y.T) @ rotation_z.T + (0.0, 0.0, 60.0)
+    image = camera[:, :2] / camera[:, 2:3] * 640.0 + (320.0, 240.0)
+    p = [(round(x), round(y)) for x, y in image]
+    return {
+        "chin": tuple(p[0:17]),
+        "left_eyebrow": tuple(p[17:22]),
+        "right_eyebrow": tuple(p[22:27]),
+        "nose_bridge": tuple(p[27:31]),
+        "nose_tip": tuple(p[31:36]),
+        "left_eye": tuple(p[36:42]),
+        "right_eye": tuple(p[42:48]),
+        "top_lip": (*p[48:55], p[64], p[63], p[62], p[61], p[60]),
+        "bottom_lip": (*p[54:60], p[48], p[60], p[67], p[66], p[65], p[64]),
+    }
 
 
-def analysis(ear: float = 0.3, yaw: float = 0.0, outcome: FaceOutcome = FaceOutcome.OK) -> FaceAnalysis:
-    return FaceAnalysis(outcome, 1, FaceBox(0, 10, 10, 0), None, landmarks(ear, yaw), (64, 48))
+def analysis(
+    ear: float = 0.3,
+    yaw: float = 0.0,
+    outcome: FaceOutcome = FaceOutcome.OK,
+    roll: float = 0.0,
+    flat: bool = False,
+) -> FaceAnalysis:
+    marks = landmarks(ear, yaw, roll, flat)
+    return FaceAnalysis(outcome, 1, FaceBox(0, 10, 10, 0), None, marks, (640, 480))
 
 
 class Camera:
@@ -85,7 +175,7 @@ def perform(
         sign = 1.0 if challenge is Challenge.TURN_LEFT else -1.0
         if mirrored:
             sign = -sign
-        script = [(0.3, sign * y) for y in (0.05, 0.12, 0.25, 0.3, 0.2, 0.05)]
+        script = [(0.3, sign * y) for y in (5.0, 12.0, 25.0, 30.0, 20.0, 5.0)]  # degrees
     else:
         script = [(0.3, 0.0)] * 6
     for ear, yaw in script:
@@ -106,8 +196,9 @@ def test_eye_aspect_ratio_and_yaw_from_hand_computed_geometry() -> None:
     # Corners 30 apart, lids 4.5 above/below: (9 + 9) / (2 * 30) = 0.3
     eye = ((0, 0), (10, -4.5), (20, -4.5), (30, 0), (20, 4.5), (10, 4.5))
     assert eye_aspect_ratio(eye) == pytest.approx(0.3)  # type: ignore[arg-type]
-    assert head_yaw(landmarks(yaw=0.25)) == pytest.approx(0.25, abs=0.01)
-    assert head_yaw(landmarks(yaw=-0.1)) == pytest.approx(-0.1, abs=0.01)
+    # The old 2-D measure: the nose's sideways offset from the eye midpoint, in inter-ocular distances.
+    assert head_yaw(landmarks(yaw=20.0)) > 0.12
+    assert abs(head_yaw(landmarks(roll=20.0, flat=True))) > 0.12  # ... which a tilted photo also moves
     with pytest.raises(ValueError):
         eye_aspect_ratio(eye[:5])  # type: ignore[arg-type]
 
@@ -230,3 +321,46 @@ def test_motion_meter_separates_changing_from_identical_frames() -> None:
     for _ in range(10):
         too_few.feed(rng.integers(0, 255, (48, 64, 3), dtype=np.uint8))
     assert not too_few.passed
+
+
+def test_head_pose_separates_yaw_from_roll_on_a_synthetic_head() -> None:
+    for yaw in (-25.0, -10.0, 0.0, 15.0, 30.0):
+        pose = head_pose(landmarks(yaw=yaw), (640, 480))
+        assert pose.yaw == pytest.approx(yaw, abs=3.0)
+        assert abs(pose.roll) < 3.0
+    tilted = head_pose(landmarks(roll=20.0), (640, 480))
+    assert tilted.roll == pytest.approx(20.0, abs=3.0) and abs(tilted.yaw) < 3.0
+
+
+def test_only_a_head_in_depth_shows_nose_parallax() -> None:
+    frontal = landmarks()
+    needed = BiometricsConfig().turn_min_parallax
+    assert nose_parallax(frontal, landmarks(yaw=20.0)) > needed
+    assert nose_parallax(frontal, landmarks(yaw=-20.0)) < -needed
+    photo = landmarks(flat=True)
+    for turned in (
+        landmarks(yaw=35.0, flat=True),
+        landmarks(yaw=-35.0, flat=True),
+        landmarks(roll=20.0, flat=True),
+    ):
+        assert abs(nose_parallax(photo, turned)) < 0.02
+
+
+@pytest.mark.parametrize("attack", [{"roll": 20.0}, {"roll": -20.0}, {"yaw": 35.0}, {"yaw": -35.0}], ids=str)
+@pytest.mark.parametrize("seed", [0, 5], ids=["asked_left", "asked_right"])
+def test_a_photo_tilted_or_turned_on_cue_never_completes_a_turn(attack: dict[str, float], seed: int) -> None:
+    live = session(replace(BiometricsConfig(), challenge_steps=1), seed=seed)
+    camera = Camera()
+    frames = camera.frames()
+    progress = None
+    for _ in range(live.config.baseline_frames):
+        frame, t = next(frames)
+        progress = live.observe(analysis(flat=True), frame, t)
+    assert live.challenges[0] in (Challenge.TURN_LEFT, Challenge.TURN_RIGHT)
+    for _ in range(int(FPS * (live.config.step_timeout_s + 1))):
+        frame, t = next(frames)
+        progress = live.observe(analysis(flat=True, **attack), frame, t)
+        if progress.state is not LivenessState.CHALLENGE:
+            break
+    assert progress is not None and progress.state is not LivenessState.PASSED
+    assert progress.last_failure in (LivenessFailure.TIMEOUT, None)
