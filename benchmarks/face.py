@@ -8,6 +8,8 @@
   detection parameters in this process (the overhead ratio), and next to face_recognition's defaults.
 - Peak RSS of the worker next to this process (which loaded the same models for the reference).
 - The stall a detection inflicts on the calling process's main thread: in a thread vs in the worker.
+- Liveness against presentation attacks: APCER per species of ``simulators/camera/attacks.py`` and BPCER
+  on genuine virtual-person sessions, with counts.
 """
 
 from __future__ import annotations
@@ -249,3 +251,53 @@ if __name__ == "__main__":
     import json
 
     print(json.dumps(run(quick=True), indent=2))
+
+
+GENUINE_PHOTOS = ("alex_lacamoire_1.png", "lin_manuel_miranda_1.png", "biden_2.jpg", "obama_2.jpg")
+
+
+def presentation_attacks(sessions: int) -> dict[str, Any]:
+    """APCER per attack species and BPCER on genuine sessions (the virtual person acting on cue after a
+    0.3–1.5 s reaction), each session a full liveness check with 3 attempts, 10 frames/s."""
+    import random
+
+    from kiosk.biometrics.config import BiometricsConfig
+    from kiosk.biometrics.faces import FaceAnalysis, FaceAnalyzer
+    from kiosk.biometrics.liveness import LivenessSession
+    from simulators.camera.attacks import SPECIES, PresentationAttack, play_session
+    from simulators.camera.virtual_person import VirtualPersonSource
+
+    analyzer = FaceAnalyzer()
+
+    def analyse(rgb: np.ndarray) -> FaceAnalysis:
+        return analyzer.analyse(rgb, encoding=False, landmarks=True)
+
+    figures: dict[str, Any] = {"sessions_per_species": sessions, "apcer": {}}
+    for species in SPECIES:
+        passed, reasons = 0, []
+        for seed in range(sessions):
+            live = LivenessSession(analyse, BiometricsConfig(), random.Random(1000 + seed))
+            result = play_session(live.feed, PresentationAttack(species, seed=seed), seed=seed)
+            passed += result.passed
+            reasons.append(result.decision.reason if result.decision else "no_decision")
+        figures["apcer"][species] = {
+            "accepted": passed,
+            "sessions": sessions,
+            "apcer": round(passed / sessions, 4),
+            "reasons": {r: reasons.count(r) for r in sorted(set(reasons))},
+        }
+    genuine = 2 * sessions
+    refused, attempts = 0, []
+    for seed in range(genuine):
+        person = VirtualPersonSource(FACES / GENUINE_PHOTOS[seed % len(GENUINE_PHOTOS)], seed=seed)
+        live = LivenessSession(analyse, BiometricsConfig(), random.Random(2000 + seed))
+        result = play_session(live.feed, person, seed=seed, reaction_s=(0.3, 1.5))
+        refused += not result.passed
+        attempts.append(result.decision.attempts_used if result.decision else 0)
+    figures["bpcer"] = {
+        "refused": refused,
+        "sessions": genuine,
+        "bpcer": round(refused / genuine, 4),
+        "attempts_used": {str(a): attempts.count(a) for a in sorted(set(attempts))},
+    }
+    return figures
