@@ -93,6 +93,13 @@ def crop_box(
     return int(left), int(top), int(right), int(bottom)
 
 
+def effective_scale(rgb: RgbImage, box: FaceBox | tuple[int, int, int, int], scale: float) -> float:
+    """The scale upstream's crop really uses: ``scale``, unless the enlarged box would not fit the frame."""
+    _, _, box_w, box_h = face_box_xywh(box) if isinstance(box, FaceBox) else box
+    height, width = rgb.shape[:2]
+    return float(min((height - 1) / box_h, (width - 1) / box_w, scale))
+
+
 def face_box_xywh(box: FaceBox) -> tuple[int, int, int, int]:
     """Our :class:`FaceBox` (css order, exclusive right/bottom) as upstream's ``[x, y, w, h]``."""
     return box.left, box.top, box.width, box.height
@@ -142,13 +149,18 @@ class PassiveDetector:
         """Score one face; ``face_box``: a :class:`FaceBox` or upstream's ``(x, y, w, h)``."""
         started = time.perf_counter()
         all_probs: list[tuple[float, ...]] = []
-        for model, (session, input_name, output_name) in zip(self.models, self._sessions, strict=True):
-            tensor = model_input(rgb, face_box, model.scale)
-            (probs,) = session.run([output_name], {input_name: tensor})
-            all_probs.append(tuple(float(p) for p in np.asarray(probs)[0]))
+        for model in self.models:
+            probs = self.run_model(model, model_input(rgb, face_box, model.scale))
+            all_probs.append(tuple(float(p) for p in probs[0]))
         live = float(np.mean([p[LIVE_CLASS] for p in all_probs]))
         elapsed_ms = (time.perf_counter() - started) * 1000.0
         return PassiveResult(live, tuple(all_probs), elapsed_ms)
+
+    def run_model(self, model: PassiveModel, tensor: npt.NDArray[np.float32]) -> npt.NDArray[np.float32]:
+        """One model's class probabilities (N, 3) for a prepared input (see :func:`model_input`)."""
+        session, input_name, output_name = self._sessions[self.models.index(model)]
+        (probs,) = session.run([output_name], {input_name: tensor})
+        return np.asarray(probs, dtype=np.float32)
 
     def score(self, rgb_frame: RgbImage, face_box: FaceBox | tuple[int, int, int, int]) -> float:
         """Probability (0..1) that the face in ``face_box`` is a live face rather than a print or screen."""
