@@ -2,15 +2,20 @@
 
     smart-teller bench --only passive        (or: .venv/bin/python -m benchmarks --only passive)
 
-Genuine: the photos of ``../shared/faces`` as they are, frames of the shared video clip, and frames of the
-camera simulator's virtual person (what the kiosk's tests and demo show the camera). Attacks, made here in
-code from each genuine photo (three seeds each), deterministic per seed:
+Genuine: the photos of ``../shared/faces`` as they are, the same seen from further away (``far``: the whole
+picture at 40 %) and in poor light (``dim``), frames of the shared video clip, and frames of the camera
+simulator's virtual person (what the kiosk's tests and demo show the camera). Attacks, made here in code
+from each genuine photo (three seeds each), deterministic per seed:
 
 * ``print``: the photo printed and photographed again: detail lost to the print resolution, ink's narrower
   range and a warm paper cast, a faint halftone screen, a white paper margin, the sheet on a desk with
   uneven light, camera blur, sensor noise, JPEG;
 * ``screen``: the photo shown on a phone and photographed: the screen's pixel grid and RGB stripes, a moiré
-  pattern, display gamma and a blue cast with lifted blacks, a black bezel, a glare spot, blur, noise, JPEG.
+  pattern, display gamma and a blue cast with lifted blacks, a black bezel, a glare spot, blur, noise, JPEG;
+* ``print_close`` / ``screen_close``: the same media held so close that they fill the frame: the texture
+  is there, the sheet's margin or the phone's bezel and the room around are not;
+* ``cutout``: the digital photo itself, untouched, shrunk onto a plain wall: the picture's edge and
+  nothing else (which of the cues the model keys on).
 
 Every image goes through the kiosk's own detector (``faces.py``) for the box; an image whose face is not
 found is counted, not scored. Reported: per set the count and the live score's min / median / max, the
@@ -80,8 +85,9 @@ def _camera(image: FloatImage, rng: np.random.Generator, blur: float, quality: i
     return _jpeg(_to_uint8(noisy), quality)
 
 
-def print_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
-    """``rgb`` as a re-photographed print (same frame size)."""
+def print_attack(rgb: RgbImage, seed: int = 0, *, edges: bool = True) -> RgbImage:
+    """``rgb`` as a re-photographed print (same frame size); ``edges=False``: held so close that the sheet
+    fills the frame and neither its margin nor the desk shows."""
     rng = np.random.default_rng(seed)
     height, width = rgb.shape[:2]
     small = cv2.resize(rgb, (max(1, width // 2), max(1, height // 2)), interpolation=cv2.INTER_AREA)
@@ -93,6 +99,8 @@ def print_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
     ys, xs = np.mgrid[0:height, 0:width].astype(np.float64)
     dots = np.cos(2 * np.pi * (xs + ys) / 4.2) * np.cos(2 * np.pi * (xs - ys) / 4.2)
     image = image * (1.0 + 0.035 * dots[..., None])  # halftone screen
+    if not edges:
+        return _camera(image, rng, blur=1.1, quality=85)
     margin = max(4, int(0.06 * min(height, width)))
     sheet = np.full((height + 2 * margin, width + 2 * margin, 3), 236.0) * np.array([1.0, 0.99, 0.95])
     sheet[margin : margin + height, margin : margin + width] = image
@@ -101,8 +109,9 @@ def print_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
     return _camera(placed, rng, blur=1.1, quality=85)
 
 
-def screen_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
-    """``rgb`` as a re-photographed phone screen (same frame size)."""
+def screen_attack(rgb: RgbImage, seed: int = 0, *, edges: bool = True) -> RgbImage:
+    """``rgb`` as a re-photographed phone screen (same frame size); ``edges=False``: the screen fills the
+    frame, no bezel and no room in view."""
     rng = np.random.default_rng(seed)
     height, width = rgb.shape[:2]
     pitch = 3  # camera pixels per screen pixel
@@ -124,6 +133,8 @@ def screen_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
     radius = 0.25 * min(height, width)
     glare = 70.0 * np.exp(-((xs - glare_x) ** 2 + (ys - glare_y) ** 2) / (2 * radius**2))
     image = image + glare[..., None]
+    if not edges:
+        return _camera(image, rng, blur=0.9, quality=85)
     bezel = max(6, int(0.05 * min(height, width)))
     phone = np.full((height + 2 * bezel, width + 2 * bezel, 3), 14.0)
     phone[bezel : bezel + height, bezel : bezel + width] = image
@@ -132,7 +143,43 @@ def screen_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
     return _camera(placed, rng, blur=0.9, quality=85)
 
 
-ATTACKS: dict[str, Callable[[RgbImage, int], RgbImage]] = {"print": print_attack, "screen": screen_attack}
+def cutout_attack(rgb: RgbImage, seed: int = 0) -> RgbImage:
+    """The untouched digital photo shrunk onto a plain wall: no recapture texture, only the picture's edge."""
+    rng = np.random.default_rng(seed)
+    height, width = rgb.shape[:2]
+    wall = np.full((height, width, 3), (128.0, 124.0, 118.0))
+    return _to_uint8(_place(rgb.astype(np.float64), wall, float(rng.uniform(0.55, 0.7)), rng))
+
+
+def _close_print(rgb: RgbImage, seed: int) -> RgbImage:
+    return print_attack(rgb, seed, edges=False)
+
+
+def _close_screen(rgb: RgbImage, seed: int) -> RgbImage:
+    return screen_attack(rgb, seed, edges=False)
+
+
+ATTACKS: dict[str, Callable[[RgbImage, int], RgbImage]] = {
+    "print": print_attack,
+    "screen": screen_attack,
+    "print_close": _close_print,
+    "screen_close": _close_screen,
+    "cutout": cutout_attack,
+}
+
+
+def genuine_far(rgb: RgbImage) -> RgbImage:
+    """The same scene from further away: the whole picture at 40 % of its size (fewer pixels on the face)."""
+    height, width = rgb.shape[:2]
+    size = (max(1, int(width * 0.4)), max(1, int(height * 0.4)))
+    return np.ascontiguousarray(cv2.resize(rgb, size, interpolation=cv2.INTER_AREA))
+
+
+def genuine_dim(rgb: RgbImage, seed: int = 0) -> RgbImage:
+    """The same scene in poor light: darker mid-tones, more sensor noise, stronger JPEG."""
+    rng = np.random.default_rng(seed)
+    dark = (rgb.astype(np.float64) / 255.0) ** 1.8 * 180.0 + rng.normal(0.0, 4.0, rgb.shape)
+    return _jpeg(_to_uint8(dark), 80)
 
 
 def genuine_photos(faces_dir: Path = FACES) -> Iterator[tuple[str, RgbImage]]:
@@ -239,6 +286,10 @@ def run(quick: bool = False) -> dict[str, Any]:
     photos = list(genuine_photos())
     sets: dict[str, dict[str, Any]] = {
         "genuine_photos": _scored(iter(photos), analyzer, detector),
+        "genuine_far": _scored(((n, genuine_far(rgb)) for n, rgb in photos), analyzer, detector),
+        "genuine_dim": _scored(
+            ((n, genuine_dim(rgb, i)) for i, (n, rgb) in enumerate(photos)), analyzer, detector
+        ),
         "genuine_clip": _scored(clip_frames(count=4 if quick else 8), analyzer, detector),
         "virtual_person": _scored(virtual_person_frames(count=4 if quick else 8), analyzer, detector),
     }
@@ -250,7 +301,11 @@ def run(quick: bool = False) -> dict[str, Any]:
             for variant in range(variants)
         )
         sets[f"attack_{species}"] = _scored(made, analyzer, detector)
-    genuine = [*sets["genuine_photos"]["scores"].values(), *sets["genuine_clip"]["scores"].values()]
+    genuine = [
+        score
+        for name in ("genuine_photos", "genuine_far", "genuine_dim", "genuine_clip")
+        for score in sets[name]["scores"].values()
+    ]
     comparison = {
         species: separation(genuine, list(sets[f"attack_{species}"]["scores"].values()))
         for species in ATTACKS
