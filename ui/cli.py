@@ -11,6 +11,7 @@ import importlib
 import pkgutil
 import sys
 from importlib.metadata import PackageNotFoundError, version
+from typing import Any
 
 import typer
 
@@ -82,6 +83,21 @@ def fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
+def _click_exceptions() -> tuple[type[Any], ...]:
+    """Click's exception class, and typer's own copy of it (typer 0.2x ships click inside itself and raises
+    usage errors such as an unknown option from there, which ``click.ClickException`` does not catch)."""
+    import click
+
+    classes: list[type[Any]] = [click.ClickException]
+    try:
+        from typer._click.exceptions import ClickException as TyperClickException  # type: ignore[import-not-found,unused-ignore]
+    except ImportError:  # a typer that uses click itself
+        pass
+    else:
+        classes.append(TyperClickException)
+    return tuple(classes)
+
+
 def main(argv: list[str] | None = None) -> int:
     _register_commands()
     try:
@@ -98,11 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         if is_operator_error(exc):
             typer.echo(f"smart-teller: {exc}", err=True)
             return 2
-        import click
-
-        if isinstance(exc, click.ClickException):
-            exc.show()
-            return exc.exit_code
+        if isinstance(exc, _click_exceptions()):
+            exc.show()  # click's usage line and a one-line error on stderr
+            return int(exc.exit_code)
         raise
     return rc if isinstance(rc, int) else 0
 

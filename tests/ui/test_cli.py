@@ -106,3 +106,16 @@ def test_migrations_have_a_single_head() -> None:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert len(ScriptDirectory.from_config(config).get_heads()) == 1
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("bench", "--output", "x"), ("nosuchcommand",), ("bench", "--only")],
+)
+def test_bad_usage_prints_clicks_usage_error_and_exit_2(env: dict[str, str], args: tuple[str, ...]) -> None:
+    result = run_cli(*args, env_extra=env)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert "Error: " in result.stderr
+    if args[0] != "bench" or args[1] != "--only":  # a missing value is reported without the usage line
+        assert result.stderr.startswith("Usage: smart-teller")
