@@ -147,6 +147,7 @@ def run(quick: bool = False) -> dict[str, Any]:
         pairs, unlabelled = pair_distances(encodings)
         genuine = [p["distance"] for p in pairs if p["same"]]
         impostor = [p["distance"] for p in pairs if not p["same"]]
+        result["presentation_attacks"] = presentation_attacks(3 if quick else 8)
         result["accuracy"] = {
             "images": outcomes,
             "unlabelled_excluded": unlabelled,
