@@ -99,12 +99,14 @@ class IsoAnswer:
     def original(self) -> PendingReversal:
         """What a reversal of this answer's request names."""
         req = self.request
+        extra = p.parse_additional_data(str(req.get(p.ADDITIONAL_DATA, ""))) or {}
         return PendingReversal(
             mti=str(req["t"]),
             stan=str(req[p.STAN]),
             transmission_time=str(req[p.TRANSMISSION_DATETIME]),
             processing_code=str(req[p.PROCESSING_CODE]),
             amount=str(req.get(p.AMOUNT, "0" * 12)),
+            key=str(extra.get("key", "")),
         )
 
 
@@ -117,6 +119,9 @@ class PendingReversal:
     amount: str
     reason: str = "no_answer"
     attempts: int = 0
+    # The original's idempotency key (DE48 key=): a host that died between posting the original and
+    # recording its answer has no record of the STAN, but the ledger knows the key.
+    key: str = ""
 
 
 @dataclass
@@ -497,7 +502,9 @@ class CardLink:
                 request[p.ORIGINAL_DATA] = p.original_data(
                     item.mti, item.stan, item.transmission_time, self.acquirer_id
                 )
-                request[p.ADDITIONAL_DATA] = p.additional_data({"reason": item.reason})
+                request[p.ADDITIONAL_DATA] = p.additional_data(
+                    {"reason": item.reason} | ({"key": item.key} if item.key else {})
+                )
                 request[codec.mac_field(request)] = bytes(codec.MAC_LEN)
                 item.attempts += 1
                 self._add_reversal(item)

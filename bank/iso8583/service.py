@@ -661,7 +661,13 @@ class IsoHostService:
         audit = self.host.audit.for_terminal(terminal_id)
         if done is not None:
             return Answer(p.APPROVED, _result("already_reversed"), reference=marker)
-        if target is None or target.response_code != p.APPROVED or target.reference is None:
+        if target is None:
+            # No answer was recorded: the original never arrived, or the host process acting on it died
+            # between posting it and recording its answer. The ledger knows by the original's key.
+            result, reason = self._undo_unrecorded(terminal_id, request, original)
+            audit.record("iso_reversal", original_stan=original.stan, result=result, reason=reason)
+            return Answer(p.APPROVED, _result(result, reason), reference=marker)
+        if target.response_code != p.APPROVED or target.reference is None:
             audit.record("iso_reversal", original_stan=original.stan, result="nothing_to_reverse")
             self._mark(target, "nothing_to_reverse")
             return Answer(p.APPROVED, _result("nothing_to_reverse"), reference=marker)
@@ -669,6 +675,32 @@ class IsoHostService:
         self._mark(target, result)
         audit.record("iso_reversal", original_stan=original.stan, result=result, reason=reason)
         return Answer(p.APPROVED, _result(result, reason), reference=marker)
+
+    def _undo_unrecorded(
+        self, terminal_id: str, request: Mapping[str, Any], original: p.OriginalData
+    ) -> tuple[str, str]:
+        """Undo an original of which no answer was recorded, by the key it was posted under: DE48 ``key=``
+        of the reversal (the terminal's idempotency key, copied from the original), else the key the
+        host makes of terminal, STAN and DE7. Not when another recorded request of this terminal was
+        answered under that key: that one stands and is not this reversal's to undo."""
+        if str(original.mti) not in FINANCIAL:
+            return "nothing_to_reverse", ""
+        key = self._extra(request).get("key", "")
+        if not key:
+            key = ledger_key(
+                terminal_id, {p.STAN: original.stan, p.TRANSMISSION_DATETIME: original.transmission_time}
+            )
+        if len(key) > 60:
+            raise Refuse("30", "key_too_long")
+        with self.sessions() as db:
+            answered_under_key = db.scalars(
+                select(IsoTransaction.id).where(
+                    IsoTransaction.terminal_id == terminal_id, IsoTransaction.reference == key
+                )
+            ).first()
+        if answered_under_key is not None:
+            return "nothing_to_reverse", "key_answered_for_another_request"
+        return self._undo(terminal_id, key)
 
     def _mark(self, target: IsoTransaction | None, result: str) -> None:
         if target is None:

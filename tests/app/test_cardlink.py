@@ -174,12 +174,14 @@ def test_a_reversal_queued_before_a_kill_is_sent_by_the_next_start(rig: Rig, tmp
     with pytest.raises(CardLinkUnavailable):
         rig.link.transfer(
             WANG_FANG_PAN, WANG_FANG_EXPIRY, kind="own", from_account_id=source, to_account_id=target,
-            amount_minor=700,
+            amount_minor=700, idempotency_key="S42:0123abcd",
         )  # fmt: skip
     # The host posted it, and took the link's 0420 too (only its 0430 was lost): the terminal cannot
     # know that, so the reversal stays queued.
     queued = rig.link.pending_reversals()
     assert len(queued) == 1 and queued[0].attempts == 1
+    # With the original's key, which a host that died before recording its answer can still undo by.
+    assert queued[0].key == "S42:0123abcd"
     rig.link.close()
     rig.proxy.restore()
     # "Restart": a new link on the same state dir delivers it as a 0421; the host undoes once only.

@@ -662,6 +662,59 @@ def test_reversal_of_a_stan_never_seen_changes_nothing_and_the_late_original_is_
     assert bank.balances() == before and bank.transfer_count() == count
 
 
+def post_as_a_host_that_died_before_recording(bank: Bank, key: str, amount: int) -> None:
+    """What a host process killed between posting an own transfer and recording its ISO answer leaves:
+    the ledger has the transfer under its key, the host's record of ISO requests has nothing."""
+    from hostlink.money import Money
+
+    posted = bank.service.transfer_own(
+        key, bank.account_id(WANG_FANG_CURRENT), bank.account_id(WANG_FANG_SAVINGS), Money(amount, "CNY")
+    )
+    assert posted.status.value == "posted", posted
+
+
+def with_key(reversal: codec.Message, key: str) -> codec.Message:
+    return reversal | {p.ADDITIONAL_DATA: p.additional_data({"reason": "no_answer", "key": key})}
+
+
+def test_a_reversal_undoes_an_original_the_host_posted_but_died_before_recording(
+    terminal: IsoTerminal, bank: Bank
+) -> None:
+    before = bank.balances()
+    # The terminal's own idempotency key, in DE48 of the original and copied into its reversal.
+    original = transfer_request(terminal, bank, "own", 7_000, to=WANG_FANG_SAVINGS)
+    post_as_a_host_that_died_before_recording(bank, "S1234:feedface", 7_000)
+    assert bank.balance(WANG_FANG_CURRENT)[0] == before[WANG_FANG_CURRENT][0] - 7_000
+    answer = terminal.send(with_key(reversal_of(terminal, original), "S1234:feedface"))
+    assert answer.code == "00" and answer.data == {"result": "reversed", "reason": "compensated"}
+    assert bank.balances() == before
+    # Without DE48 key= the host's own key of terminal, STAN and DE7 is the one looked up.
+    second = transfer_request(terminal, bank, "own", 8_000, to=WANG_FANG_SAVINGS)
+    post_as_a_host_that_died_before_recording(bank, iso_key(second), 8_000)
+    answer = terminal.send(reversal_of(terminal, second))
+    assert answer.data == {"result": "reversed", "reason": "compensated"}
+    assert bank.balances() == before
+    # The original turning up afterwards is declined, and nothing posts again.
+    count = bank.transfer_count()
+    assert terminal.send(second).data == {"reason": "reversed_before_arrival"}
+    assert bank.balances() == before and bank.transfer_count() == count
+
+
+def test_a_reversal_by_key_leaves_alone_what_another_answered_request_posted_under_that_key(
+    terminal: IsoTerminal, bank: Bank
+) -> None:
+    data = p.additional_data({"kind": "own", "key": "S5678:c0ffee"})
+    answered = transfer_request(terminal, bank, "own", 5_000, to=WANG_FANG_SAVINGS) | {
+        p.ADDITIONAL_DATA: data
+    }
+    assert terminal.send(answered).code == "00"
+    after = bank.balances()
+    never_arrived = transfer_request(terminal, bank, "own", 5_000, to=WANG_FANG_SAVINGS)
+    answer = terminal.send(with_key(reversal_of(terminal, never_arrived), "S5678:c0ffee"))
+    assert answer.data == {"result": "nothing_to_reverse", "reason": "key_answered_for_another_request"}
+    assert bank.balances() == after
+
+
 # -- MAC failures --------------------------------------------------------------------------------------------
 
 
