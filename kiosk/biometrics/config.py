@@ -46,6 +46,13 @@ class BiometricsConfig:
     # Each step must be done within this many seconds of its prompt: a person reacts in well under a
     # second and a turn or blink takes another; a replayed clip doing its own routine rarely fits.
     step_timeout_s: float = 3.0
+    # Before each prompt the customer keeps looking at the camera for a random time in this range (s);
+    # a turn in it fails the attempt: nobody asked for it, so it is a replay doing its own routine. The
+    # random pause is what puts the prompt at a moment a replay cannot know.
+    hold_s: tuple[float, float] = (0.5, 1.5)
+    # An action seen sooner than this after its prompt began before it: a turn is a failure, a blink
+    # is not counted (people blink by themselves). Human visual reaction times start near 0.2 s.
+    reaction_min_s: float = 0.2
     baseline_timeout_s: float = 5.0
     # Motion check: consecutive frames (downscaled, blurred grey) differing by at least this mean
     # grey level count as "changed"; at least this fraction of pairs must change.

@@ -218,6 +218,7 @@ class _Attempt:
     step: int = 0
     step_started_at: float = 0.0
     eyes_closed: bool = False
+    eyes_open_seen: bool = False  # open eyes seen since the current prompt
     baseline_ears: list[float] = field(default_factory=list)
     baseline_yaws: list[float] = field(default_factory=list)
     reference: Landmarks | None = None  # the last baseline frame's landmarks: parallax is measured from it
@@ -225,9 +226,15 @@ class _Attempt:
     yaw: float = 0.0  # degrees, roll removed (pose.head_pose)
     parallax: float = 0.0  # nose against the face plane since the reference, inter-ocular distances
     turned_back: bool = True  # False from a completed turn until the head is frontal again
+    frontal_frames: int = 0  # consecutive frontal frames since the last completed turn
+    # The current step's prompt: None while holding before it (a random pause, config.hold_s).
+    prompt_at: float | None = None
+    hold_from: float | None = None  # when the head was frontal and the pause began
+    hold_s: float = 0.0
 
 
 Analyse = Callable[[RgbImage], FaceAnalysis]
+FRONTAL_FRAMES = 2
 
 
 class LivenessSession:
@@ -310,56 +317,102 @@ class LivenessSession:
                 attempt.baseline_yaws.append(attempt.yaw)
                 attempt.reference = analysis.landmarks
                 if len(attempt.baseline_ears) == self.config.baseline_frames:
-                    attempt.step_started_at = t
-                    return self._progress(LivenessState.CHALLENGE, analysis.outcome)
+                    self._begin_step(attempt, t)
+                    return self._progress(LivenessState.CHALLENGE, analysis.outcome, holding=True)
             if t - attempt.started_at > self.config.baseline_timeout_s:
                 return self._fail_attempt(LivenessFailure.NO_FACE, t)
             return self._progress(LivenessState.BASELINE, analysis.outcome)
 
         challenge = attempt.challenges[attempt.step]
-        if usable and not attempt.turned_back and self._turn_direction(attempt) == 0:
-            attempt.turned_back = True
+        if usable and not attempt.turned_back:
+            # Frontal again on two frames in a row, by both measures with a margin: solvePnP's yaw jumps
+            # by 10° and more from frame to frame near the end of a turn, and one frame of it reading
+            # "not turned" while the nose still showed the turn made a returning head look like a new one.
+            attempt.frontal_frames = attempt.frontal_frames + 1 if self._frontal(attempt) else 0
+            attempt.turned_back = attempt.frontal_frames >= FRONTAL_FRAMES
+        if attempt.prompt_at is None:
+            return self._hold(attempt, usable, analysis.outcome, t)
         if usable and attempt.turned_back:
-            verdict = self._judge(challenge, attempt)
+            verdict = self._judge(challenge, attempt, t - attempt.prompt_at)
             if verdict is LivenessFailure.WRONG_ACTION:
                 return self._fail_attempt(verdict, t)
             if verdict is True:
                 # The head comes back from a turn after the step is done: judge nothing until it has.
                 attempt.turned_back = challenge is Challenge.BLINK
+                attempt.frontal_frames = 0
                 attempt.step += 1
-                attempt.step_started_at = t
-                attempt.eyes_closed = False
                 if attempt.step == len(attempt.challenges):
                     if not self._motion.passed:
                         return self._fail_attempt(LivenessFailure.NO_MOTION, t)
                     return self._finish(True, "passed", t)
-        if t - attempt.step_started_at > self.config.step_timeout_s:
+                self._begin_step(attempt, t)
+                return self._progress(LivenessState.CHALLENGE, analysis.outcome, holding=True)
+        if t - attempt.prompt_at > self.config.step_timeout_s:
             reason = LivenessFailure.TIMEOUT if self._motion.passed else LivenessFailure.NO_MOTION
             return self._fail_attempt(reason, t)
         return self._progress(LivenessState.CHALLENGE, analysis.outcome)
 
-    def _judge(self, challenge: Challenge, attempt: _Attempt) -> bool | LivenessFailure:
+    def _begin_step(self, attempt: _Attempt, t: float) -> None:
+        """Hold before the next prompt: a random pause, counted from when the head is frontal."""
+        low, high = self.config.hold_s
+        attempt.prompt_at = None
+        attempt.hold_s = self._rng.uniform(low, high) if high > 0 else 0.0
+        attempt.hold_from = t if attempt.turned_back else None
+        attempt.step_started_at = t
+        attempt.eyes_closed = False
+        attempt.eyes_open_seen = False
+
+    def _hold(self, attempt: _Attempt, usable: bool, face: FaceOutcome, t: float) -> LivenessProgress:
+        if usable and attempt.turned_back:
+            if attempt.hold_from is None:
+                attempt.hold_from = t
+            if self._turn_direction(attempt) != 0:
+                # Turned before any prompt asked for it: a routine played back, not a reaction.
+                return self._fail_attempt(LivenessFailure.WRONG_ACTION, t)
+        if attempt.hold_from is not None and t - attempt.hold_from >= attempt.hold_s:
+            attempt.prompt_at = t
+            return self._progress(LivenessState.CHALLENGE, face)
+        if t - attempt.step_started_at > self.config.step_timeout_s + self.config.hold_s[1]:
+            # The head never came back to the camera after a turn.
+            reason = LivenessFailure.TIMEOUT if self._motion.passed else LivenessFailure.NO_MOTION
+            return self._fail_attempt(reason, t)
+        return self._progress(LivenessState.CHALLENGE, face, holding=True)
+
+    def _judge(self, challenge: Challenge, attempt: _Attempt, since_prompt: float) -> bool | LivenessFailure:
         config = self.config
+        early = since_prompt < config.reaction_min_s
         if challenge is Challenge.BLINK:
             # A head turn nobody asked for is a replay doing its own routine, not a customer blinking.
             if self._turn_direction(attempt) != 0:
                 return LivenessFailure.WRONG_ACTION
             baseline_ear = float(np.median(attempt.baseline_ears))
             if attempt.ear < baseline_ear * config.blink_close_ratio:
-                attempt.eyes_closed = True
-            elif attempt.eyes_closed and attempt.ear > baseline_ear * config.blink_reopen_ratio:
-                return True
+                # Only eyes seen open since the prompt, closing once it could be read, answer it: a
+                # blink already under way when it was shown does not.
+                if attempt.eyes_open_seen and not early:
+                    attempt.eyes_closed = True
+            elif attempt.ear > baseline_ear * config.blink_reopen_ratio:
+                if attempt.eyes_closed:
+                    return True
+                attempt.eyes_open_seen = True
             return False
         # The customer's left is the image's right (+x) unless the camera mirrors the picture.
         wanted = 1 if challenge is Challenge.TURN_LEFT else -1
         if config.camera_mirrored:
             wanted = -wanted
         direction = self._turn_direction(attempt)
+        if direction != 0 and early:
+            return LivenessFailure.WRONG_ACTION  # the turn began before its prompt was shown
         if direction == wanted:
             return True
         if direction == -wanted:
             return LivenessFailure.WRONG_ACTION
         return False
+
+    def _frontal(self, attempt: _Attempt) -> bool:
+        config = self.config
+        turned = attempt.yaw - float(np.median(attempt.baseline_yaws))
+        return abs(turned) < config.turn_min_yaw_deg and abs(attempt.parallax) < config.turn_min_parallax / 2
 
     def _turn_direction(self, attempt: _Attempt) -> int:
         """+1 / -1 when the head is turned towards the image's right / left, 0 when it is not turned.
@@ -421,10 +474,14 @@ class LivenessSession:
             decision=decision,
         )
 
-    def _progress(self, state: LivenessState, face: FaceOutcome) -> LivenessProgress:
+    def _progress(
+        self, state: LivenessState, face: FaceOutcome, *, holding: bool = False
+    ) -> LivenessProgress:
+        """``holding``: in the pause before a step's prompt, which shows "look at the camera"."""
         attempt = self._attempt
         assert attempt is not None
-        challenge = attempt.challenges[attempt.step] if state is LivenessState.CHALLENGE else None
+        asking = state is LivenessState.CHALLENGE and not holding
+        challenge = attempt.challenges[attempt.step] if asking else None
         if face is not FaceOutcome.OK:
             prompt = _FACE_PROMPTS[face]
         elif challenge is not None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import math
 import random
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 
 import numpy as np
@@ -16,6 +16,7 @@ from kiosk.biometrics.faces import FaceAnalysis, FaceBox, FaceOutcome, Landmarks
 from kiosk.biometrics.liveness import (
     Challenge,
     LivenessFailure,
+    LivenessProgress,
     LivenessSession,
     LivenessState,
     MotionMeter,
@@ -26,6 +27,7 @@ from kiosk.biometrics.liveness import (
 from kiosk.biometrics.pose import head_pose, nose_parallax
 
 FPS = 15.0
+REACTION_S = 0.4  # a cooperative person's reaction to a prompt
 
 
 def _face_3d(ear: float) -> np.ndarray:
@@ -165,9 +167,15 @@ def session(config: BiometricsConfig | None = None, seed: int = 7) -> LivenessSe
 def perform(
     live: LivenessSession, camera: Camera, challenge: Challenge | None, mirrored: bool = False
 ) -> list:
-    """Frames of a cooperative person doing ``challenge`` (None: stands still, face visible)."""
+    """Frames of a cooperative person doing ``challenge`` (None: stands still, face visible): looking at
+    the camera until the step's prompt is shown, then, after a reaction time, doing what it says."""
     frames = camera.frames()
     progress = []
+    if challenge is not None:
+        progress += wait_for_prompt(live, camera)
+        for _ in range(round(REACTION_S * FPS)):
+            frame, t = next(frames)
+            progress.append(live.observe(analysis(), frame, t))
     script: list[tuple[float, float]]
     if challenge is Challenge.BLINK:
         script = [(0.3, 0.0), (0.25, 0.0), (0.08, 0.0), (0.07, 0.0), (0.2, 0.0), (0.3, 0.0)]
@@ -182,6 +190,18 @@ def perform(
         frame, t = next(frames)
         progress.append(live.observe(analysis(ear, yaw), frame, t))
     return progress
+
+
+def wait_for_prompt(live: LivenessSession, camera: Camera) -> list[LivenessProgress]:
+    """Neutral frames through the random pause before a step, up to the frame that shows its prompt."""
+    frames = camera.frames()
+    progress: list[LivenessProgress] = []
+    for _ in range(int(FPS * (live.config.hold_s[1] + 1))):
+        frame, t = next(frames)
+        progress.append(live.observe(analysis(), frame, t))
+        if progress[-1].challenge is not None or progress[-1].state is not LivenessState.CHALLENGE:
+            return progress
+    raise AssertionError("no prompt after the pause")
 
 
 def run_baseline(live: LivenessSession, camera: Camera) -> None:
@@ -235,8 +255,63 @@ def test_the_prompt_follows_the_current_step() -> None:
     camera = Camera()
     run_baseline(live, camera)
     first = live.challenges[0]
-    progress = perform(live, camera, None)[-1]
+    shown = wait_for_prompt(live, camera)
+    # First a pause: look at the camera; then the prompt of the first step.
+    assert shown[0].challenge is None and shown[0].prompt == "liveness.look_at_camera"
+    progress = shown[-1]
     assert progress.challenge is first and progress.step == 0 and progress.prompt == f"liveness.{first.value}"
+
+
+def first_step_seed(wanted: Callable[[Challenge], bool]) -> int:
+    """A session seed whose first step is what ``wanted`` accepts."""
+    for seed in range(100):
+        live = session(seed=seed)
+        run_baseline(live, Camera())
+        if wanted(live.challenges[0]):
+            return seed
+    raise AssertionError("no such seed")
+
+
+def test_the_pause_before_a_prompt_is_random_so_a_replay_cannot_know_when_it_comes() -> None:
+    pauses = set()
+    for seed in range(12):
+        live = session(seed=seed)
+        camera = Camera()
+        run_baseline(live, camera)
+        pauses.add(len(wait_for_prompt(live, camera)))
+    low, high = BiometricsConfig().hold_s
+    assert len(pauses) >= 5 and min(pauses) >= low * FPS - 1 and max(pauses) <= high * FPS + 2
+
+
+def test_a_turn_before_the_prompt_or_sooner_than_a_reaction_after_it_fails_the_attempt() -> None:
+    seed = first_step_seed(lambda c: c is not Challenge.BLINK)
+    for too_soon in (False, True):
+        live = session(seed=seed)
+        camera = Camera()
+        frames = camera.frames()
+        run_baseline(live, camera)
+        if too_soon:
+            wait_for_prompt(live, camera)  # the prompt is shown on this frame; the turn comes at once
+        sign = 1.0 if live.challenges[0] is Challenge.TURN_LEFT else -1.0
+        progress = [live.observe(analysis(yaw=sign * y), *next(frames)) for y in (20.0, 30.0)]
+        retry = next(p for p in progress if p.state is LivenessState.RETRY)
+        assert retry.last_failure is LivenessFailure.WRONG_ACTION, too_soon
+
+
+def test_a_blink_under_way_when_the_prompt_comes_does_not_answer_it_and_a_fresh_one_does() -> None:
+    live = session(seed=first_step_seed(lambda c: c is Challenge.BLINK))
+    camera = Camera()
+    frames = camera.frames()
+    run_baseline(live, camera)
+    shown = wait_for_prompt(live, camera)
+    assert shown[-1].challenge is Challenge.BLINK
+    # Eyes shut from the prompt until well after it could be read, then open: no blink, for the eyes
+    # were never seen open since the prompt.
+    for ear in (0.08, 0.07, 0.07, 0.07, 0.07, 0.3, 0.3):
+        assert live.observe(analysis(ear), *next(frames)).step == 0
+    # A blink after that is an answer: the next step's pause follows.
+    progress = [live.observe(analysis(ear), *next(frames)) for ear in (0.08, 0.07, 0.3)]
+    assert progress[-1].step == 1 and progress[-1].challenge is None
 
 
 def test_turning_the_wrong_way_fails_the_attempt_and_a_new_challenge_follows() -> None:
@@ -357,7 +432,7 @@ def test_a_photo_tilted_or_turned_on_cue_never_completes_a_turn(attack: dict[str
         frame, t = next(frames)
         progress = live.observe(analysis(flat=True), frame, t)
     assert live.challenges[0] in (Challenge.TURN_LEFT, Challenge.TURN_RIGHT)
-    for _ in range(int(FPS * (live.config.step_timeout_s + 1))):
+    for _ in range(int(FPS * (live.config.hold_s[1] + live.config.step_timeout_s + 1))):
         frame, t = next(frames)
         progress = live.observe(analysis(flat=True, **attack), frame, t)
         if progress.state is not LivenessState.CHALLENGE:
