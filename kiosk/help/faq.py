@@ -117,11 +117,13 @@ FAQ: tuple[FaqEntry, ...] = (
         "pin_change",
         "pin",
         "How do I change my PIN?",
-        "PIN changes are made at the counter with your card and ID card, or at an ATM of our bank. Choose "
-        "six digits that are not your birthday or repeated numbers.",
+        "Insert your card, enter your PIN and choose Change PIN: enter the current PIN, then the new one "
+        "(4 to 6 digits) twice. It needs the card, so it is not offered after a face login. Avoid your "
+        "birthday, one digit repeated or a run such as 1234: those are refused.",
         "change pin new different password modify set another",
         "怎么修改密码？",
-        "请携带银行卡和身份证到柜台修改密码，或在本行ATM上修改。请勿使用生日或重复数字作为密码。",
+        "插卡并输入密码后选择“修改密码”：先输入当前密码，再输入两次新密码（4至6位）。"
+        "此业务需要银行卡，刷脸登录后不提供。请勿使用生日、重复数字或1234这类连续数字，这类密码会被拒绝。",
         "修改 更改 改密码 换密码 新密码",
     ),
     _e(
@@ -365,6 +367,37 @@ FAQ: tuple[FaqEntry, ...] = (
         "这里可以做理财咨询吗？",
         "可以：登录后选择“理财建议”。完成简短问卷即可得到您的风险等级、存款与基金的建议配置及收益区间。高于您风险等级的产品不会推荐。",
         "理财 投资 基金 风险评估 建议",
+    ),
+    _e(
+        "loan",
+        "accounts",
+        "Can I apply for a loan here?",
+        "Log in and choose Personal loan: check what we can offer. Enter the amount (¥1,000 to ¥200,000), "
+        "the term (6 to 60 months), your monthly income and repayments and the purpose; you see the "
+        "indicative rate and monthly repayment, and an answer in minutes. Checking does not affect your "
+        "credit record and nothing is lent at the kiosk: you sign at the branch. Mortgages and larger "
+        "loans are handled at the counter.",
+        "loan borrow borrowing credit personal loan car loan pre-qualification qualify apply rate interest "
+        "repayment instalment mortgage",
+        "这里可以申请贷款吗？",
+        "登录后选择“个人贷款：预审额度”，填写贷款金额（1,000至200,000元）、还款期限（6至60个月）、"
+        "月收入、每月已有还款和贷款用途，即可看到参考利率和每月还款额，几分钟出结果。"
+        "预审不影响您的信用记录，本机不放款，需到网点签约。房贷和更大金额的贷款请到柜台办理。",
+        "贷款 借钱 借款 个人贷款 车贷 预审 额度 利率 利息 还款 房贷",
+    ),
+    _e(
+        "bill_payment",
+        "accounts",
+        "Can I pay bills or top up my phone here?",
+        "Yes: log in and choose Pay bills / top up. Pick electricity, water, gas or a mobile top-up, enter "
+        "the customer number printed on your bill (or the mobile number), check the amount and confirm. "
+        "After paying you can choose Pay this every month; My scheduled payments shows or cancels them.",
+        "bill bills pay electricity electric water gas utility top up topup credit mobile phone monthly "
+        "scheduled automatic direct debit",
+        "这里可以缴费或充话费吗？",
+        "可以：登录后选择“生活缴费 / 话费充值”，选择电费、水费、燃气费或话费充值，"
+        "输入账单上的户号（或手机号），核对金额后确认。缴费后可选择“设为每月缴费”，在“我的定期缴费”中查看或取消。",
+        "缴费 交费 电费 水费 燃气费 煤气费 话费 充值 充话费 生活缴费 自动缴费 定期缴费",
     ),
     # -- face ------------------------------------------------------------------------------------------
     _e(

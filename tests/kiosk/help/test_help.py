@@ -32,8 +32,14 @@ def test_faq_is_complete_in_both_languages_and_covers_what_customers_ask() -> No
             )
         assert language_of(entry.question["zh_CN"]) == "zh_CN" and language_of(entry.question["en"]) == "en"
         assert language_of(entry.answer["zh_CN"]) == "zh_CN"
-    for new in ("statement", "phone_lost", "name_change", "bereavement", "complaint"):
+    for new in ("statement", "phone_lost", "name_change", "bereavement", "complaint", "loan", "bill_payment"):
         assert new in ENTRIES
+    # What the kiosk itself does is answered as the kiosk does it, not sent to the counter.
+    assert (
+        "Change PIN" in ENTRIES["pin_change"].answer["en"]
+        and "修改密码" in ENTRIES["pin_change"].answer["zh_CN"]
+    )
+    assert "Personal loan" in ENTRIES["loan"].answer["en"] and "个人贷款" in ENTRIES["loan"].answer["zh_CN"]
     assert "Sunday" in ENTRIES["hours"].answer["en"] and "周日" in ENTRIES["hours"].answer["zh_CN"]
 
 
