@@ -378,12 +378,12 @@ FAQ: tuple[FaqEntry, ...] = (
         "credit record and nothing is lent at the kiosk: you sign at the branch. Mortgages and larger "
         "loans are handled at the counter.",
         "loan borrow borrowing credit personal loan car loan pre-qualification qualify apply rate interest "
-        "repayment instalment mortgage",
+        "repayment instalment mortgage purpose car education university study home travel medical business",
         "这里可以申请贷款吗？",
         "登录后选择“个人贷款：预审额度”，填写贷款金额（1,000至200,000元）、还款期限（6至60个月）、"
         "月收入、每月已有还款和贷款用途，即可看到参考利率和每月还款额，几分钟出结果。"
         "预审不影响您的信用记录，本机不放款，需到网点签约。房贷和更大金额的贷款请到柜台办理。",
-        "贷款 借钱 借款 个人贷款 车贷 预审 额度 利率 利息 还款 房贷",
+        "贷款 借钱 借款 个人贷款 车贷 预审 额度 利率 利息 还款 房贷 用途 买车 教育 学费 装修 旅游 医疗 经营",
     ),
     _e(
         "bill_payment",
@@ -440,7 +440,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "What are the opening hours?",
         "This kiosk is open 24 hours a day, weekends included. The counter is open Monday to Friday "
         "9:00–17:00 and Saturday 9:00–12:00; it is closed on Sunday and on public holidays.",
-        "opening hours open time when close weekend holiday what time counter closes",
+        "opening hours open close closes weekend holiday counter time when",
         "营业时间是几点？",
         "本自助机24小时服务，周末照常。"
         "柜台营业时间为周一至周五 9:00–17:00，周六 9:00–12:00，周日及法定节假日休息。",

@@ -7,8 +7,12 @@ spells (and as English too, the better reading winning, since a few English word
 
 A ranking always has a best entry, so the assistant also needs to know when it does not know. The
 *confidence* of a match is the share of the question's information (its terms weighted by IDF; a term the
-FAQ never uses weighs as much as the rarest known one) that the matched entry contains. The assistant
-replies in one of three ways:
+FAQ never uses weighs as much as the rarest known one) that the matched entry contains. An *everyday*
+term (``data/everyday_words.txt``: the time of day, the day, words as common outside a bank as inside it)
+weighs only :data:`EVERYDAY_SHARE` of its IDF, so "what is the time" is not answered with the opening
+hours just because the hours entry mentions the time (ranking still weighs it fully: "when do you close"
+is about the hours, not closing an account). The assistant replies in one of three
+ways:
 
 * ``answer``: confidence at least :data:`ANSWER_THRESHOLD`: the best entry is shown;
 * ``did_you_mean``: confidence between the two thresholds: the closest two or three questions are
@@ -26,6 +30,8 @@ import math
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from importlib import resources
 from typing import Any, Literal
 
 import bm25s  # type: ignore[import-untyped]
@@ -39,10 +45,11 @@ K1 = 1.5
 B = 0.75
 QUESTION_REPEAT = 2  # the question counts twice in its document
 KEYWORD_REPEAT = 1
-UNKNOWN_WEIGHT = 1.0  # a term the FAQ never uses weighs this share of the rarest known term's IDF
+UNKNOWN_WEIGHT = 2.0  # a term the FAQ never uses weighs this share of the rarest known term's IDF
+EVERYDAY_SHARE = 0.0  # a found everyday term counts this share of its weight towards the confidence
 CONFIDENCE_WEIGHT = 0.25  # ranking: BM25 × (this + confidence)
 ANSWER_THRESHOLD = 0.5
-DECLINE_THRESHOLD = 0.3
+DECLINE_THRESHOLD = 0.25
 SUGGESTIONS = 3
 # Kept for callers that know one threshold: the confidence needed to answer outright.
 CONFIDENCE_THRESHOLD = ANSWER_THRESHOLD
@@ -71,6 +78,13 @@ class Reply:
         return self.matches[0] if self.matches else None
 
 
+@cache
+def everyday_terms() -> frozenset[str]:
+    """``data/everyday_words.txt``: terms (group names or words as the analyzer gives them), one a line."""
+    text = resources.files("kiosk.help").joinpath("data", "everyday_words.txt").read_text(encoding="utf-8")
+    return frozenset(line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip())
+
+
 def entry_text(entry: FaqEntry, lang: str, answer: bool = True) -> str:
     parts = [entry.question[lang]] * QUESTION_REPEAT + [entry.keywords[lang]] * KEYWORD_REPEAT
     return " ".join(parts + ([entry.answer[lang]] if answer else []))
@@ -79,8 +93,18 @@ def entry_text(entry: FaqEntry, lang: str, answer: bool = True) -> str:
 class FaqIndex:
     """One language's BM25 index over the FAQ."""
 
-    def __init__(self, entries: Sequence[FaqEntry], lang: str, analyzer: Analyzer) -> None:
+    def __init__(
+        self,
+        entries: Sequence[FaqEntry],
+        lang: str,
+        analyzer: Analyzer,
+        everyday_share: float = EVERYDAY_SHARE,
+        unknown_weight: float = UNKNOWN_WEIGHT,
+    ) -> None:
         self.lang = lang
+        self.everyday_share = everyday_share
+        self.unknown_weight = unknown_weight
+        self.everyday = everyday_terms()
         self.entries = tuple(entries)
         self.docs = [analyzer.terms(entry_text(entry, lang), lang) for entry in self.entries]
         self.retriever: Any = bm25s.BM25(k1=K1, b=B, method="lucene")
@@ -94,28 +118,49 @@ class FaqIndex:
         n = len(self.docs)
         self.idf = {term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in frequency.items()}
         self.max_idf = max(self.idf.values(), default=1.0)
+        # A word only the answers use (bank, branch, service) is still a word of the bank's: it weighs
+        # its IDF over the whole entries, not as much as a word the FAQ never uses (the weather, euros).
+        answer_frequency: Counter[str] = Counter()
+        for doc in self.docs:
+            answer_frequency.update(set(doc) - frequency.keys())
+        self.answer_idf = {
+            term: math.log(1 + (n - df + 0.5) / (df + 0.5)) for term, df in answer_frequency.items()
+        }
 
-    def confidence(self, query: Sequence[str], index: int) -> float:
+    def confidence(self, query: Sequence[str], index: int, everyday_share: float | None = None) -> float:
+        """The share of the question's weight found in the entry; an everyday term weighs
+        ``everyday_share`` of its IDF (the index's own share by default, 1.0 to weigh it fully)."""
         unique = set(query)
         if not unique:
             return 0.0
-        weight = {term: self.idf.get(term, self.max_idf * UNKNOWN_WEIGHT) for term in unique}
-        found = sum(w for term, w in weight.items() if term in self.doc_terms[index])
-        return found / sum(weight.values())
+        share = self.everyday_share if everyday_share is None else everyday_share
+        unknown = self.max_idf * self.unknown_weight
+        weight = {
+            term: self.idf.get(term, self.answer_idf.get(term, unknown))
+            * (share if term in self.everyday else 1.0)
+            for term in unique
+        }
+        total = sum(weight.values())
+        if total == 0:  # nothing but everyday words
+            return 0.0
+        return sum(w for term, w in weight.items() if term in self.doc_terms[index]) / total
 
     def search(self, query: Sequence[str], limit: int) -> list[Match]:
         if not query:
             return []
         scores = self.retriever.get_scores(list(query))
-        found = [
-            Match(entry, float(scores[i]), self.confidence(query, i))
-            for i, entry in enumerate(self.entries)
+        ranked = [
+            (-float(scores[i]) * (CONFIDENCE_WEIGHT + self.confidence(query, i, 1.0)), i)
+            for i in range(len(self.entries))
             if scores[i] > 0
         ]
-        # BM25 orders; the confidence tempers it, so an entry that holds all of the question beats one
-        # that holds its commonest word many times.
-        found.sort(key=lambda m: -m.score * (CONFIDENCE_WEIGHT + m.confidence))
-        return found[:limit]
+        # BM25 orders; the share of the question an entry holds tempers it, so an entry that holds all
+        # of the question beats one that holds its commonest word many times. Here an everyday word
+        # counts fully (the time points at the hours); only the confidence discounts it.
+        ranked.sort()
+        return [
+            Match(self.entries[i], float(scores[i]), self.confidence(query, i)) for _, i in ranked[:limit]
+        ]
 
 
 class HelpAssistant:
@@ -126,12 +171,22 @@ class HelpAssistant:
         entries: Sequence[FaqEntry] = FAQ,
         threshold: float = ANSWER_THRESHOLD,
         decline_threshold: float = DECLINE_THRESHOLD,
+        everyday_share: float = EVERYDAY_SHARE,
+        unknown_weight: float = UNKNOWN_WEIGHT,
     ) -> None:
         self.threshold = threshold
         self.decline_threshold = decline_threshold
         texts = {lang: [entry_text(e, lang) for e in entries] for lang in ("en", "zh_CN")}
         self.analyzer = Analyzer(texts)
-        self.indexes = {lang: FaqIndex(entries, lang, self.analyzer) for lang in ("en", "zh_CN")}
+        self.indexes = {
+            lang: FaqIndex(entries, lang, self.analyzer, everyday_share, unknown_weight)
+            for lang in ("en", "zh_CN")
+        }
+
+    def set_weights(self, everyday_share: float, unknown_weight: float) -> None:
+        """Change how the confidence weighs everyday and unknown terms (for the threshold sweep)."""
+        for index in self.indexes.values():
+            index.everyday_share, index.unknown_weight = everyday_share, unknown_weight
 
     def readings(self, text: str) -> list[tuple[str, list[str]]]:
         """The ways to read the question: (index language, terms)."""
