@@ -45,9 +45,10 @@ _PIECES = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[a-z0-9]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _MAX_PHRASE = 4
 GROUP_PREFIX = "~"
+NUMBER_TERM = GROUP_PREFIX + "number"
 # One-character banking words that mean something else inside everyday words (好吃, 开心, 打车, 收到, 死机,
-# 客户, 借记卡, 交易, 充电): read as a group only when they stand alone.
-_NOT_INSIDE = frozenset("吃开打到死户借交充")
+# 客户, 借记卡, 交易, 充电, 插座): read as a group only when they stand alone.
+_NOT_INSIDE = frozenset("吃开打到死户借交充插")
 
 EN_STOP = frozenset(
     """a an the i me my mine we our you your it its is are was were be been am do does did doing can could
@@ -62,8 +63,8 @@ ZH_STOP = frozenset(
     """的 了 吗 呢 吧 啊 呀 我 你 您 他 她 它 是 在 有 和 与 就 都 也 还 又 要 想 能 会 可以 可不可以 能不能
     怎么 怎么办 怎样 如何 什么 请问 请 我的 我们 你们 这个 那个 一下 是否 咋 咋办 咋整 哪 哪里 哪儿 哪些
     为什么 多少 把 被 让 给 帮 帮我 一个 个 张 里 里面 这里 这 那 该 应该 需要 得 着 过 么 嘛 啦 哦 喔 不
-    没 没有 我能 我要 一直 出来 不会 会不会 是不是 对 点 一点 现在 已经 自己 还是 或者 如果 然后 知道 问
-    一些 下 怎么样 行不行 好不好""".split()  # noqa: SIM905
+    没 没有 有没有 我能 我要 完 出 一直 出来 不会 会不会 是不是 对 点 一点 现在 已经 自己 还是 或者
+    如果 然后 知道 问 一些 下 怎么样 行不行 好不好""".split()  # noqa: SIM905
 )
 
 
@@ -198,7 +199,9 @@ class Analyzer:
                     i += n
                     break
             else:
-                if words[i] not in EN_STOP and len(words[i]) > 1:
+                if words[i].isdigit():  # an amount, a date, a count: one term whatever the digits
+                    out.append(NUMBER_TERM)
+                elif words[i] not in EN_STOP and len(words[i]) > 1:
                     out.append(stems[i])
                 i += 1
         return out

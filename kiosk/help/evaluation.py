@@ -14,6 +14,7 @@ and a word-overlap baseline are measured on the same questions in the same way.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from functools import cache
@@ -33,6 +34,7 @@ GOALS: dict[str, float] = {
 DECLINE_GRID = tuple(round(0.2 + 0.025 * step, 3) for step in range(13))  # 0.2 … 0.5
 EVERYDAY_GRID = (0.0, 0.25, 0.5)
 UNKNOWN_GRID = (1.0, 1.5, 2.0)
+EVIDENCE_GRID = (math.inf, 3.0, 3.5, 4.0, 4.5, 5.0, 6.0)  # inf: the confidence alone decides
 
 
 @dataclass(frozen=True)
@@ -140,6 +142,7 @@ class Setting:
     """One point of the sweep: how the confidence weighs terms, where it declines, and how it did."""
 
     decline_threshold: float
+    evidence_threshold: float
     everyday_share: float
     unknown_weight: float
     figures: dict[str, float]
@@ -173,18 +176,27 @@ def sweep(assistant: HelpAssistant, questions: Sequence[Question]) -> list[Setti
                 assistant.set_weights(share, unknown)
                 found: dict[str, list[Match]] = {q.text: assistant.search(q.text) for q in questions}
                 for decline in DECLINE_GRID:
+                    for evidence in EVIDENCE_GRID:
 
-                    def verdict(
-                        text: str, decline: float = decline, found: dict[str, list[Match]] = found
-                    ) -> Verdict:
-                        matches = found[text]
-                        if not matches or matches[0].confidence < decline:
-                            return Verdict("decline", ())
-                        return Verdict("answer", tuple(m.id for m in matches))
+                        def verdict(
+                            text: str,
+                            decline: float = decline,
+                            evidence: float = evidence,
+                            found: dict[str, list[Match]] = found,
+                        ) -> Verdict:
+                            matches = found[text]
+                            if not matches or (
+                                matches[0].confidence < decline and matches[0].evidence < evidence
+                            ):
+                                return Verdict("decline", ())
+                            return Verdict("answer", tuple(m.id for m in matches))
 
-                    figures = goal_figures(evaluate(verdict, questions))
-                    settings.append(Setting(decline, share, unknown, figures))
+                        figures = goal_figures(evaluate(verdict, questions))
+                        settings.append(Setting(decline, evidence, share, unknown, figures))
     finally:
         assistant.set_weights(*kept)
-    settings.sort(key=lambda s: (-s.margin, -sum(s.figures.values()), s.decline_threshold))
+    # Ties: the higher thresholds (the more cautious setting: fewer answers to what the FAQ barely covers).
+    settings.sort(
+        key=lambda s: (-s.margin, -sum(s.figures.values()), -s.decline_threshold, -s.evidence_threshold)
+    )
     return settings

@@ -74,10 +74,11 @@ FAQ: tuple[FaqEntry, ...] = (
         "The kiosk cannot read my card.",
         "Insert the card chip first and face up, as the picture on the slot shows. If it still is not "
         "read, the chip or stripe may be damaged: the counter can replace the card.",
-        "cannot read card rejected not accepted insert chip magnetic stripe damaged card not recognised",
+        "cannot read card rejected not accepted insert chip magnetic stripe damaged card not recognised "
+        "error",
         "机器读不了我的卡怎么办？",
         "请按卡槽图示方向插卡（芯片朝前、正面朝上）。如仍无法识别，可能是芯片或磁条损坏，请到柜台换卡。",
-        "读卡 识别 插卡 芯片 磁条 损坏 读不出 读卡失败",
+        "读卡 识别 插卡 芯片 磁条 损坏 读不出 读卡失败 错误 提示错误",
     ),
     _e(
         "card_new",
@@ -143,11 +144,11 @@ FAQ: tuple[FaqEntry, ...] = (
         "Someone called asking for my card number and verification code.",
         "It is a scam. The bank never asks for your PIN or SMS verification code by phone or message. "
         "Hang up, do not transfer money, and call 400-888-0000 or tell our staff.",
-        "scam fraud phone call sms code verification suspicious police",
+        "scam fraud phone call sms code verification suspicious police wechat qq message stranger",
         "有人打电话要我的卡号和验证码，怎么办？",
         "这是诈骗。银行绝不会通过电话或短信索要密码或验证码。"
         "请立即挂断，不要转账，并拨打 400-888-0000 或告知工作人员。",
-        "诈骗 骗子 电话 短信 验证码 可疑",
+        "诈骗 骗子 电话 短信 验证码 可疑 微信 陌生人 自称",
     ),
     _e(
         "phone_lost",
@@ -172,7 +173,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "transfer send money pay someone family friend remit",
         "怎么转账？",
         "插卡或刷脸登录后选择“转账”，再选择本人账户、本行其他客户或他行账户。确认前请仔细核对确认页面上的信息。",
-        "转账 汇款 打钱 转钱 付款 给别人",
+        "转账 汇款 打钱 转钱 付款 给别人 朋友",
     ),
     _e(
         "transfer_other_bank",
@@ -269,10 +270,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "How old must I be to open an account?",
         "At the kiosk you must be 16 or older. Younger customers open an account at the counter with a "
         "parent or guardian.",
-        "age old minimum young child minor student",
+        "age old minimum young child minor student son daughter",
         "多大年龄可以开户？",
         "在自助机开户须年满16周岁。未满16周岁的客户请由父母或监护人陪同到柜台办理。",
-        "年龄 几岁 未成年 学生 孩子",
+        "年龄 几岁 未成年 学生 孩子 儿子 女儿",
     ),
     _e(
         "account_close",
@@ -378,7 +379,8 @@ FAQ: tuple[FaqEntry, ...] = (
         "credit record and nothing is lent at the kiosk: you sign at the branch. Mortgages and larger "
         "loans are handled at the counter.",
         "loan borrow borrowing credit personal loan car loan pre-qualification qualify apply rate interest "
-        "repayment instalment mortgage purpose car education university study home travel medical business",
+        "repayment instalment mortgage purpose car education university study home renovation kitchen travel "
+        "medical business",
         "这里可以申请贷款吗？",
         "登录后选择“个人贷款：预审额度”，填写贷款金额（1,000至200,000元）、还款期限（6至60个月）、"
         "月收入、每月已有还款和贷款用途，即可看到参考利率和每月还款额，几分钟出结果。"
@@ -417,10 +419,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "Do you store a photo of my face?",
         "No photo is kept. Only an encrypted face template made when you opened your account is stored, "
         "and it is used only to check that it is you.",
-        "privacy photo image stored data biometric template keep",
+        "privacy photo image stored data biometric template keep scan",
         "会保存我的人脸照片吗？",
         "不会保存照片。仅保存开户时生成的加密人脸特征模板，且只用于核实您的身份。",
-        "隐私 照片 保存 人脸数据 信息",
+        "隐私 照片 保存 人脸数据 信息 扫脸 扫描",
     ),
     _e(
         "face_fail",
@@ -484,10 +486,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "Is there help for elderly or visually impaired customers?",
         "Yes. Touch the accessibility button on the language screen: voice guidance through headphones, "
         "keypad-only navigation, larger text with more time, or assistance from our staff.",
-        "elderly old blind visually impaired voice speech large text headphones accessibility",
+        "elderly old blind visually impaired voice speech large text headphones accessibility screen",
         "有没有适合老年人或视障人士的服务？",
         "有。在语言选择页面点击“无障碍”按钮，可选择耳机语音引导、按键导航、大字体慢速模式或由工作人员协助办理。",
-        "老年人 老人 视障 盲人 语音 大字 无障碍 耳机",
+        "老年人 老人 视障 盲人 语音 大字 无障碍 耳机 屏幕 提示",
     ),
 )
 
