@@ -8,8 +8,9 @@ A question becomes a list of *terms*, the same way for the FAQ and for what a cu
   卡被机器吃了 and 吞卡 meet even when the segmenter cuts them differently.
 * English is lower-cased, split into words, stripped of stop words and stemmed (Snowball). A word the
   FAQ and the synonyms do not know is corrected to the nearest known word when one is close enough
-  (one edit for five to seven letters, two from eight; a swap of two letters is one edit), so ``pinn``,
-  ``acount`` and ``trasnfer`` are read as meant. Short words are never corrected.
+  (one edit for five to seven letters, two from eight; a swap of two letters is one edit; the first
+  letter is kept, as typists rarely miss it), so ``pinn``, ``acount`` and ``trasnfer`` are read as meant
+  while ``exchange`` does not become ``change``. Short words are never corrected.
 * Every word or phrase of a synonym group is replaced by the group's name (``~lose``), the same name in
   both languages, so a question that mixes them (我的card丢了) meets the same entries.
 * Toneless pinyin (``ka diu le``, ``kaihu``) is turned back into the Chinese words of the FAQ and the
@@ -44,23 +45,26 @@ _PIECES = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+|[a-z0-9]+")
 _WORD = re.compile(r"[a-z0-9]+")
 _MAX_PHRASE = 4
 GROUP_PREFIX = "~"
+NUMBER_TERM = GROUP_PREFIX + "number"
 # One-character banking words that mean something else inside everyday words (好吃, 开心, 打车, 收到, 死机,
-# 客户): read as a group only when they stand alone.
-_NOT_INSIDE = frozenset("吃开打到死户")
+# 客户, 借记卡, 交易, 充电, 插座): read as a group only when they stand alone.
+_NOT_INSIDE = frozenset("吃开打到死户借交充插")
 
 EN_STOP = frozenset(
     """a an the i me my mine we our you your it its is are was were be been am do does did doing can could
     should would will shall may might must have has had to of in on at for from by with about into and or
-    but if so not no this that these there here what which who whom how why when where please want need
+    but if so not no this that these there here what which who whom how why where please want need
     get got help some any just now still there's i'm dont im ive i've it's its it'd let us ok okay hi
-    hello sorry thanks thank like he she they him her them his hers their says say said
+    hello sorry thanks thank think like come came up out somewhere something he she they him her them
+    his hers their says say said
     want wants wanted made make makes cannot cant well really also very much many one""".split()  # noqa: SIM905 (a readable word list)
 )
 ZH_STOP = frozenset(
     """的 了 吗 呢 吧 啊 呀 我 你 您 他 她 它 是 在 有 和 与 就 都 也 还 又 要 想 能 会 可以 可不可以 能不能
     怎么 怎么办 怎样 如何 什么 请问 请 我的 我们 你们 这个 那个 一下 是否 咋 咋办 咋整 哪 哪里 哪儿 哪些
     为什么 多少 把 被 让 给 帮 帮我 一个 个 张 里 里面 这里 这 那 该 应该 需要 得 着 过 么 嘛 啦 哦 喔 不
-    没 没有 现在 已经 自己 还是 或者 如果 然后 知道 问 一些 下 怎么样 行不行 好不好""".split()  # noqa: SIM905
+    没 没有 有没有 我能 我要 完 出 一直 出来 不会 会不会 是不是 对 点 一点 现在 已经 自己 还是 或者
+    如果 然后 知道 问 一些 下 怎么样 行不行 好不好""".split()  # noqa: SIM905
 )
 
 
@@ -161,6 +165,10 @@ class Analyzer:
             known.update(_en_words(text))
         self.known_en = sorted(known)
         self._known_en_set = frozenset(known)
+        by_initial: dict[str, list[str]] = defaultdict(list)
+        for word in self.known_en:
+            by_initial[word[0]].append(word)
+        self._known_by_initial = dict(by_initial)
         # Pinyin spelling → Chinese word; the synonyms and the keyboard's banking words win a tie.
         self.pinyin: dict[str, str] = {}
         preferred = [p for phrases in HELP_PHRASES.values() for p in phrases] + self.synonyms.chinese_words
@@ -174,11 +182,13 @@ class Analyzer:
         if word in self._known_en_set or len(word) < 5 or word.isdigit():
             return word
         limit = 1 if len(word) < 8 else 2
-        found = process.extractOne(word, self.known_en, scorer=OSA.distance, score_cutoff=limit)
+        same_start = self._known_by_initial.get(word[0], ())
+        found = process.extractOne(word, same_start, scorer=OSA.distance, score_cutoff=limit)
         return str(found[0]) if found is not None else word
 
     def terms_en(self, words: Sequence[str]) -> list[str]:
-        stems = [stem(self.correct(w)) for w in words]
+        words = [self.correct(w) for w in words]  # a stop word is told by its corrected spelling (whats)
+        stems = [stem(w) for w in words]
         out: list[str] = []
         i = 0
         while i < len(stems):
@@ -189,7 +199,9 @@ class Analyzer:
                     i += n
                     break
             else:
-                if words[i] not in EN_STOP and len(words[i]) > 1:
+                if words[i].isdigit():  # an amount, a date, a count: one term whatever the digits
+                    out.append(NUMBER_TERM)
+                elif words[i] not in EN_STOP and len(words[i]) > 1:
                     out.append(stems[i])
                 i += 1
         return out

@@ -74,10 +74,11 @@ FAQ: tuple[FaqEntry, ...] = (
         "The kiosk cannot read my card.",
         "Insert the card chip first and face up, as the picture on the slot shows. If it still is not "
         "read, the chip or stripe may be damaged: the counter can replace the card.",
-        "cannot read card rejected not accepted insert chip magnetic stripe damaged card not recognised",
+        "cannot read card rejected not accepted insert chip magnetic stripe damaged card not recognised "
+        "error",
         "机器读不了我的卡怎么办？",
         "请按卡槽图示方向插卡（芯片朝前、正面朝上）。如仍无法识别，可能是芯片或磁条损坏，请到柜台换卡。",
-        "读卡 识别 插卡 芯片 磁条 损坏 读不出 读卡失败",
+        "读卡 识别 插卡 芯片 磁条 损坏 读不出 读卡失败 错误 提示错误",
     ),
     _e(
         "card_new",
@@ -117,11 +118,13 @@ FAQ: tuple[FaqEntry, ...] = (
         "pin_change",
         "pin",
         "How do I change my PIN?",
-        "PIN changes are made at the counter with your card and ID card, or at an ATM of our bank. Choose "
-        "six digits that are not your birthday or repeated numbers.",
+        "Insert your card, enter your PIN and choose Change PIN: enter the current PIN, then the new one "
+        "(4 to 6 digits) twice. It needs the card, so it is not offered after a face login. Avoid your "
+        "birthday, one digit repeated or a run such as 1234: those are refused.",
         "change pin new different password modify set another",
         "怎么修改密码？",
-        "请携带银行卡和身份证到柜台修改密码，或在本行ATM上修改。请勿使用生日或重复数字作为密码。",
+        "插卡并输入密码后选择“修改密码”：先输入当前密码，再输入两次新密码（4至6位）。"
+        "此业务需要银行卡，刷脸登录后不提供。请勿使用生日、重复数字或1234这类连续数字，这类密码会被拒绝。",
         "修改 更改 改密码 换密码 新密码",
     ),
     _e(
@@ -141,11 +144,11 @@ FAQ: tuple[FaqEntry, ...] = (
         "Someone called asking for my card number and verification code.",
         "It is a scam. The bank never asks for your PIN or SMS verification code by phone or message. "
         "Hang up, do not transfer money, and call 400-888-0000 or tell our staff.",
-        "scam fraud phone call sms code verification suspicious police",
+        "scam fraud phone call sms code verification suspicious police wechat qq message stranger",
         "有人打电话要我的卡号和验证码，怎么办？",
         "这是诈骗。银行绝不会通过电话或短信索要密码或验证码。"
         "请立即挂断，不要转账，并拨打 400-888-0000 或告知工作人员。",
-        "诈骗 骗子 电话 短信 验证码 可疑",
+        "诈骗 骗子 电话 短信 验证码 可疑 微信 陌生人 自称",
     ),
     _e(
         "phone_lost",
@@ -170,7 +173,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "transfer send money pay someone family friend remit",
         "怎么转账？",
         "插卡或刷脸登录后选择“转账”，再选择本人账户、本行其他客户或他行账户。确认前请仔细核对确认页面上的信息。",
-        "转账 汇款 打钱 转钱 付款 给别人",
+        "转账 汇款 打钱 转钱 付款 给别人 朋友",
     ),
     _e(
         "transfer_other_bank",
@@ -267,10 +270,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "How old must I be to open an account?",
         "At the kiosk you must be 16 or older. Younger customers open an account at the counter with a "
         "parent or guardian.",
-        "age old minimum young child minor student",
+        "age old minimum young child minor student son daughter",
         "多大年龄可以开户？",
         "在自助机开户须年满16周岁。未满16周岁的客户请由父母或监护人陪同到柜台办理。",
-        "年龄 几岁 未成年 学生 孩子",
+        "年龄 几岁 未成年 学生 孩子 儿子 女儿",
     ),
     _e(
         "account_close",
@@ -366,6 +369,38 @@ FAQ: tuple[FaqEntry, ...] = (
         "可以：登录后选择“理财建议”。完成简短问卷即可得到您的风险等级、存款与基金的建议配置及收益区间。高于您风险等级的产品不会推荐。",
         "理财 投资 基金 风险评估 建议",
     ),
+    _e(
+        "loan",
+        "accounts",
+        "Can I apply for a loan here?",
+        "Log in and choose Personal loan: check what we can offer. Enter the amount (¥1,000 to ¥200,000), "
+        "the term (6 to 60 months), your monthly income and repayments and the purpose; you see the "
+        "indicative rate and monthly repayment, and an answer in minutes. Checking does not affect your "
+        "credit record and nothing is lent at the kiosk: you sign at the branch. Mortgages and larger "
+        "loans are handled at the counter.",
+        "loan borrow borrowing credit personal loan car loan pre-qualification qualify apply rate interest "
+        "repayment instalment mortgage purpose car education university study home renovation kitchen travel "
+        "medical business",
+        "这里可以申请贷款吗？",
+        "登录后选择“个人贷款：预审额度”，填写贷款金额（1,000至200,000元）、还款期限（6至60个月）、"
+        "月收入、每月已有还款和贷款用途，即可看到参考利率和每月还款额，几分钟出结果。"
+        "预审不影响您的信用记录，本机不放款，需到网点签约。房贷和更大金额的贷款请到柜台办理。",
+        "贷款 借钱 借款 个人贷款 车贷 预审 额度 利率 利息 还款 房贷 用途 买车 教育 学费 装修 旅游 医疗 经营",
+    ),
+    _e(
+        "bill_payment",
+        "accounts",
+        "Can I pay bills or top up my phone here?",
+        "Yes: log in and choose Pay bills / top up. Pick electricity, water, gas or a mobile top-up, enter "
+        "the customer number printed on your bill (or the mobile number), check the amount and confirm. "
+        "After paying you can choose Pay this every month; My scheduled payments shows or cancels them.",
+        "bill bills pay electricity electric water gas utility top up topup credit mobile phone monthly "
+        "scheduled automatic direct debit",
+        "这里可以缴费或充话费吗？",
+        "可以：登录后选择“生活缴费 / 话费充值”，选择电费、水费、燃气费或话费充值，"
+        "输入账单上的户号（或手机号），核对金额后确认。缴费后可选择“设为每月缴费”，在“我的定期缴费”中查看或取消。",
+        "缴费 交费 电费 水费 燃气费 煤气费 话费 充值 充话费 生活缴费 自动缴费 定期缴费",
+    ),
     # -- face ------------------------------------------------------------------------------------------
     _e(
         "face_login",
@@ -384,10 +419,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "Do you store a photo of my face?",
         "No photo is kept. Only an encrypted face template made when you opened your account is stored, "
         "and it is used only to check that it is you.",
-        "privacy photo image stored data biometric template keep",
+        "privacy photo image stored data biometric template keep scan",
         "会保存我的人脸照片吗？",
         "不会保存照片。仅保存开户时生成的加密人脸特征模板，且只用于核实您的身份。",
-        "隐私 照片 保存 人脸数据 信息",
+        "隐私 照片 保存 人脸数据 信息 扫脸 扫描",
     ),
     _e(
         "face_fail",
@@ -407,7 +442,7 @@ FAQ: tuple[FaqEntry, ...] = (
         "What are the opening hours?",
         "This kiosk is open 24 hours a day, weekends included. The counter is open Monday to Friday "
         "9:00–17:00 and Saturday 9:00–12:00; it is closed on Sunday and on public holidays.",
-        "opening hours open time when close weekend holiday what time counter closes",
+        "opening hours open close closes weekend holiday counter time when",
         "营业时间是几点？",
         "本自助机24小时服务，周末照常。"
         "柜台营业时间为周一至周五 9:00–17:00，周六 9:00–12:00，周日及法定节假日休息。",
@@ -451,10 +486,10 @@ FAQ: tuple[FaqEntry, ...] = (
         "Is there help for elderly or visually impaired customers?",
         "Yes. Touch the accessibility button on the language screen: voice guidance through headphones, "
         "keypad-only navigation, larger text with more time, or assistance from our staff.",
-        "elderly old blind visually impaired voice speech large text headphones accessibility",
+        "elderly old blind visually impaired voice speech large text headphones accessibility screen",
         "有没有适合老年人或视障人士的服务？",
         "有。在语言选择页面点击“无障碍”按钮，可选择耳机语音引导、按键导航、大字体慢速模式或由工作人员协助办理。",
-        "老年人 老人 视障 盲人 语音 大字 无障碍 耳机",
+        "老年人 老人 视障 盲人 语音 大字 无障碍 耳机 屏幕 提示",
     ),
 )
 

@@ -14,7 +14,7 @@ def test_answer_did_you_mean_and_decline() -> None:
     assert step.view.data["entry"] == "card_retained" and len(step.view.data["related"]) == 2
 
     journey.handle(Event.ui("ask_again"))
-    step = journey.handle(Event.ui("ask", text="插进去的卡一直读不出来"))
+    step = journey.handle(Event.ui("ask", text="卡插了好几次都提示错误"))
     assert step.view is not None and step.view.screen == "help_not_sure"
     assert step.view.data["declined"] is False
     assert step.view.data["suggestions"][0] == "card_not_read" and len(step.view.data["suggestions"]) == 3
