@@ -43,6 +43,7 @@ EN: dict[str, str] = {
     "menu.help": "Help",
     "menu.help.hint": "Questions and answers, or call a member of staff",
     "menu.unavailable": "Not available at this terminal",
+    "menu.temporarily_unavailable": "Temporarily unavailable",
     "menu.unavailable.title": "Service not available",
     "menu.unavailable.body": "This service is not available at this terminal right now. "
     "Please use another terminal or ask our staff at the counter.",
@@ -126,6 +127,7 @@ ZH_CN: dict[str, str] = {
     "menu.help": "帮助",
     "menu.help.hint": "常见问题解答，或呼叫工作人员",
     "menu.unavailable": "本机暂不提供此服务",
+    "menu.temporarily_unavailable": "暂时无法使用",
     "menu.unavailable.title": "暂不提供此服务",
     "menu.unavailable.body": "本机目前暂不提供此项服务。请使用其他设备，或前往柜台咨询工作人员。",
     # -- idle timeout ------------------------------------------------------------------------

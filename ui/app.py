@@ -19,6 +19,7 @@ from PySide6.QtCore import QSize, Qt, QTimer, Signal
 from PySide6.QtGui import QCloseEvent, QResizeEvent
 from PySide6.QtWidgets import QApplication, QMainWindow, QWidget
 
+from devices.base import DeviceState, DeviceStatus
 from kiosk.i18n import LANGUAGES
 from kiosk.settings import Settings
 from ui.adapters import DeviceAdapter, EventSource
@@ -28,7 +29,7 @@ from ui.screens.base import IdleTimeout, Navigation, Screen, ScreenStack
 from ui.screens.language import LanguageScreen
 from ui.screens.menu import MenuScreen
 from ui.screens.message import MessageScreen
-from ui.screens.out_of_service import HOST_UNREACHABLE, OutOfServiceScreen
+from ui.screens.out_of_service import DEVICES_DOWN, HOST_UNREACHABLE, OutOfServiceScreen
 from ui.theme import DESIGN_HEIGHT, DESIGN_WIDTH, apply_theme, base_font, scale_for
 from ui.widgets.busy import BusyOverlay
 from ui.widgets.countdown import CountdownBanner
@@ -55,6 +56,11 @@ SERVICE_DEVICES: dict[str, tuple[str, ...]] = {
 
 # What still works without the bank host: the help assistant's answers are on the terminal.
 OFFLINE_SERVICES = frozenset({"help"})
+# A device in one of these states cannot serve: the services that need it are not offered. (A user error,
+# such as paper out or a card left in the slot, is the customer's or the next customer's to clear.)
+DEVICE_DOWN_STATES = frozenset(
+    {DeviceState.OFFLINE, DeviceState.POWER_OFF, DeviceState.NO_DEVICE, DeviceState.HARDWARE_ERROR}
+)
 
 JourneyStarter = Callable[["KioskWindow", Mapping[str, Any]], None]
 RESCALE_DEBOUNCE_MS = 150
@@ -94,6 +100,7 @@ class KioskWindow(QMainWindow):
         self._scale = 1.0
         self._shut_down = False
         self.host_available = True  # until the host link says otherwise
+        self.devices_down: set[str] = set()  # attached devices whose state is in DEVICE_DOWN_STATES
         self.setWindowTitle(settings.bank_name)
         self.setMinimumSize(QSize(640, 400))
 
@@ -203,6 +210,8 @@ class KioskWindow(QMainWindow):
         self.sessionEnded.emit(why)
         if not self.host_available:  # the host went while a customer was served: say so now
             self.show_out_of_service(HOST_UNREACHABLE)
+        elif self.nothing_to_offer():
+            self.show_out_of_service(DEVICES_DOWN)
 
     def set_language(self, lang: str) -> None:
         if lang not in LANGUAGES:
@@ -262,17 +271,56 @@ class KioskWindow(QMainWindow):
         devices = self.settings.devices
         for service, needed in SERVICE_DEVICES.items():
             configured = all(getattr(devices, name) for name in needed)
+            working = not self.devices_down.intersection(needed)
             self.menu.set_available(
-                service, configured and (self.host_available or service in OFFLINE_SERVICES)
+                service,
+                configured and working and (self.host_available or service in OFFLINE_SERVICES),
+                device_down=configured and not working,
             )
+
+    def nothing_to_offer(self) -> bool:
+        """Every banking service this terminal offers needs a device that is down now (help alone is no
+        reason to keep a customer at the terminal)."""
+        devices = self.settings.devices
+        offered = [
+            needed
+            for service, needed in SERVICE_DEVICES.items()
+            if service not in OFFLINE_SERVICES and all(getattr(devices, name) for name in needed)
+        ]
+        return bool(offered) and all(self.devices_down.intersection(needed) for needed in offered)
 
     # -- devices and background work ---------------------------------------------------------
     def attach_device(self, name: str, source: EventSource) -> DeviceAdapter:
-        """Wrap a driver so its events reach the screens on the GUI thread."""
+        """Wrap a driver so its events reach the screens on the GUI thread, and its state the menu."""
         adapter = DeviceAdapter(source, parent=self)
         adapter.deviceEvent.connect(self.menu.on_device_event)
+        adapter.statusChanged.connect(lambda status, name=name: self._on_device_status(name, status))
         self._adapters[name] = adapter
+        initial = adapter.status()
+        if initial is not None:
+            self._on_device_status(name, initial)
         return adapter
+
+    def _on_device_status(self, name: str, status: DeviceStatus) -> None:
+        """A device went down or came back: the menu says which services wait for it; when none can be
+        offered an idle terminal goes out of service, and comes back by itself when one can again."""
+        down = status.state in DEVICE_DOWN_STATES
+        if down == (name in self.devices_down):
+            return
+        if down:
+            log.warning("%s is down (%s): services that need it are not offered", name, status.state)
+            self.devices_down.add(name)
+        else:
+            log.info("%s is back (%s)", name, status.state)
+            self.devices_down.discard(name)
+        self._update_menu()
+        state = self.current_state()
+        if self.nothing_to_offer():
+            if state in ("attract", "language", "menu") and self.host_available:
+                self.show_out_of_service(DEVICES_DOWN)
+        elif state == "out_of_service" and self.out_of_service.reason == DEVICES_DOWN:
+            log.info("a service can be offered again: back in service")
+            self.end_session("devices_back")
 
     def adapter(self, name: str) -> DeviceAdapter | None:
         return self._adapters.get(name)

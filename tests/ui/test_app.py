@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +11,7 @@ from PySide6.QtCore import QPoint, QSize, Qt
 from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from devices.base import DeviceEvent
+from devices.base import DeviceEvent, DeviceState, DeviceStatus
 from kiosk.i18n import tr
 from kiosk.settings import Settings, load_settings
 from ui.app import KioskWindow, render_offscreen
@@ -74,6 +74,59 @@ def test_services_whose_devices_are_not_configured_are_greyed_out(
     assert not win.menu.buttons["insert_card"].isEnabled()  # also needs the PIN pad
     assert win.menu.buttons["insert_card"].hint() == tr("menu.unavailable", "en")
     win.shutdown()
+
+
+class SwitchableDevice:
+    """A driver whose state the test sets: what the adapter polls and hears."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+        self.state = DeviceState.ONLINE
+        self._callbacks: list[Callable[[DeviceEvent], None]] = []
+
+    def subscribe(self, callback: Callable[[DeviceEvent], None]) -> Callable[[], None]:
+        self._callbacks.append(callback)
+        return lambda: self._callbacks.remove(callback)
+
+    def status(self) -> DeviceStatus:
+        return DeviceStatus(self.name, self.state)
+
+    def set(self, state: DeviceState) -> None:
+        self.state = state
+        for callback in list(self._callbacks):
+            callback(DeviceEvent(self.name, "state_changed", {"state": str(state)}))
+
+
+def test_a_service_whose_device_is_down_is_unavailable_and_with_none_left_the_kiosk_is_out_of_service(
+    qtbot: QtBot, window: KioskWindow
+) -> None:
+    devices = {name: SwitchableDevice(name) for name in ("card_reader", "pin_pad", "camera", "id_reader")}
+    devices["card_dispenser"] = SwitchableDevice("card_dispenser")
+    for name, device in devices.items():
+        window.attach_device(name, device)
+    window.show_state("menu")
+    assert window.menu.buttons["insert_card"].isEnabled()
+    devices["card_reader"].set(DeviceState.HARDWARE_ERROR)  # a jam
+    qtbot.waitUntil(lambda: not window.menu.buttons["insert_card"].isEnabled(), timeout=5000)
+    assert window.menu.buttons["insert_card"].hint() == tr("menu.temporarily_unavailable", "en")
+    assert window.menu.buttons["face_login"].isEnabled() and window.current_state() == "menu"
+    # A user error (paper out, a card left in the slot) is not a device down.
+    devices["pin_pad"].set(DeviceState.USER_ERROR)
+    qtbot.wait(100)
+    assert window.menu.buttons["face_login"].isEnabled()
+    # The camera goes too: face login and account opening wait; nothing banking is left to offer.
+    devices["camera"].set(DeviceState.OFFLINE)
+    qtbot.waitUntil(lambda: window.current_state() == "out_of_service", timeout=5000)
+    assert window.out_of_service.reason == "devices_down"
+    # Back by itself when one service can be offered again.
+    devices["camera"].set(DeviceState.ONLINE)
+    qtbot.waitUntil(lambda: window.current_state() == "attract", timeout=5000)
+    assert (
+        window.menu.buttons["face_login"].isEnabled() and not window.menu.buttons["insert_card"].isEnabled()
+    )
+    devices["card_reader"].set(DeviceState.ONLINE)
+    qtbot.waitUntil(lambda: window.menu.buttons["insert_card"].isEnabled(), timeout=5000)
+    assert window.menu.buttons["insert_card"].hint() == tr("menu.insert_card.hint", "en")
 
 
 def test_idle_timeout_shows_the_countdown_then_returns_to_attract(qtbot: QtBot, window: KioskWindow) -> None:

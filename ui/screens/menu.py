@@ -1,7 +1,8 @@
 """The main menu: insert card, log in with face, open an account, help.
 
 A service whose devices or journey are not available shows greyed out with "not available at this
-terminal" instead of failing after the customer chose it. Inserting a card while the menu is showing
+terminal" (or "temporarily unavailable" while a device it needs is down) instead of failing after the
+customer chose it. Inserting a card while the menu is showing
 starts the card journey as if the button had been pressed.
 """
 
@@ -34,6 +35,7 @@ class MenuScreen(Screen):
     def __init__(self, lang: str = "en", parent: QWidget | None = None) -> None:
         super().__init__(lang, parent)
         self._available: dict[str, bool] = {service: service not in NOT_YET_BUILT for service, _ in SERVICES}
+        self._device_down: dict[str, bool] = {service: False for service, _ in SERVICES}
         layout = QVBoxLayout(self)
         layout.setContentsMargins(64, 48, 64, 48)
         layout.setSpacing(32)
@@ -59,11 +61,14 @@ class MenuScreen(Screen):
         self._exit.clicked.connect(lambda: self.emit_action("exit"))
         layout.addWidget(self._exit, 0, Qt.AlignmentFlag.AlignLeft)
 
-    def set_available(self, service: str, available: bool) -> None:
-        """Enable a service (its devices are configured and its journey is registered) or grey it out."""
+    def set_available(self, service: str, available: bool, *, device_down: bool = False) -> None:
+        """Enable a service (its devices are configured and working, its journey registered) or grey it
+        out; ``device_down``: greyed out because a device it needs is down now ("temporarily unavailable"),
+        not because this terminal does not offer it."""
         if service not in self._available:
             raise KeyError(service)
         self._available[service] = available and service not in NOT_YET_BUILT
+        self._device_down[service] = device_down and not available
         self.retranslate(self.lang)
 
     def is_available(self, service: str) -> bool:
@@ -79,6 +84,8 @@ class MenuScreen(Screen):
                 hint = tr(f"{key}.hint", lang)
             elif service in NOT_YET_BUILT:
                 hint = tr("menu.help.hint", lang)
+            elif self._device_down[service]:
+                hint = tr("menu.temporarily_unavailable", lang)
             else:
                 hint = tr("menu.unavailable", lang)
             button.set_texts(tr(key, lang), hint)

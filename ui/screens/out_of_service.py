@@ -17,6 +17,7 @@ from ui.screens.base import MaintenanceGesture, Screen
 from ui.widgets.message_panel import MessagePanel
 
 HOST_UNREACHABLE = "host_unreachable"
+DEVICES_DOWN = "devices_down"  # every banking service needs a device that is down
 
 
 class OutOfServiceScreen(Screen):
