@@ -14,6 +14,7 @@ from typing import Any
 
 from hostlink.money import Money
 from hostlink.redaction import mask_name
+from kiosk.banktime import format_stamp
 from kiosk.i18n import tr
 
 
@@ -46,7 +47,8 @@ def _money(minor: int, currency: str, lang: str) -> str:
 
 
 def _stamp(now: datetime) -> str:
-    return now.strftime("%Y-%m-%d %H:%M:%S")
+    # ``now`` is bank time (TerminalServices.now_local); the zone is printed so paper and journal agree.
+    return format_stamp(now)
 
 
 def _footer(lang: str) -> tuple[str, ...]:

@@ -12,6 +12,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from hostlink.technicians import Action, TechSession
+from kiosk.banktime import CLOCK_FORMAT
 from kiosk.i18n import tr
 from kiosk.monitoring import Alert, SecurityMonitor
 from ui.maintenance.pages import Page, Runner
@@ -73,7 +74,7 @@ class SecurityPage(Page):
             rule=tr(f"maint.security.rule.{alert.rule}", self.lang),
             subject=alert.subject,
             count=alert.count,
-            time=alert.raised_at.astimezone().strftime("%H:%M:%S"),
+            time=self.bank_time(alert.raised_at, CLOCK_FORMAT),
         )
 
     def refresh(self) -> None:
@@ -92,7 +93,7 @@ class SecurityPage(Page):
         self.feed_list.clear()
         feed = self.monitor.feed(FEED_ROWS)
         for event in feed:
-            when = event.at.astimezone().strftime("%H:%M:%S")
+            when = self.bank_time(event.at, CLOCK_FORMAT)
             self.feed_list.addItem(f"{when}  {event.category}  {event.subject}  {event.detail}".rstrip())
         if not feed:
             self.feed_list.addItem(tr("maint.security.no_events", self.lang))
