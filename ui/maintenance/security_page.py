@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from hostlink.technicians import Action, TechSession
@@ -16,6 +17,7 @@ from kiosk.banktime import CLOCK_FORMAT
 from kiosk.i18n import tr
 from kiosk.monitoring import Alert, SecurityMonitor
 from ui.maintenance.pages import Page, Runner
+from ui.theme import PALETTE
 from ui.widgets.button import KioskButton
 
 FEED_ROWS = 100
@@ -83,7 +85,7 @@ class SecurityPage(Page):
         for alert in self.shown_alerts:
             item = QListWidgetItem(self.alert_text(alert))
             if alert.severity == "critical":
-                item.setForeground(Qt.GlobalColor.red)
+                item.setForeground(QColor(PALETTE.error_text))  # pure red is 4.1:1 on navy
             self.alert_list.addItem(item)
         if not self.shown_alerts:
             self.alert_list.addItem(tr("maint.security.no_alerts", self.lang))

@@ -8,6 +8,7 @@ from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
 from kiosk.i18n import tr
 from ui.screens.opening_common import StepScreen
+from ui.theme import PALETTE
 from ui.widgets.message_panel import StatusIcon
 
 
@@ -72,7 +73,7 @@ class OpeningIdentityScreen(StepScreen):
         self.photo.setObjectName("identity-photo")
         self.photo.setFixedSize(204, 252)
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.photo.setStyleSheet("border: 3px solid #D5DEEA; border-radius: 8px;")
+        self.photo.setStyleSheet(f"border: 3px solid {PALETTE.text_muted}; border-radius: 8px;")
         row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
         panel = QFrame(self)
         panel.setProperty("role", "panel")
@@ -137,7 +138,7 @@ class OpeningIdentityScreen(StepScreen):
         refusal_key = str(ctx.get("refusal_key", "") or "")
         if refusal_key:
             self.verdict.setText(tr("opening.refused.title", lang) + ": " + tr(refusal_key, lang))
-            self.verdict.setStyleSheet("color: #ffb4a9; font-weight: 700;")
+            self.verdict.setStyleSheet(f"color: {PALETTE.error_text}; font-weight: 700;")
             self.primary_button.set_texts(tr("common.exit", lang))
             self.cancel_button.hide()
         else:
