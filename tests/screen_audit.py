@@ -18,8 +18,9 @@ from PySide6.QtWidgets import QAbstractButton, QLabel, QLineEdit, QPlainTextEdit
 from ui.theme import contrast_ratio, is_large_text
 
 # ASCII words a Chinese screen may show: the PIN (what the pad says), ID (as printed on the card), the
-# currency code and the brand (Settings.bank_name, a name, not a sentence).
-ALLOWED_IN_CHINESE = frozenset({"PIN", "ID", "CNY", "Smart", "Teller", "Bank"})
+# currency code, the keyboard's key back to letters (as Chinese input methods label it) and the brand
+# (Settings.bank_name, a name, not a sentence).
+ALLOWED_IN_CHINESE = frozenset({"PIN", "ID", "CNY", "ABC", "Smart", "Teller", "Bank"})
 # A run of ASCII letters that is not part of a number, an account or a reference ("TR0012AB", "44X").
 _WORD = re.compile(r"(?<![0-9A-Za-z*])[A-Za-z]{2,}(?![0-9A-Za-z]|-[0-9])")  # "KIOSK-0001" is an id
 
@@ -134,8 +135,12 @@ class ScreenAudit:
     findings: dict[tuple[str, str, str], Finding] = field(default_factory=dict)
     screens: set[str] = field(default_factory=set)
     _timer: QTimer | None = None
+    _stopped: bool = False
 
-    def start(self, interval_ms: int = 50) -> ScreenAudit:
+    def start(self, interval_ms: int = 200) -> ScreenAudit:
+        # Each screen as it is entered (rendered by then: the stack signals after on_enter), then every
+        # interval for what a screen changes while it shows (a verdict, a retry, a printed note).
+        self.window.stack.screenChanged.connect(lambda _name: self.check_now())  # type: ignore[attr-defined]
         self._timer = QTimer(self.window)
         self._timer.setInterval(interval_ms)
         self._timer.timeout.connect(self.check_now)
@@ -143,10 +148,13 @@ class ScreenAudit:
         return self
 
     def stop(self) -> None:
+        self._stopped = True
         if self._timer is not None:
             self._timer.stop()
 
     def check_now(self) -> None:
+        if self._stopped:
+            return
         current = self.window.stack.current_screen()  # type: ignore[attr-defined]
         if current is None:
             return

@@ -6,6 +6,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
+from hostlink.redaction import mask_id_number
 from kiosk.i18n import tr
 from ui.screens.opening_common import StepScreen
 from ui.theme import PALETTE
@@ -114,7 +115,9 @@ class OpeningIdentityScreen(StepScreen):
             "ethnicity": str(ctx.get("ethnicity", "")),
             "birth_date": str(ctx.get("birth_date", "")),
             "address": str(ctx.get("address", "")),
-            "id_number": f"{ctx.get('id_number', '')}   ({tr(check, lang)})",
+            # Masked as logs and receipts mask it: the customer recognises their own, a passer-by learns
+            # too little to use it.
+            "id_number": f"{mask_id_number(str(ctx.get('id_number', '')))}   ({tr(check, lang)})",
             "authority": str(ctx.get("authority", "")),
             "validity": tr(
                 "opening.identity.validity_range",
