@@ -70,12 +70,12 @@ def _solid(colour: QColor) -> bool:
 
 def background_of(widget: QWidget) -> QColor:
     """The colour a widget's text is drawn on: its own background if the style sheet gives it one, else
-    the nearest ancestor's (labels are transparent)."""
+    the nearest ancestor's. The theme makes labels transparent (their palette background has alpha 0),
+    so a label with a solid one has a background of its own (the step screens' warning strip)."""
     current: QWidget | None = widget
     while current is not None:
         colour = current.palette().color(current.backgroundRole())
-        painted = not isinstance(current, QLabel) or current.autoFillBackground()
-        if painted and _solid(colour):
+        if _solid(colour):
             return colour
         current = current.parentWidget()
     return QColor("#000000")

@@ -16,6 +16,7 @@ from hostlink.money import Money
 from hostlink.redaction import mask_name
 from kiosk.banktime import format_stamp
 from kiosk.i18n import tr
+from kiosk.journeys.statement_text import describe_line
 
 
 @dataclass(frozen=True)
@@ -85,7 +86,10 @@ def statement_receipt(
     title_key: str = "receipt.title.statement",
 ) -> Receipt:
     rows = tuple(
-        (f"{line['date']} {line['description'][:18]}", _money(int(line["amount_minor"]), currency, lang))
+        (
+            f"{line['date']} {describe_line(str(line['description']), lang)[:18]}",
+            _money(int(line["amount_minor"]), currency, lang),
+        )
         for line in lines
     )
     return Receipt(
