@@ -163,5 +163,11 @@ class ScreenAudit:
         for finding in audit_widget(name, current, lang=self.lang(), secrets=self.secrets):
             self.findings.setdefault((finding.screen, finding.kind, finding.text), finding)
 
+    def finish(self) -> list[str]:
+        """Audit what shows now, stop, and return everything found (``[]`` when all was well)."""
+        self.check_now()
+        self.stop()
+        return self.report()
+
     def report(self, kind: str | None = None) -> list[str]:
         return sorted(str(f) for f in self.findings.values() if kind is None or f.kind == kind)
