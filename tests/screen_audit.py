@@ -81,9 +81,28 @@ def background_of(widget: QWidget) -> QColor:
     return QColor("#000000")
 
 
-def foreground_of(widget: QWidget) -> QColor:
-    role = QPalette.ColorRole.Text if isinstance(widget, QLineEdit | QTextEdit) else widget.foregroundRole()
-    return widget.palette().color(role)
+def _over(colour: QColor, base: QColor) -> QColor:
+    """``colour`` painted with its alpha over ``base`` (Qt draws placeholders half transparent)."""
+    alpha = colour.alphaF()
+    mixed = [
+        alpha * c + (1 - alpha) * b
+        for c, b in zip(
+            (colour.redF(), colour.greenF(), colour.blueF()),
+            (base.redF(), base.greenF(), base.blueF()),
+            strict=True,
+        )
+    ]
+    return QColor.fromRgbF(mixed[0], mixed[1], mixed[2])
+
+
+def colours_of(widget: QWidget) -> tuple[QColor, QColor]:
+    """(text colour, background colour) as the widget paints them."""
+    if isinstance(widget, QLineEdit):
+        palette = widget.palette()
+        base = palette.color(QPalette.ColorRole.Base)
+        role = QPalette.ColorRole.PlaceholderText if not widget.text() else QPalette.ColorRole.Text
+        return _over(palette.color(role), base), base
+    return widget.palette().color(widget.foregroundRole()), background_of(widget)
 
 
 @dataclass(frozen=True)
@@ -109,8 +128,8 @@ def audit_widget(
             words = english_words(text)
             if words:
                 found.append(Finding(screen, "english", text, ",".join(words)))
-        if contrast and not isinstance(widget, QLineEdit) and widget.isEnabled():
-            fg, bg = foreground_of(widget), background_of(widget)
+        if contrast and not isinstance(widget, QTextEdit | QPlainTextEdit) and widget.isEnabled():
+            fg, bg = colours_of(widget)
             ratio = contrast_ratio(fg.name(), bg.name())
             font = widget.font()
             needed = (

@@ -230,6 +230,7 @@ QPushButton[variant="candidate"] {{
 QLineEdit {{
     font-size: {button}px; padding: 0 {px(12, scale)}px;
     background: {p.field_bg}; color: {p.field_text}; border: 3px solid {p.outline}; border-radius: {radius}px;
+    placeholder-text-color: {p.field_placeholder};
 }}
 QLineEdit:focus {{ border-color: {p.accent}; }}
 

@@ -180,3 +180,16 @@ def test_a_button_turned_primary_darkens_its_labels(qtbot: QtBot, themed: QAppli
     button.style().polish(button)
     assert [str(f) for f in audit_widget("holder", holder, lang="en")] == []
     assert button._title.property("tone") == "on-accent"
+
+
+def test_a_placeholder_is_readable_at_body_size(qtbot: QtBot, themed: QApplication) -> None:
+    from tests.screen_audit import audit_widget
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    field = QLineEdit(holder)
+    field.setStyleSheet("font-size: 20px;")  # body text: 4.5:1 (Qt's default half-black is 3.9:1)
+    field.setPlaceholderText("From (sequence or date)")
+    field.resize(400, 60)
+    holder.show()
+    assert [str(f) for f in audit_widget("holder", holder, lang="en")] == []
