@@ -7,6 +7,7 @@ the GUI thread) and its failures into :class:`~kiosk.cardlink.CardLinkError`.
 
 from __future__ import annotations
 
+from datetime import UTC, tzinfo
 from pathlib import Path
 
 from devices.pin_pad.interface import PinPad
@@ -41,6 +42,7 @@ def card_link(
     *,
     timeout_s: float = 10.0,
     real_pin_pad: bool = False,
+    local_zone: tzinfo = UTC,
 ) -> CardLink:
     """The terminal's card link: its state (STAN, queued reversals) under ``data_dir/cardlink``. With a
     ``real_pin_pad`` a sign-on whose keys come under the documented test TMK is refused."""
@@ -50,5 +52,6 @@ def card_link(
         PinPadSecurity(pad, timeout_s),
         data_dir / CARDLINK_STATE_DIR,
         timeout_s=timeout_s,
+        local_zone=local_zone,
         refuse_test_master_key=real_pin_pad,
     )

@@ -136,6 +136,7 @@ class TerminalServices:
             self.settings.data_dir,
             timeout_s=self.settings.host.iso8583_timeout_s,
             real_pin_pad=keycheck.is_hardware_address(self.settings.devices.pin_pad),
+            local_zone=self.settings.bank_timezone,
         )
         self.cardlink.start()
         return self.cardlink

@@ -24,7 +24,7 @@ import threading
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -152,6 +152,7 @@ class CardLink:
         acquirer_id: str = "99900000001",
         currency: str = p.CURRENCY_CNY,
         clock: Callable[[], datetime] = utcnow,
+        local_zone: tzinfo = UTC,
         refuse_test_master_key: bool = False,
     ) -> None:
         if not addresses:
@@ -167,6 +168,8 @@ class CardLink:
         self.acquirer_id = acquirer_id
         self.currency = currency
         self.clock = clock
+        # DE12/DE13 are the terminal's local time: the bank's zone (Settings.timezone), not the machine's.
+        self.local_zone = local_zone
         # True when the PIN pad is real hardware: its working keys must not come wrapped under the
         # documented test TMK (anyone could unwrap the PIN key from a recorded sign-on).
         self.refuse_test_master_key = refuse_test_master_key
@@ -308,7 +311,7 @@ class CardLink:
 
     def _base(self, mti: str) -> dict[str, str | bytes]:
         now = self.clock()
-        local = now.astimezone()
+        local = now.astimezone(self.local_zone)
         return {
             "t": mti,
             p.TRANSMISSION_DATETIME: p.transmission_time(now),

@@ -2,7 +2,9 @@
 
 Every size is given for the 1280×800 design and multiplied by a scale factor, so the same look works on a
 larger panel; sizes never drop below the accessibility floors (text 22 px, buttons 28 px, targets 44 px).
-The palette's contrast ratios are computed (WCAG 2.x formula) and tested to stay ≥ 4.5:1.
+Every colour the kiosk paints comes from :data:`PALETTE` (no colour literals elsewhere in ``ui/``), and
+:func:`colour_pairs` names every foreground/background pair the screens use; their WCAG 2.x contrast ratios
+are tested (text 4.5:1, large text 3:1, focus rings and icons 3:1). See docs/accessibility.md.
 """
 
 from __future__ import annotations
@@ -44,6 +46,16 @@ class Palette:
     on_danger: str = "#FFFFFF"
     success: str = "#3DDC84"
     focus: str = "#7FDBFF"
+    # Red text on navy or a panel (field errors, failed checks, critical alerts): lighter than danger_bg,
+    # which is a background under white text.
+    error_text: str = "#FF8A80"
+    error_icon: str = "#FF6B6B"
+    field_bg: str = "#FFFFFF"
+    field_text: str = "#000000"
+    field_placeholder: str = "#595959"
+    # The focus ring of a primary (amber) button: the light focus colour is as bright as amber, so the
+    # ring would not change the button at all.
+    focus_on_accent: str = "#0B1F3A"
 
 
 PALETTE = Palette()
@@ -62,20 +74,78 @@ def contrast_ratio(foreground: str, background: str) -> float:
     return (lighter + 0.05) / (darker + 0.05)
 
 
-def text_pairs(palette: Palette = PALETTE) -> dict[str, tuple[str, str]]:
-    """Every (text, background) pair the stylesheet uses for readable text."""
-    return {
-        "body": (palette.text, palette.background),
-        "muted": (palette.text_muted, palette.background),
-        "panel": (palette.text, palette.surface),
-        "panel_muted": (palette.text_muted, palette.surface),
-        "primary_button": (palette.on_accent, palette.accent),
-        "primary_pressed": (palette.on_accent, palette.accent_pressed),
-        "disabled": (palette.disabled_text, palette.disabled_bg),
-        "warning": (palette.on_warning, palette.warning_bg),
-        "danger": (palette.on_danger, palette.danger_bg),
-        "success_icon": (palette.success, palette.background),
-    }
+# WCAG 2.x minimum ratios: body text (1.4.3), large text (1.4.3), focus rings and icons (1.4.11).
+MINIMUM_RATIO = {"text": 4.5, "large": 3.0, "ui": 3.0}
+
+
+@dataclass(frozen=True)
+class ColourPair:
+    name: str
+    foreground: str
+    background: str
+    kind: str  # text, large (>= 24 px, or >= 18.66 px bold), ui (non-text: rings, icons)
+
+    @property
+    def ratio(self) -> float:
+        return contrast_ratio(self.foreground, self.background)
+
+    @property
+    def minimum(self) -> float:
+        return MINIMUM_RATIO[self.kind]
+
+
+def is_large_text(pixel_size: int, bold: bool) -> bool:
+    """WCAG's large text: 18 pt (24 px), or 14 pt (about 18.66 px) when bold."""
+    return pixel_size >= 24 or (bold and pixel_size >= 19)
+
+
+def colour_pairs(palette: Palette = PALETTE) -> list[ColourPair]:
+    """Every foreground/background pair the stylesheet and the screens use. Text is checked as body
+    text even where the theme draws it large, so a size change cannot make a colour fail."""
+    p = palette
+    text = [
+        ("body", p.text, p.background),
+        ("muted", p.text_muted, p.background),
+        ("panel", p.text, p.surface),
+        ("panel_muted", p.text_muted, p.surface),
+        ("primary_button", p.on_accent, p.accent),
+        ("primary_pressed", p.on_accent, p.accent_pressed),
+        ("secondary_pressed", p.text, p.disabled_bg),
+        ("key_action", p.text, p.disabled_bg),
+        ("key_action_accent", p.on_accent, p.accent),
+        ("disabled", p.disabled_text, p.disabled_bg),
+        ("warning", p.on_warning, p.warning_bg),
+        ("danger", p.on_danger, p.danger_bg),
+        ("error_text", p.error_text, p.background),
+        ("error_text_panel", p.error_text, p.surface),
+        ("ok_text", p.success, p.background),
+        ("field", p.field_text, p.field_bg),
+        ("field_placeholder", p.field_placeholder, p.field_bg),
+        ("chart_label", p.text_muted, p.surface),
+    ]
+    ui = [
+        ("focus_ring", p.focus, p.background),
+        ("primary_focus_ring", p.focus_on_accent, p.accent),
+        ("button_outline", p.outline, p.background),
+        ("field_focus", p.accent, p.background),
+        ("success_icon", p.success, p.background),
+        ("error_icon", p.error_icon, p.background),
+        ("warning_icon", p.accent, p.background),
+        ("info_icon", p.focus, p.background),
+        ("busy_ring", p.accent, p.background),
+    ]
+    return [ColourPair(n, fg, bg, "text") for n, fg, bg in text] + [
+        ColourPair(n, fg, bg, "ui") for n, fg, bg in ui
+    ]
+
+
+def contrast_failures(pairs: list[ColourPair]) -> list[str]:
+    """``"name: fg on bg = 1.56 < 4.5"`` for each pair below its minimum."""
+    return [
+        f"{pair.name}: {pair.foreground} on {pair.background} = {pair.ratio:.2f} < {pair.minimum}"
+        for pair in pairs
+        if pair.ratio < pair.minimum
+    ]
 
 
 def scale_for(width: int, height: int) -> float:
@@ -134,7 +204,7 @@ QPushButton[variant="primary"] {{
     background: {p.accent}; color: {p.on_accent}; border: 3px solid {p.accent};
 }}
 QPushButton[variant="primary"]:pressed {{ background: {p.accent_pressed}; border-color: {p.accent_pressed}; }}
-QPushButton[variant="primary"]:focus {{ border-color: {p.focus}; }}
+QPushButton[variant="primary"]:focus {{ border-color: {p.focus_on_accent}; }}
 QPushButton[variant="primary"]:disabled {{
     background: {p.disabled_bg}; color: {p.disabled_text}; border-color: {p.disabled_bg};
 }}
@@ -159,7 +229,8 @@ QPushButton[variant="candidate"] {{
 
 QLineEdit {{
     font-size: {button}px; padding: 0 {px(12, scale)}px;
-    background: #FFFFFF; color: #000000; border: 3px solid {p.outline}; border-radius: {radius}px;
+    background: {p.field_bg}; color: {p.field_text}; border: 3px solid {p.outline}; border-radius: {radius}px;
+    placeholder-text-color: {p.field_placeholder};
 }}
 QLineEdit:focus {{ border-color: {p.accent}; }}
 
@@ -189,8 +260,9 @@ def apply_theme(app: QApplication, lang: str = "en", scale: float = 1.0) -> None
     palette = QPalette()
     palette.setColor(QPalette.ColorRole.Window, QColor(PALETTE.background))
     palette.setColor(QPalette.ColorRole.WindowText, QColor(PALETTE.text))
-    palette.setColor(QPalette.ColorRole.Base, QColor("#FFFFFF"))
-    palette.setColor(QPalette.ColorRole.Text, QColor("#000000"))
+    palette.setColor(QPalette.ColorRole.Base, QColor(PALETTE.field_bg))
+    palette.setColor(QPalette.ColorRole.Text, QColor(PALETTE.field_text))
+    palette.setColor(QPalette.ColorRole.PlaceholderText, QColor(PALETTE.field_placeholder))
     palette.setColor(QPalette.ColorRole.Button, QColor(PALETTE.surface))
     palette.setColor(QPalette.ColorRole.ButtonText, QColor(PALETTE.text))
     palette.setColor(QPalette.ColorRole.Highlight, QColor(PALETTE.accent))

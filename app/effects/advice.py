@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from app.effects import EffectContext, handler
 from hostlink import api
+from kiosk.banktime import MINUTE_FORMAT, format_bank_time, parse_instant
 
 
 @handler("advice.save")
@@ -59,10 +59,12 @@ def interest(ctx: EffectContext) -> None:
     def work() -> dict[str, Any]:
         registered = services.host.register_interest(order, key)
         until = registered.cooling_off_until
-        shown = datetime.fromisoformat(until).astimezone(services.settings.bank_timezone) if until else None
+        zone = services.settings.bank_timezone
         return {
             "product": registered.product,
-            "cooling_off_until": shown.strftime("%Y-%m-%d %H:%M") if shown else "",
+            "cooling_off_until": (
+                format_bank_time(parse_instant(until), zone, MINUTE_FORMAT) if until else ""
+            ),
         }
 
     ctx.in_background(work)

@@ -22,6 +22,7 @@ from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink import api
 from hostlink.paths import write_private
 from hostlink.redaction import mask_account, mask_name, redact
+from kiosk.banktime import format_stamp
 from kiosk.hostclient import HostRefused
 from kiosk.i18n import tr
 
@@ -220,7 +221,7 @@ def opening_receipt_document(params: Any, settings: Any, now: dt.datetime, refer
     return ReceiptDocument(
         bank_name=settings.bank_name,
         kiosk_id=settings.kiosk_id,
-        date=now.strftime("%Y-%m-%d %H:%M:%S"),
+        date=format_stamp(now),
         reference=reference,
         masked_pan=str(params.get("pan_masked", "")),
         title=tr("opening.receipt.title", lang),

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from hostlink.money import Money
+from kiosk.banktime import format_stamp
 from kiosk.i18n import tr
 from kiosk.journeys.receipts import Receipt
 
@@ -25,7 +26,7 @@ def bill_receipt(lang: str, now: datetime, reference: str, pan_masked: str, data
         lang,
         tr("billing.receipt.title", lang),
         reference,
-        now.strftime("%Y-%m-%d %H:%M:%S"),
+        format_stamp(now),
         pan_masked,
         lines=tuple(lines),
         amounts=(

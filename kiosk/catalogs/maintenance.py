@@ -100,6 +100,7 @@ EN: dict[str, str] = {
     "maint.outcome.paper_out": "The printer still reports no paper: check the roll.",
     # -- journal -----------------------------------------------------------------------------
     "maint.journal.title": "Electronic journal (newest last)",
+    "maint.times_in_zone": "Times are bank time: {zone} ({label})",
     "maint.journal.refresh": "Refresh",
     "maint.journal.verify": "Verify chain",
     "maint.journal.ok": "Hash chain intact: {count} records.",
@@ -224,6 +225,7 @@ ZH_CN: dict[str, str] = {
     "maint.outcome.paper_low": "打印机仍报告纸将尽：请检查纸卷。",
     "maint.outcome.paper_out": "打印机仍报告缺纸：请检查纸卷。",
     "maint.journal.title": "电子日志（最新在后）",
+    "maint.times_in_zone": "时间为银行时间：{zone}（{label}）",
     "maint.journal.refresh": "刷新",
     "maint.journal.verify": "校验哈希链",
     "maint.journal.ok": "哈希链完整：共 {count} 条记录。",

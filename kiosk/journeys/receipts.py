@@ -14,7 +14,9 @@ from typing import Any
 
 from hostlink.money import Money
 from hostlink.redaction import mask_name
+from kiosk.banktime import format_stamp
 from kiosk.i18n import tr
+from kiosk.journeys.statement_text import describe_line
 
 
 @dataclass(frozen=True)
@@ -46,7 +48,8 @@ def _money(minor: int, currency: str, lang: str) -> str:
 
 
 def _stamp(now: datetime) -> str:
-    return now.strftime("%Y-%m-%d %H:%M:%S")
+    # ``now`` is bank time (TerminalServices.now_local); the zone is printed so paper and journal agree.
+    return format_stamp(now)
 
 
 def _footer(lang: str) -> tuple[str, ...]:
@@ -83,7 +86,10 @@ def statement_receipt(
     title_key: str = "receipt.title.statement",
 ) -> Receipt:
     rows = tuple(
-        (f"{line['date']} {line['description'][:18]}", _money(int(line["amount_minor"]), currency, lang))
+        (
+            f"{line['date']} {describe_line(str(line['description']), lang)[:18]}",
+            _money(int(line["amount_minor"]), currency, lang),
+        )
         for line in lines
     )
     return Receipt(

@@ -23,7 +23,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, tzinfo
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -37,6 +37,7 @@ from hostlink.technicians import (
     TechnicianDirectory,
     TechSession,
 )
+from kiosk.banktime import format_bank_time, parse_instant
 from kiosk.journal import Journal, JournalRecord, VerifyReport
 from kiosk.maintenance.store import MaintenanceStore, OutOfService
 from kiosk.settings import Settings
@@ -561,9 +562,11 @@ def tail_file(path: Path, lines: int) -> list[str]:
     return [redact(row) for row in rows[-lines:]]
 
 
-def records_as_text(records: list[JournalRecord]) -> list[str]:
-    """One readable line per journal record for the screen."""
+def records_as_text(records: list[JournalRecord], zone: tzinfo) -> list[str]:
+    """One readable line per journal record for the screen and ``smart-teller journal show``: the UTC
+    stamp the record keeps, shown in bank time with its zone (as the receipt of the same event prints it)."""
     return [
-        f"{r.seq:>6}  {r.ts[:19].replace('T', ' ')}  {r.event}  {json.dumps(r.fields, ensure_ascii=False)}"
+        f"{r.seq:>6}  {format_bank_time(parse_instant(r.ts), zone)}  {r.event}  "
+        f"{json.dumps(r.fields, ensure_ascii=False)}"
         for r in records
     ]

@@ -193,3 +193,22 @@ def test_a_reversal_queued_before_a_kill_is_sent_by_the_next_start(rig: Rig, tmp
     finally:
         restarted.close()
     assert rig.balance_minor(source) == before
+
+
+def test_the_local_time_fields_are_bank_time_not_machine_time(tmp_path: Path) -> None:
+    from datetime import UTC, datetime
+    from typing import cast
+    from zoneinfo import ZoneInfo
+
+    instant = datetime(2026, 7, 5, 23, 16, 36, tzinfo=UTC)  # already the 6th in Shanghai
+    link = CardLink(
+        ["127.0.0.1:9"],
+        TERMINAL_ID,
+        PinPadSecurity(cast(Any, None)),  # never asked: no message leaves
+        tmp_path / "cardlink",
+        clock=lambda: instant,
+        local_zone=ZoneInfo("Asia/Shanghai"),
+    )
+    fields = link._base("0200")
+    assert (fields[p.LOCAL_DATE], fields[p.LOCAL_TIME]) == ("0706", "071636")
+    assert p.transmission_time(instant) == fields[p.TRANSMISSION_DATETIME]  # DE7 stays UTC

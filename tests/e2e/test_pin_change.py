@@ -9,6 +9,7 @@ from typing import Any
 
 from kiosk.i18n import tr
 from kiosk.security.scan import scan_for_secrets
+from tests.screen_audit import ScreenAudit
 
 NEW_PIN = "7391"
 
@@ -52,6 +53,8 @@ def test_the_new_pin_works_at_the_next_login_and_the_old_one_does_not(kiosk: Any
 
 
 def test_a_weak_new_pin_is_refused_and_the_old_pin_still_works(kiosk: Any) -> None:
+    # Every screen as it shows: in Chinese no English word, readable text (tests/screen_audit.py).
+    audit = ScreenAudit(kiosk.window, lambda: str(kiosk.window.lang)).start()
     kiosk.login(lang="zh_CN")
     assert "修改密码" in kiosk.current().service_buttons["change_pin"].title()
     kiosk.act("change_pin")
@@ -69,6 +72,8 @@ def test_a_weak_new_pin_is_refused_and_the_old_pin_still_works(kiosk: Any) -> No
     kiosk.login()  # the old PIN, 1234, still opens the session
     log_out(kiosk)
     assert not [r for r in journal(kiosk) if r.event == "pin_changed"]
+    found = audit.finish()
+    assert found == [], "\n".join(found)
 
 
 def test_three_wrong_current_pins_retain_the_card_as_at_login(kiosk: Any) -> None:

@@ -156,6 +156,7 @@ def print_test(
     from datetime import UTC, datetime
 
     from devices.printer.layout import ReceiptDocument, ReceiptLine
+    from kiosk.banktime import format_bank_time
 
     settings, devices = _started(wait, "printer")
     journal = _journal(settings)
@@ -163,7 +164,7 @@ def print_test(
     receipt = ReceiptDocument(
         bank_name=settings.bank_name,
         kiosk_id=settings.kiosk_id,
-        date=now.strftime("%Y-%m-%d %H:%M:%S UTC"),
+        date=format_bank_time(now, settings.bank_timezone),
         reference=f"TEST-{now.strftime('%Y%m%d%H%M%S')}",
         title="Printer test",
         lines=(ReceiptLine("Branch", settings.branch), ReceiptLine("Requested by", "command line")),

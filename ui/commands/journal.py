@@ -1,5 +1,5 @@
-"""``smart-teller journal verify|repair|export``: check the electronic journal (alone or against the bank
-host's checkpoints), move a torn tail aside, export a range."""
+"""``smart-teller journal verify|repair|export|show``: check the electronic journal (alone or against the
+bank host's checkpoints), move a torn tail aside, export a range, read the last records in bank time."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from datetime import datetime
+    from datetime import datetime, tzinfo
     from pathlib import Path
 
     from kiosk.journal import Journal
@@ -28,29 +28,26 @@ app = typer.Typer(
 )
 
 
-def _open_journal() -> Journal:
+def _open_journal(settings: Settings) -> Journal:
     from hostlink.paths import prepare_data_dir
     from kiosk.journal import Journal
-    from kiosk.settings import load_settings
 
-    settings = load_settings()
     prepare_data_dir(settings.data_dir)
     return Journal(settings.data_dir / "journal", settings.kiosk_id)
 
 
-def _bound(text: str | None, option: str) -> int | datetime | None:
-    """A sequence number, or an ISO date/time (UTC when no zone is given)."""
-    from datetime import UTC, datetime
+def _bound(text: str | None, option: str, zone: tzinfo) -> int | datetime | None:
+    """A sequence number, or an ISO date/time (bank time when no zone is given, as ``show`` prints)."""
+    from kiosk.banktime import parse_typed_time
 
     if text is None:
         return None
     if text.isdigit():
         return int(text)
     try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parse_typed_time(text, zone)
     except ValueError:
         raise _die(f"{option} must be a sequence number or an ISO date/time, got {text!r}", 2) from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 @app.command()
@@ -105,7 +102,9 @@ def _verify_against_host(settings: Settings, path: Path) -> None:
 @app.command()
 def repair() -> None:
     """Move a torn last line (a crash mid-write) aside as evidence and journal that it was done."""
-    journal = _open_journal()
+    from kiosk.settings import load_settings
+
+    journal = _open_journal(load_settings())
     try:
         facts = journal.repair()
     finally:
@@ -118,16 +117,25 @@ def repair() -> None:
 
 @app.command()
 def export(
-    start: str = typer.Option(None, "--from", help="First record: sequence number or ISO date/time."),
+    start: str = typer.Option(
+        None,
+        "--from",
+        help="First record: sequence number or ISO date/time (bank time unless it names a zone).",
+    ),
     end: str = typer.Option(None, "--to", help="Last record (inclusive): sequence number or ISO date/time."),
     out: str = typer.Option("-", "--out", help="JSON-lines file to write ('-' for standard output)."),
 ) -> None:
-    """Write a range of records as JSON lines (with their hashes) for the bank's dispute team."""
+    """Write a range of records as JSON lines (with their hashes, times in UTC as stored) for the bank's
+    dispute team."""
     import os
     import sys
 
-    first, last = _bound(start, "--from"), _bound(end, "--to")
-    journal = _open_journal()
+    from kiosk.settings import load_settings
+
+    settings = load_settings()
+    first = _bound(start, "--from", settings.bank_timezone)
+    last = _bound(end, "--to", settings.bank_timezone)
+    journal = _open_journal(settings)
     count = 0
     try:
         if out == "-":
@@ -143,3 +151,23 @@ def export(
     finally:
         journal.close()
     typer.echo(f"exported {count} records", err=True)
+
+
+@app.command()
+def show(
+    last: int = typer.Option(20, "--last", min=1, help="How many of the newest records to show."),
+) -> None:
+    """The newest records, one a line, times in bank time with the zone (what the maintenance page shows)."""
+    from collections import deque
+
+    from kiosk.maintenance.service import records_as_text
+    from kiosk.settings import load_settings
+
+    settings = load_settings()
+    journal = _open_journal(settings)
+    try:
+        tail = deque(journal.records(), maxlen=last)
+    finally:
+        journal.close()
+    for line in records_as_text(list(tail), settings.bank_timezone):
+        typer.echo(line)

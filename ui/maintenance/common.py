@@ -14,7 +14,7 @@ from ui.theme import MIN_TOUCH_PX, PALETTE
 from ui.widgets.keyboard import OnScreenKeyboard
 
 OK_COLOUR = PALETTE.success  # on the navy background
-FAIL_TEXT_COLOUR = "#FF8A80"  # a light red that stays readable on navy (WCAG AA)
+FAIL_TEXT_COLOUR = PALETTE.error_text  # a light red that stays readable on navy (WCAG AA)
 FAIL_COLOUR = PALETTE.danger_bg  # as a background, under white text
 
 # Outcome codes/details that have their own sentence (the rest use the generic "failed" line).

@@ -25,6 +25,7 @@ from PySide6.QtWidgets import QApplication
 from app.composition import DeviceSet
 from devices.printer.layout import ReceiptDocument, ReceiptLine
 from hostlink.technicians import LoginOutcome, LoginResult, TechnicianDirectory, TechSession
+from kiosk.banktime import format_bank_time
 from kiosk.i18n import tr
 from kiosk.journal import Journal
 from kiosk.maintenance.overview import describe_device
@@ -118,7 +119,8 @@ class MaintenanceController(QObject):
         return ReceiptDocument(
             bank_name=settings.bank_name,
             kiosk_id=settings.kiosk_id,
-            date=now.strftime("%Y-%m-%d %H:%M:%S UTC"),
+            # Bank time with its zone, as on customers' receipts: the technician compares them.
+            date=format_bank_time(now, settings.bank_timezone),
             reference=f"TEST-{now.strftime('%Y%m%d%H%M%S')}",
             title=tr("maint.action.print_test", self.window.lang),
             lines=(

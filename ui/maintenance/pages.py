@@ -10,7 +10,7 @@ from __future__ import annotations
 import html
 import json
 from collections.abc import Callable, Mapping
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import Qt
@@ -28,8 +28,17 @@ from PySide6.QtWidgets import (
 )
 
 from hostlink.technicians import Action, TechInfo, TechSession
+from kiosk.banktime import (
+    MINUTE_FORMAT,
+    STAMP_FORMAT,
+    format_bank_time,
+    parse_instant,
+    parse_typed_time,
+    zone_label,
+)
 from kiosk.i18n import tr
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
+from kiosk.settings import Settings
 from ui.maintenance.common import FAIL_TEXT_COLOUR, OK_COLOUR, OutcomeLabel, outcome_text, text_field
 from ui.widgets.button import KioskButton
 
@@ -80,6 +89,20 @@ class Page(QWidget):
 
     def show_outcome(self, outcome: ActionOutcome) -> None:
         self.outcome.show_outcome(outcome.ok, outcome_text(outcome, self.lang))
+
+    @property
+    def zone(self) -> tzinfo:
+        """The bank's zone: every time a page shows is in it, with the zone written beside it."""
+        return self.runner.service.settings.bank_timezone
+
+    def bank_time(self, moment: datetime, fmt: str = STAMP_FORMAT) -> str:
+        return format_bank_time(moment, self.zone, fmt)
+
+
+def bank_zone_note(settings: Settings, lang: str) -> str:
+    """ "Times are bank time: Asia/Shanghai (CST)" for the pages that list times."""
+    label = zone_label(datetime.now(UTC).astimezone(settings.bank_timezone))
+    return tr("maint.times_in_zone", lang, zone=settings.timezone, label=label)
 
 
 # -- devices ------------------------------------------------------------------------------------
@@ -311,15 +334,15 @@ class DevicesPage(Page):
 
 
 # -- journal ------------------------------------------------------------------------------------
-def parse_bound(text: str) -> int | datetime | None:
-    """A journal range bound: empty, a sequence number, or an ISO date/time (UTC when no zone)."""
+def parse_bound(text: str, zone: tzinfo) -> int | datetime | None:
+    """A journal range bound: empty, a sequence number, or an ISO date/time (bank time when no zone:
+    the technician types what the journal page shows)."""
     text = text.strip()
     if not text:
         return None
     if text.isdigit():
         return int(text)
-    moment = datetime.fromisoformat(text.replace("Z", "+00:00"))  # ValueError for the caller
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_typed_time(text, zone)  # ValueError for the caller
 
 
 class JournalPage(Page):
@@ -332,6 +355,9 @@ class JournalPage(Page):
         self.heading = QLabel(self)
         self.heading.setProperty("role", "title")
         layout.addWidget(self.heading)
+        self.zone_note = QLabel(self)
+        self.zone_note.setProperty("role", "muted")
+        layout.addWidget(self.zone_note)
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -363,6 +389,7 @@ class JournalPage(Page):
     def retranslate(self, lang: str) -> None:
         super().retranslate(lang)
         self.heading.setText(tr("maint.journal.title", lang))
+        self.zone_note.setText(bank_zone_note(self.runner.service.settings, lang))
         self.refresh_button.set_texts(tr("maint.journal.refresh", lang))
         self.verify_button.set_texts(tr("maint.journal.verify", lang))
         self.export_button.set_texts(tr("maint.journal.export", lang))
@@ -383,7 +410,7 @@ class JournalPage(Page):
         if not outcome.ok:
             self.show_outcome(outcome)
             return
-        self.text.setPlainText("\n".join(records_as_text(outcome.data["records"])))
+        self.text.setPlainText("\n".join(records_as_text(outcome.data["records"], self.zone)))
         bar = self.text.verticalScrollBar()
         bar.setValue(bar.maximum())
 
@@ -405,7 +432,8 @@ class JournalPage(Page):
         from pathlib import Path
 
         try:
-            start, end = parse_bound(self.from_field.text()), parse_bound(self.to_field.text())
+            start = parse_bound(self.from_field.text(), self.zone)
+            end = parse_bound(self.to_field.text(), self.zone)
         except ValueError:
             self.outcome.show_outcome(False, tr("maint.journal.bad_bound", self.lang))
             return
@@ -441,6 +469,9 @@ class TextPage(Page):
         self.heading = QLabel(self)
         self.heading.setProperty("role", "title")
         layout.addWidget(self.heading)
+        self.zone_note = QLabel(self)
+        self.zone_note.setProperty("role", "muted")
+        layout.addWidget(self.zone_note)
         self.text = QPlainTextEdit(self)
         self.text.setReadOnly(True)
         self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
@@ -566,7 +597,7 @@ class TechniciansPage(Page):
         self.list.clear()
         for account in self.accounts:
             locked = account.locked_until is not None and account.locked_until > datetime.now(UTC)
-            last = account.last_login.strftime("%Y-%m-%d %H:%M") if account.last_login else None
+            last = self.bank_time(account.last_login, MINUTE_FORMAT) if account.last_login else None
             self.list.addItem(
                 tr(
                     "maint.techs.row",
@@ -654,7 +685,8 @@ class ServicePage(Page):
     def _render(self) -> None:
         state = self.runner.service.out_of_service()
         if state.active:
-            text = tr("maint.service.out", self.lang, since=state.since, by=state.by, reason=state.reason)
+            since = self.bank_time(parse_instant(state.since)) if state.since else ""
+            text = tr("maint.service.out", self.lang, since=since, by=state.by, reason=state.reason)
         else:
             text = tr("maint.service.in_service", self.lang)
         self.state_label.setText(text)

@@ -22,6 +22,7 @@ from ui.maintenance.pages import (
     TechniciansPage,
 )
 from ui.screens.base import Screen
+from ui.theme import PALETTE
 from ui.widgets.button import KioskButton
 from ui.widgets.countdown import CountdownBanner
 from ui.widgets.keyboard import OnScreenKeyboard
@@ -69,7 +70,7 @@ class MaintenanceScreen(Screen):
         outer.addWidget(top)
         self.oos_label = QLabel(self)
         self.oos_label.setStyleSheet(
-            f"background: {FAIL_COLOUR}; color: white; font-weight: 700; padding: 8px 24px;"
+            f"background: {FAIL_COLOUR}; color: {PALETTE.on_danger}; font-weight: 700; padding: 8px 24px;"
         )
         self.oos_label.setWordWrap(True)
         outer.addWidget(self.oos_label)

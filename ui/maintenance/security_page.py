@@ -9,12 +9,15 @@ from __future__ import annotations
 from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import QLabel, QListWidget, QListWidgetItem, QVBoxLayout, QWidget
 
 from hostlink.technicians import Action, TechSession
+from kiosk.banktime import CLOCK_FORMAT
 from kiosk.i18n import tr
 from kiosk.monitoring import Alert, SecurityMonitor
 from ui.maintenance.pages import Page, Runner
+from ui.theme import PALETTE
 from ui.widgets.button import KioskButton
 
 FEED_ROWS = 100
@@ -73,7 +76,7 @@ class SecurityPage(Page):
             rule=tr(f"maint.security.rule.{alert.rule}", self.lang),
             subject=alert.subject,
             count=alert.count,
-            time=alert.raised_at.astimezone().strftime("%H:%M:%S"),
+            time=self.bank_time(alert.raised_at, CLOCK_FORMAT),
         )
 
     def refresh(self) -> None:
@@ -82,7 +85,7 @@ class SecurityPage(Page):
         for alert in self.shown_alerts:
             item = QListWidgetItem(self.alert_text(alert))
             if alert.severity == "critical":
-                item.setForeground(Qt.GlobalColor.red)
+                item.setForeground(QColor(PALETTE.error_text))  # pure red is 4.1:1 on navy
             self.alert_list.addItem(item)
         if not self.shown_alerts:
             self.alert_list.addItem(tr("maint.security.no_alerts", self.lang))
@@ -92,7 +95,7 @@ class SecurityPage(Page):
         self.feed_list.clear()
         feed = self.monitor.feed(FEED_ROWS)
         for event in feed:
-            when = event.at.astimezone().strftime("%H:%M:%S")
+            when = self.bank_time(event.at, CLOCK_FORMAT)
             self.feed_list.addItem(f"{when}  {event.category}  {event.subject}  {event.detail}".rstrip())
         if not feed:
             self.feed_list.addItem(tr("maint.security.no_events", self.lang))

@@ -82,6 +82,9 @@ class AttractScreen(Screen):
         self._hint.setText(tr(HINT_KEYS[self._hint_index], lang))
         self._touch.setText(tr("attract.touch", lang))
         self._touch_other.setText(tr("attract.touch", other))
+        # Deliberately in the other language (the customer has not chosen yet): tests and speech read
+        # the text's language from this property.
+        self._touch_other.setProperty("lang", other)
 
     def on_enter(self, context: Mapping[str, Any]) -> None:
         super().on_enter(context)

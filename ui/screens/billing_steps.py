@@ -168,7 +168,8 @@ class TopupScreen(StepScreen):
 
     def refresh_view(self) -> None:
         self.set_header(
-            self.t("billing.topup.title"), self.t("billing.topup.body", number=self.data("account_masked"))
+            self.t("billing.topup.title"),
+            self.t("billing.topup.body", number=self.data("account_masked", "")),
         )
         clear_layout(self._grid)
         self.amount_buttons = {}

@@ -7,6 +7,7 @@ from typing import Any
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QWidget
 
+from kiosk.journeys.statement_text import describe_line
 from ui.screens.step import StepScreen, clear_layout, detail_grid, money_text
 from ui.widgets.button import KioskButton
 from ui.widgets.keypad import NumericKeypad
@@ -48,7 +49,7 @@ class _PrintableScreen(StepScreen):
         for row, line in enumerate(lines, start=1):
             cells = (
                 str(line["date"]),
-                str(line["description"]),
+                describe_line(str(line["description"]), self.lang),
                 money_text(int(line["amount_minor"]), currency, self.lang),
                 money_text(int(line["balance_minor"]), currency, self.lang),
             )
@@ -137,7 +138,6 @@ class HistoryRangeScreen(StepScreen):
             ((self._from_label, self.start_field), (self._to_label, self.end_field))
         ):
             edit.setMaxLength(8)
-            edit.setPlaceholderText("YYYYMMDD")
             edit.setMinimumHeight(64)
             fields.addWidget(label, index, 0)
             fields.addWidget(edit, index, 1)
@@ -194,6 +194,8 @@ class HistoryRangeScreen(StepScreen):
             button.set_texts(self.t("history.range.days", days=days))
         self._from_label.setText(self.t("history.range.from"))
         self._to_label.setText(self.t("history.range.to"))
+        for edit in (self.start_field, self.end_field):
+            edit.setPlaceholderText(self.t("history.range.placeholder"))
         self._search.set_texts(self.t("history.range.search"))
         self.keypad.retranslate(self.lang)
 

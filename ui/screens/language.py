@@ -36,6 +36,7 @@ class LanguageScreen(Screen):
             button = KioskButton(tr(f"language.{code}", code), variant="primary", parent=self)
             button.setMinimumHeight(160)
             button.setObjectName(f"lang-{code}")
+            button.setProperty("lang", code)  # named in its own language, whatever the current one
             button.clicked.connect(lambda _=False, c=code: self.emit_action("language", c))
             self.buttons[code] = button
             row.addWidget(button)
@@ -51,4 +52,7 @@ class LanguageScreen(Screen):
         other = next(code for code in LANGUAGES if code != lang)
         self._title.setText(tr("language.title", lang))
         self._title_other.setText(tr("language.title", other))
+        # Deliberately in the other language (the customer has not chosen yet): tests and speech read
+        # the text's language from this property.
+        self._title_other.setProperty("lang", other)
         self._back.set_texts(tr("common.back", lang))

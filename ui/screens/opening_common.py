@@ -14,6 +14,7 @@ from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from kiosk.i18n import tr
 from ui.screens.base import Screen
+from ui.theme import PALETTE
 from ui.widgets.busy import _Spinner
 from ui.widgets.button import KioskButton
 
@@ -43,7 +44,7 @@ class StepScreen(Screen):
         self._error = QLabel(self)
         self._error.setObjectName("step-error")
         self._error.setWordWrap(True)
-        self._error.setStyleSheet("color: #ffb4a9; font-weight: 700;")
+        self._error.setStyleSheet(f"color: {PALETTE.error_text}; font-weight: 700;")
         self._error.hide()
         outer.addWidget(self._error)
         row = QHBoxLayout()

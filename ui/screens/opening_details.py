@@ -9,12 +9,13 @@ from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QLineEdit, QPush
 
 from kiosk.i18n import tr
 from ui.screens.opening_common import StepScreen
+from ui.theme import PALETTE
 from ui.widgets.button import KioskButton
 from ui.widgets.keyboard import Layer, OnScreenKeyboard
 
 OCCUPATION_COLUMNS = 6
 UNCHOSEN = "font-size: 18px; padding: 2px 4px;"
-CHOSEN = UNCHOSEN + " background: #FFC72C; color: #0B1F3A;"
+CHOSEN = UNCHOSEN + f" background: {PALETTE.accent}; color: {PALETTE.on_accent};"
 
 
 class OpeningDetailsScreen(StepScreen):
@@ -123,7 +124,7 @@ class OpeningDetailsScreen(StepScreen):
         if errors:
             self._error.setText(" ".join(tr(key, lang) for key in errors.values()))
         for field, widget in (("phone", self.phone), ("address", self.address)):
-            widget.setStyleSheet("border-color: #ffb4a9;" if field in errors else "")
+            widget.setStyleSheet(f"border-color: {PALETTE.error_text};" if field in errors else "")
 
     def on_primary(self) -> None:
         self.keyboard.set_target(None)  # commits a pinyin composition still in the bar

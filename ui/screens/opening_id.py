@@ -6,8 +6,10 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QPixmap
 from PySide6.QtWidgets import QFrame, QGridLayout, QHBoxLayout, QLabel, QWidget
 
+from hostlink.redaction import mask_id_number
 from kiosk.i18n import tr
 from ui.screens.opening_common import StepScreen
+from ui.theme import PALETTE
 from ui.widgets.message_panel import StatusIcon
 
 
@@ -72,7 +74,7 @@ class OpeningIdentityScreen(StepScreen):
         self.photo.setObjectName("identity-photo")
         self.photo.setFixedSize(204, 252)
         self.photo.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.photo.setStyleSheet("border: 3px solid #D5DEEA; border-radius: 8px;")
+        self.photo.setStyleSheet(f"border: 3px solid {PALETTE.text_muted}; border-radius: 8px;")
         row.addWidget(self.photo, 0, Qt.AlignmentFlag.AlignTop)
         panel = QFrame(self)
         panel.setProperty("role", "panel")
@@ -113,7 +115,9 @@ class OpeningIdentityScreen(StepScreen):
             "ethnicity": str(ctx.get("ethnicity", "")),
             "birth_date": str(ctx.get("birth_date", "")),
             "address": str(ctx.get("address", "")),
-            "id_number": f"{ctx.get('id_number', '')}   ({tr(check, lang)})",
+            # Masked as logs and receipts mask it: the customer recognises their own, a passer-by learns
+            # too little to use it.
+            "id_number": f"{mask_id_number(str(ctx.get('id_number', '')))}   ({tr(check, lang)})",
             "authority": str(ctx.get("authority", "")),
             "validity": tr(
                 "opening.identity.validity_range",
@@ -137,7 +141,7 @@ class OpeningIdentityScreen(StepScreen):
         refusal_key = str(ctx.get("refusal_key", "") or "")
         if refusal_key:
             self.verdict.setText(tr("opening.refused.title", lang) + ": " + tr(refusal_key, lang))
-            self.verdict.setStyleSheet("color: #ffb4a9; font-weight: 700;")
+            self.verdict.setStyleSheet(f"color: {PALETTE.error_text}; font-weight: 700;")
             self.primary_button.set_texts(tr("common.exit", lang))
             self.cancel_button.hide()
         else:

@@ -53,6 +53,9 @@ class OutOfServiceScreen(Screen):
         other = next(code for code in LANGUAGES if code != lang)
         self._panel.set_message("warning", tr("out_of_service.title", lang), tr(self.body_key, lang))
         self._other.setText(tr("out_of_service.title", other))
+        # Deliberately in the other language (the customer has not chosen yet): tests and speech read
+        # the text's language from this property.
+        self._other.setProperty("lang", other)
         self._terminal.setText(tr("out_of_service.terminal", lang, kiosk_id=self.kiosk_id))
 
     def on_enter(self, context: Mapping[str, Any]) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from PySide6.QtCore import QEvent, QSize, Qt
+from PySide6.QtCore import QDynamicPropertyChangeEvent, QEvent, QSize, Qt
 from PySide6.QtWidgets import QLabel, QPushButton, QSizePolicy, QVBoxLayout, QWidget
 
 from ui.theme import MIN_TOUCH_PX, PRIMARY_BUTTON_HEIGHT_PX
@@ -53,6 +53,18 @@ class KioskButton(QPushButton):
         super().changeEvent(event)
         if event.type() == QEvent.Type.EnabledChange:
             self._update_tone()
+
+    def event(self, event: QEvent) -> bool:
+        # A screen that turns a button primary (face login's chosen mode) must darken its labels too:
+        # left as they were, the white title sat on the amber fill at 1.6:1.
+        if (
+            event.type() == QEvent.Type.DynamicPropertyChange
+            and isinstance(event, QDynamicPropertyChangeEvent)
+            and bytes(event.propertyName().data()) == b"variant"
+            and hasattr(self, "_hint")  # __init__ sets the variant before the labels exist
+        ):
+            self._update_tone()
+        return super().event(event)
 
     def _update_tone(self) -> None:
         # Style sheets cannot select a child by its parent's state, so the labels carry the tone.

@@ -343,9 +343,10 @@ class OnScreenKeyboard(QFrame):
         line.addWidget(switch, 3)
         if self._allow_chinese:
             label = tr("keyboard.english" if self._chinese else "keyboard.chinese", self._lang)
-            line.addWidget(
-                self._key(label, lambda: self.set_chinese(not self._chinese), variant="key-action"), 3
-            )
+            toggle = self._key(label, lambda: self.set_chinese(not self._chinese), variant="key-action")
+            # Names the input it switches to in that language ("EN" on a Chinese screen), on purpose.
+            toggle.setProperty("lang", "en" if self._chinese else "zh_CN")
+            line.addWidget(toggle, 3)
         line.addWidget(self._key(tr("keyboard.space", self._lang), self._space, variant="key-action"), 10)
         line.addWidget(self._key("-", lambda: self.press("-")), 2)
         enter = self._key(tr("keyboard.enter", self._lang), self._enter, variant="key-action")

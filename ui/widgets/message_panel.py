@@ -14,7 +14,7 @@ Kind = Literal["success", "error", "info", "warning"]
 
 ICON_COLOURS: dict[str, str] = {
     "success": PALETTE.success,
-    "error": "#FF6B6B",  # a lighter red than the danger button: it sits on navy, not under white text
+    "error": PALETTE.error_icon,  # lighter than the danger button: it sits on navy, not under white text
     "info": PALETTE.focus,
     "warning": PALETTE.accent,
 }

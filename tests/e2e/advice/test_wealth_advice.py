@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from bank.advice.store import AdviceStore
+from tests.screen_audit import ScreenAudit
 
 # A C4 profile (score 76): may register interest up to R4; the R5 equity fund is refused.
 GROWTH_ANSWERS = (
@@ -89,6 +90,8 @@ def test_questionnaire_result_refusal_cooling_off_and_interest(kiosk: Any) -> No
 
 
 def test_elderly_customer_is_capped_and_sees_the_reason_in_chinese(kiosk: Any) -> None:
+    # Every screen as it shows: in Chinese no English word, readable text (tests/screen_audit.py).
+    audit = ScreenAudit(kiosk.window, lambda: str(kiosk.window.lang)).start()
     start(kiosk, "zh_CN")
     answers = ("over_65", *GROWTH_ANSWERS[1:])
     answer_all(kiosk, answers)
@@ -97,6 +100,8 @@ def test_elderly_customer_is_capped_and_sees_the_reason_in_chinese(kiosk: Any) -
     assert "65岁以上" in result._caps.text()
     kiosk.act("done")
     kiosk.wait_screen("anything_else")  # completed
+    found = audit.finish()
+    assert found == [], "\n".join(found)
 
 
 def test_back_keeps_answers_and_cancel_at_a_question_ends_with_nothing_recorded(kiosk: Any) -> None:

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from bank.billing.service import BillingService
 from bank.models import Account
+from tests.screen_audit import ScreenAudit
 
 ELEC_DUE = "1234567913"  # a known electricity customer with a bill every month (Luhn-valid)
 PHONE = "13912345678"
@@ -110,6 +111,8 @@ def test_pay_an_electricity_bill_with_a_receipt_then_schedule_it_monthly(kiosk: 
 
 
 def test_phone_top_up_above_the_threshold_asks_for_the_pin_again_in_chinese(kiosk: Any) -> None:
+    # Every screen as it shows: in Chinese no English word, readable text (tests/screen_audit.py).
+    audit = ScreenAudit(kiosk.window, lambda: str(kiosk.window.lang)).start()
     before = balance(kiosk, "0001100000010014")
     start(
         kiosk,
@@ -138,6 +141,8 @@ def test_phone_top_up_above_the_threshold_asks_for_the_pin_again_in_chinese(kios
     kiosk.act("done")
     kiosk.wait_screen("anything_else")  # completed
     assert balance(kiosk, "0001100000010014") == before - 10_000
+    found = audit.finish()
+    assert found == [], "\n".join(found)
 
 
 def test_insufficient_funds_is_a_clear_refusal_and_nothing_moves(kiosk: Any) -> None:
@@ -214,6 +219,8 @@ def test_loan_approved_with_the_instalment_shown(kiosk: Any) -> None:
 
 
 def test_loan_declined_for_age_with_the_reason_in_plain_words_in_chinese(kiosk: Any) -> None:
+    # Every screen as it shows: in Chinese no English word, readable text (tests/screen_audit.py).
+    audit = ScreenAudit(kiosk.window, lambda: str(kiosk.window.lang)).start()
     start(kiosk, "loan", kiosk.WANG_FANG, kiosk.WANG_FANG_PIN, lang="zh_CN")  # born 1949
     apply_for_loan(kiosk, "5000", "8000", "0", 6, "travel")
     kiosk.act("confirm")
@@ -222,6 +229,8 @@ def test_loan_declined_for_age_with_the_reason_in_plain_words_in_chinese(kiosk: 
     assert result.reason_lines() == ["自助终端个人贷款仅面向18至65岁客户。"]
     kiosk.act("done")
     kiosk.wait_screen("anything_else")  # completed
+    found = audit.finish()
+    assert found == [], "\n".join(found)
 
 
 def test_a_big_loan_is_referred_to_the_review_queue(kiosk: Any) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.screen_audit import ScreenAudit
+
 
 def start_help(kiosk: Any, lang: str = "en") -> Any:
     kiosk.window.set_language(lang)
@@ -53,6 +55,8 @@ def test_question_answered_related_question_then_not_sure_and_call_staff(kiosk: 
 
 
 def test_chinese_question_typed_in_pinyin_and_topic_browsing(kiosk: Any) -> None:
+    # Every screen as it shows: in Chinese no English word, readable text (tests/screen_audit.py).
+    audit = ScreenAudit(kiosk.window, lambda: str(kiosk.window.lang)).start()
     ask = start_help(kiosk, "zh_CN")
     assert ask.title_text() == "请问有什么可以帮您？"
     for key in "mima":
@@ -77,6 +81,8 @@ def test_chinese_question_typed_in_pinyin_and_topic_browsing(kiosk: Any) -> None
     assert "50,000.00" in answer.answer_text()
     kiosk.act("done")
     assert kiosk.outcome().status == "completed"
+    found = audit.finish()
+    assert found == [], "\n".join(found)
 
 
 def test_empty_question_is_refused_on_the_same_screen_and_cancel_ends(kiosk: Any) -> None:

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session
 
 from bank.models import Account, Card, CardStatus, Customer
 from kiosk.biometrics.verify import template_from_bytes
+from simulators.id_reader.cards import FIXTURE_CARDS
+from tests.screen_audit import ScreenAudit
 
 from .conftest import Kiosk
 
@@ -78,6 +80,10 @@ def enter_new_pin(kiosk: Kiosk, first: str = NEW_PIN, second: str = NEW_PIN) -> 
 
 @pytest.mark.parametrize("lang", ["en", "zh_CN"])
 def test_open_an_account_end_to_end(kiosk: Kiosk, lang: str) -> None:
+    # Every screen of the journey, as it shows: never the full ID number, no faint text, and in Chinese
+    # no English word left untranslated.
+    id_number = FIXTURE_CARDS["zhao_jianguo"].identity.id_number
+    audit = ScreenAudit(kiosk.window, lambda: str(kiosk.window.lang), secrets=(id_number,)).start()
     to_details(kiosk, lang)
     to_pin(kiosk)
     enter_new_pin(kiosk)
@@ -105,6 +111,10 @@ def test_open_an_account_end_to_end(kiosk: Kiosk, lang: str) -> None:
         assert number[-4:].encode() in raw  # masked, not dropped: the dispute team can still match it
         assert stat.S_IMODE(copy.stat().st_mode) == 0o600
         assert stat.S_IMODE(copy.parent.stat().st_mode) == 0o700
+    audit.check_now()
+    audit.stop()
+    assert {"opening_identity", "opening_details", "opening_pin", "opening_done"} <= audit.screens
+    assert audit.report() == []
     done.primary_button.click()
     assert kiosk.outcome().status == "completed"
 

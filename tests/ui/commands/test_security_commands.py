@@ -112,3 +112,24 @@ def test_journal_export_range_to_file(
     assert main(["journal", "export", "--from", "2", "--to", "3", "--out", str(out)]) == 0
     assert [json.loads(line)["seq"] for line in out.read_text().splitlines()] == [2, 3]
     assert main(["journal", "export", "--from", "last tuesday"]) == 2
+
+
+def test_journal_show_and_export_bounds_are_in_bank_time(
+    data_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    monkeypatch.setenv("SMART_TELLER_TIMEZONE", "Europe/London")
+    moments = iter(datetime(2026, 12, 6, 3, 16, 36, tzinfo=UTC) + timedelta(hours=h) for h in range(3))
+    with Journal(data_dir / "journal", "KIOSK-0001", clock=lambda: next(moments)) as journal:
+        for index in range(3):
+            journal.record("e", n=index)
+    capsys.readouterr()
+    assert main(["journal", "show", "--last", "2"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 2
+    assert "2026-12-06 04:16:36 GMT" in lines[0] and "2026-12-06 05:16:36 GMT" in lines[1]
+    # A bound without a zone is read as bank time: 04:16 London is 04:16 UTC in December, record 2.
+    out = tmp_path / "range.jsonl"
+    assert main(["journal", "export", "--from", "2026-12-06T04:16:36", "--out", str(out)]) == 0
+    assert [json.loads(line)["seq"] for line in out.read_text().splitlines()] == [2, 3]

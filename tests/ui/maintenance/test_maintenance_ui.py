@@ -7,10 +7,12 @@ the dashboard, the journal (who, what, how it ended) and the persisted maintenan
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from pytestqt.qtbot import QtBot
 
+from kiosk.banktime import format_bank_time, parse_instant
 from kiosk.maintenance.store import MaintenanceStore
 
 from .conftest import PASSWORD, Rig, add_tech, click, login, open_kiosk  # type: ignore[import-not-found]
@@ -104,6 +106,8 @@ def test_test_print_renders_a_receipt_in_the_printer_simulator(qtbot: QtBot, rig
         "TEST-" in receipt["text"] and "tina" in receipt["text"] and rig.settings.kiosk_id in receipt["text"]
     )
     assert Path(receipt["png"]).stat().st_size > 1000
+    # Bank time with the zone, as customers' receipts print it (the default zone is Asia/Shanghai).
+    assert re.search(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2}:\d{2} CST", receipt["text"]), receipt["text"]
     intent, outcome = rig.events("maintenance_print_test"), rig.events("maintenance_print_test_outcome")
     assert (
         intent[0]["technician"] == "tina"
@@ -299,6 +303,13 @@ def test_journal_view_verify_and_export_to_a_usb_folder(qtbot: QtBot, rig: Rig) 
     assert screen.open_page("journal")
     page = screen.pages["journal"]
     qtbot.waitUntil(lambda: "tech_login" in page.text.toPlainText(), timeout=5000)
+    # Times in bank time with the zone, the zone named above the list: the journal itself keeps UTC.
+    zone = rig.settings.bank_timezone
+    login_record = next(r for r in rig.journal.records() if r.event == "tech_login")
+    shown = format_bank_time(parse_instant(login_record.ts), zone)
+    assert shown.endswith(" CST") and shown in page.text.toPlainText()
+    assert login_record.ts[11:19] not in page.text.toPlainText()  # the UTC wall time is not shown
+    assert "Asia/Shanghai" in page.zone_note.text()
     click(qtbot, page.verify_button)
     qtbot.waitUntil(lambda: page.outcome.ok is not None, timeout=5000)
     assert page.outcome.ok and "intact" in page.outcome.text()

@@ -165,3 +165,31 @@ def test_kiosk_buttons_are_big_enough_to_touch(qtbot: QtBot, themed: QApplicatio
     button.show()
     assert button.height() >= 88 and button.width() >= 44
     assert button.accessibleName() == "Open an account. Have your ID card ready"
+
+
+def test_a_button_turned_primary_darkens_its_labels(qtbot: QtBot, themed: QApplication) -> None:
+    from tests.screen_audit import audit_widget
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    button = KioskButton("Phone number", variant="secondary", parent=holder)
+    holder.show()
+    assert audit_widget("holder", holder, lang="en") == []
+    button.setProperty("variant", "primary")  # what face login does to the chosen mode
+    button.style().unpolish(button)
+    button.style().polish(button)
+    assert [str(f) for f in audit_widget("holder", holder, lang="en")] == []
+    assert button._title.property("tone") == "on-accent"
+
+
+def test_a_placeholder_is_readable_at_body_size(qtbot: QtBot, themed: QApplication) -> None:
+    from tests.screen_audit import audit_widget
+
+    holder = QWidget()
+    qtbot.addWidget(holder)
+    field = QLineEdit(holder)
+    field.setStyleSheet("font-size: 20px;")  # body text: 4.5:1 (Qt's default half-black is 3.9:1)
+    field.setPlaceholderText("From (sequence or date)")
+    field.resize(400, 60)
+    holder.show()
+    assert [str(f) for f in audit_widget("holder", holder, lang="en")] == []
