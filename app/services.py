@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from hostlink import api, keycheck
+from hostlink import keycheck
 from hostlink.paths import prepare_data_dir, private_dir
 from kiosk.hostclient import Credential, HostClient, HostLink
 from kiosk.journal import Journal
@@ -106,11 +106,6 @@ class TerminalServices:
     @staticmethod
     def new_session_id() -> str:
         return "S" + secrets.token_hex(6).upper()
-
-    @staticmethod
-    def new_idempotency_key(session_id: str) -> str:
-        """One per request that changes something at the host: a retried request never acts twice."""
-        return api.new_idempotency_key(session_id)
 
     def face_worker(self) -> BiometricsWorker:
         """The biometrics worker process, started on first use (the model loads in the background)."""

@@ -29,6 +29,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from app.composition import DeviceSet
 from app.services import TerminalServices
 from devices.base import DeviceEvent
+from hostlink import api
 from kiosk.journal import SessionJournal
 from kiosk.journeys.core import Event, Journey, Outcome, View
 from ui.app import KioskWindow
@@ -298,7 +299,7 @@ def install_back_office(
     settings = services.settings
 
     def new_key() -> str:
-        return services.new_idempotency_key("MAINT")
+        return api.new_idempotency_key("MAINT")
 
     techs = HostTechnicians(services.host, idle_minutes=settings.security.tech_idle_minutes, new_key=new_key)
     maintenance = install_maintenance(window, devices, settings, techs, journal=services.journal)

@@ -20,7 +20,7 @@ def save(ctx: EffectContext) -> None:
         amount_minor=int(params["amount_minor"]),
         years=int(params["years"]),
     )
-    key = services.new_idempotency_key(order.session_id)
+    key = api.new_idempotency_key(order.session_id)
 
     def work() -> dict[str, Any]:
         # The host scores the answers again: the record never trusts the screen's copy.
@@ -36,7 +36,7 @@ def refuse(ctx: EffectContext) -> None:
     order = api.AdviceRefusal(
         record_id=int(params["record_id"]), product=str(params["product"]), reason=str(params["reason"])
     )
-    key = services.new_idempotency_key(str(params.get("session_id") or ""))
+    key = api.new_idempotency_key(str(params.get("session_id") or ""))
 
     def work() -> dict[str, Any]:
         services.host.refuse_advice(order, key)
@@ -54,7 +54,7 @@ def interest(ctx: EffectContext) -> None:
         product=str(params["product"]),
         acknowledged=bool(params.get("acknowledged", False)),
     )
-    key = services.new_idempotency_key(str(params.get("session_id") or ""))
+    key = api.new_idempotency_key(str(params.get("session_id") or ""))
 
     def work() -> dict[str, Any]:
         registered = services.host.register_interest(order, key)

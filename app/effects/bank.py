@@ -102,7 +102,7 @@ def check_pin(ctx: EffectContext) -> None:
     block = bytes(ctx.params["pin_block"])
     session_id = str(ctx.params.get("session_id") or "")
     services = _services(ctx)
-    key = services.new_idempotency_key(session_id)
+    key = api.new_idempotency_key(session_id)
 
     link = services.cardlink
 

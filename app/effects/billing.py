@@ -151,7 +151,7 @@ def schedule_create(ctx: EffectContext) -> None:
         amount_minor=None if amount is None else int(amount),
         currency=str(p.get("currency", "CNY")),
     )
-    key = services.new_idempotency_key(str(p.get("session_id") or ""))
+    key = api.new_idempotency_key(str(p.get("session_id") or ""))
 
     def work() -> dict[str, Any]:
         answer = services.host.create_schedule(order, key)
@@ -178,7 +178,7 @@ def schedule_cancel(ctx: EffectContext) -> None:
     customer_id, schedule_id = int(p["customer_id"]), int(p["schedule_id"])
 
     services = ctx.services
-    key = services.new_idempotency_key(str(p.get("session_id") or ""))
+    key = api.new_idempotency_key(str(p.get("session_id") or ""))
 
     def work() -> dict[str, Any]:
         answer = services.host.cancel_schedule(

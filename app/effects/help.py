@@ -20,7 +20,7 @@ def call_staff(ctx: EffectContext) -> None:
         topic=str(params.get("topic", ""))[:64],
     )
     # The host pages once per session and kind, however often "call staff" is pressed.
-    key = services.new_idempotency_key(order.session_id)
+    key = api.new_idempotency_key(order.session_id)
 
     def work() -> dict[str, Any]:
         alert_id = services.host.raise_alert(order, key).alert_id

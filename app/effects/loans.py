@@ -14,7 +14,7 @@ def apply(ctx: EffectContext) -> None:
     services = ctx.services
     session_id = str(p.get("session_id", ""))
     order = api.LoanApplicationOrder(
-        idempotency_key=services.new_idempotency_key(session_id),
+        idempotency_key=api.new_idempotency_key(session_id),
         customer_id=int(p["customer_id"]),
         account_id=int(p["account_id"]),
         amount_minor=int(p["amount_minor"]),

@@ -47,7 +47,7 @@ def open_new_account(ctx: EffectContext) -> None:
     photo = p.get("photo")
     template = p.get("face_template")
     order = api.OpeningOrder(
-        idempotency_key=services.new_idempotency_key(str(p.get("session_id") or "")),
+        idempotency_key=api.new_idempotency_key(str(p.get("session_id") or "")),
         name=str(p["name"]),
         id_number=str(p["id_number"]),
         id_expiry=str(expiry) if expiry else None,
@@ -148,7 +148,7 @@ def set_new_pin(ctx: EffectContext) -> None:
             session_id = str(p.get("session_id") or "")
             try:
                 outcome = services.host.set_pin(
-                    pan, first_block, second_block, session_id, services.new_idempotency_key(session_id)
+                    pan, first_block, second_block, session_id, api.new_idempotency_key(session_id)
                 ).outcome
             except Exception as exc:
                 log.exception("setting the new PIN failed")
@@ -171,7 +171,7 @@ def activate_card(ctx: EffectContext) -> None:
     services = ctx.services
     card_id = int(ctx.params["card_id"])
 
-    key = services.new_idempotency_key(str(ctx.params.get("session_id") or ""))
+    key = api.new_idempotency_key(str(ctx.params.get("session_id") or ""))
 
     def work() -> bool:
         try:
@@ -199,7 +199,7 @@ def void(ctx: EffectContext) -> None:
         card_id=int(p["card_id"]),
         reason=str(p.get("reason", ""))[:64],
     )
-    key = services.new_idempotency_key(str(p.get("session_id") or ""))
+    key = api.new_idempotency_key(str(p.get("session_id") or ""))
 
     def work() -> bool:
         voided = services.host.void_opening(order, key).voided

@@ -14,8 +14,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db.base import Base
-from bank.models import UtcDateTime
+from bank.db.base import Base, UtcDateTime
 
 
 class AdviceRecord(Base):

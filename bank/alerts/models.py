@@ -7,8 +7,7 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db.base import Base
-from bank.models import UtcDateTime
+from bank.db.base import Base, UtcDateTime
 
 
 class StaffAlert(Base):

@@ -12,8 +12,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db.base import Base
-from bank.models import UtcDateTime, utcnow
+from bank.db.base import Base, UtcDateTime
+from bank.models import utcnow
 from bank.security.vault import EncryptedText
 
 

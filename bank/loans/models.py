@@ -16,8 +16,8 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, CheckConstraint, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db.base import Base
-from bank.models import UtcDateTime, utcnow
+from bank.db.base import Base, UtcDateTime
+from bank.models import utcnow
 
 
 class LoanOutcome(enum.StrEnum):

@@ -20,8 +20,8 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db.base import Base
-from bank.models import UtcDateTime, utcnow
+from bank.db.base import Base, UtcDateTime
+from bank.models import utcnow
 
 
 class ForwardingState(enum.StrEnum):

@@ -8,8 +8,8 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bank.db.base import Base
-from bank.models import UtcDateTime, utcnow
+from bank.db.base import Base, UtcDateTime
+from bank.models import utcnow
 from bank.security.vault import EncryptedBytes
 
 

@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Protocol
 
 from devices.base import Device, DeviceInfo, Operation
-from devices.card_reader.tracks import Track1, Track2, mask_pan
+from devices.card_reader.tracks import Track1, Track2
+from hostlink.redaction import mask_pan
 
 # Events: card_inserted, media_taken, card_captured, retain_bin_full, jam, state_changed.
 # Status detail: media (none/at_gate/inside), retained (count), bin_capacity, bin_full, jammed.

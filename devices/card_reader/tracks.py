@@ -14,6 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hostlink.redaction import mask_pan
+
 TRACK1_MAX = 79
 TRACK2_MAX = 40
 TRACK3_MAX = 107
@@ -21,12 +23,6 @@ TRACK3_MAX = 107
 
 class TrackError(ValueError):
     """A track that is malformed or whose LRC does not match (the message never contains the PAN)."""
-
-
-def mask_pan(pan: str) -> str:
-    if len(pan) <= 10:
-        return "*" * len(pan)
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
 
 
 def luhn_valid(pan: str) -> bool:

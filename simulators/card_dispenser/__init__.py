@@ -12,8 +12,9 @@ from __future__ import annotations
 from typing import Any
 
 from devices.card_dispenser import protocol as p
-from devices.card_reader.tracks import TrackError, mask_pan, parse_track2
+from devices.card_reader.tracks import TrackError, parse_track2
 from devices.serial_link import DeviceSide
+from hostlink.redaction import mask_pan
 from simulators.base import DeviceServer, SimulatedDevice
 
 FIRMWARE = "SIM-CRT541 1.0"

@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from devices.card_reader import protocol as p
-from devices.card_reader.tracks import encode_track1, encode_track2, encode_track3, luhn_check_digit, mask_pan
+from devices.card_reader.tracks import encode_track1, encode_track2, encode_track3, luhn_check_digit
 from devices.sankyo_frame import DeviceFramer, FrameError
+from hostlink.redaction import mask_pan
 from simulators.base import DeviceServer, SimulatedDevice
 
 FIRMWARE = "SIM-ICT3Q8 1.0"

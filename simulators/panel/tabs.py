@@ -31,6 +31,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from hostlink.redaction import mask_pan
 from simulators.panel.worker import DeviceLink
 
 BUTTON_MIN_HEIGHT = 44
@@ -39,13 +40,6 @@ ACTION_STYLE = "QPushButton { background: #e3f0ff; border: 1px solid #3d7fd6; }"
 IMAGE_SUFFIXES = {".jpg", ".jpeg", ".png"}
 # state keys that are long histories: shown as their last few entries only
 TRIMMED_KEYS = ("commands", "rejections", "failed_jobs")
-
-
-def mask_pan(pan: str) -> str:
-    """First 6 and last 4 digits at most, as everywhere else in the project."""
-    if len(pan) <= 10:
-        return "*" * len(pan)
-    return pan[:6] + "*" * (len(pan) - 10) + pan[-4:]
 
 
 def state_text(state: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from kiosk.settings import load_settings
 
 def _order(services: TerminalServices, id_number: str, phone: str) -> api.OpeningOrder:
     return api.OpeningOrder(
-        idempotency_key=services.new_idempotency_key("TEST"),
+        idempotency_key=api.new_idempotency_key("TEST"),
         name="王小明",
         id_number=id_number,
         id_expiry=None,

@@ -81,7 +81,7 @@ def test_a_customer_opened_at_one_terminal_is_served_at_the_other(fleet: Fleet) 
     enrolled = np.linspace(-0.2, 0.2, 128)
     opened = a.host.open_account(
         api.OpeningOrder(
-            idempotency_key=a.new_idempotency_key("SA"),
+            idempotency_key=api.new_idempotency_key("SA"),
             name="李明华",
             id_number=NEW_CUSTOMER_ID,
             phone="13700001111",
@@ -92,8 +92,8 @@ def test_a_customer_opened_at_one_terminal_is_served_at_the_other(fleet: Fleet) 
     )
     assert not opened.refused and opened.pan
     block = encrypt_pin_block(NEW_PIN, opened.pan, TEST_TDES_PIN_KEY)
-    assert a.host.set_pin(opened.pan, block, block, "SA", a.new_idempotency_key("SA")).outcome == "ok"
-    assert a.host.set_card_status(opened.card_id, "active", "issued", a.new_idempotency_key("SA")).ok
+    assert a.host.set_pin(opened.pan, block, block, "SA", api.new_idempotency_key("SA")).outcome == "ok"
+    assert a.host.set_card_status(opened.card_id, "active", "issued", api.new_idempotency_key("SA")).ok
 
     # Terminal B, another data dir and credential, through the other host first.
     card = b.host.card_lookup(opened.pan)
@@ -102,7 +102,7 @@ def test_a_customer_opened_at_one_terminal_is_served_at_the_other(fleet: Fleet) 
         opened.pan,
         encrypt_pin_block(NEW_PIN, opened.pan, TEST_TDES_PIN_KEY),
         "SB",
-        b.new_idempotency_key("SB"),
+        api.new_idempotency_key("SB"),
     )
     assert verified.outcome == "ok"
     found = b.host.find_customer("phone", "13700001111")
@@ -131,7 +131,7 @@ def test_transfers_racing_from_two_terminals_never_overdraw(fleet: Fleet) -> Non
         services = fleet.terminals[terminal_id]
         for _ in range(12):
             order = api.TransferOrder(
-                idempotency_key=services.new_idempotency_key(f"S{terminal_id[-1]}"),
+                idempotency_key=api.new_idempotency_key(f"S{terminal_id[-1]}"),
                 kind="customer",
                 from_account_id=payer.account_id,
                 payee_account=_number_of(fleet, payee_account.account_id),
@@ -165,7 +165,7 @@ def test_a_host_killed_mid_transfer_loses_and_doubles_nothing(fleet: Fleet) -> N
 
     def pay() -> None:
         for index in range(16):  # under the account's 20 kiosk transfers a day
-            key = a.new_idempotency_key("SK")
+            key = api.new_idempotency_key("SK")
             keys.append(key)
             order = api.TransferOrder(
                 idempotency_key=key, kind="own", from_account_id=payer.account_id,

@@ -137,7 +137,7 @@ def test_a_fleet_of_kiosk_programs_shares_customers_and_never_overdraws(
             )
             moved = bank_side.host.transfer(
                 api.TransferOrder(
-                    idempotency_key=bank_side.new_idempotency_key("ST"),
+                    idempotency_key=api.new_idempotency_key("ST"),
                     kind="own",
                     from_account_id=payer.account_id,
                     to_account_id=savings.account_id,

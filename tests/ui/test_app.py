@@ -144,6 +144,18 @@ def test_idle_timeout_shows_the_countdown_then_returns_to_attract(qtbot: QtBot, 
     assert window.navigation.history == []
 
 
+def test_new_idle_limits_restart_the_quiet_period_at_their_length(qtbot: QtBot, window: KioskWindow) -> None:
+    click(qtbot, window.attract)
+    window.idle.set_timeouts(60, 10)  # what the elderly or assisted mode asks for: far longer than 0.8 s
+    with qtbot.assertNotEmitted(window.idle.warningShown, wait=1000):
+        pass
+    assert (window.idle.timeout_s, window.idle.warning_s) == (60, 10)
+    window.idle.set_timeouts(0.4, 0.4)  # a warning as long as the timeout is halved, not shown at once
+    assert window.idle.warning_s == 0.2 and not window.idle.warning_visible()
+    with qtbot.waitSignal(window.idle.warningShown, timeout=1000):
+        pass
+
+
 def test_a_touch_resets_the_idle_countdown(qtbot: QtBot, window: KioskWindow) -> None:
     click(qtbot, window.attract)
     with qtbot.waitSignal(window.idle.warningShown, timeout=2000):

@@ -142,7 +142,7 @@ class AccessibilityController(QObject):
     def _apply_timeouts(self) -> None:
         factor = self.modes.timeout_factor
         timeout, warning = self._base_idle
-        apply_idle_timeouts(self.window.idle, timeout * factor, warning * factor)
+        self.window.idle.set_timeouts(timeout * factor, warning * factor)
         if self.app is not None and self._base_session is not None:
             defaults = asdict(SessionConfig())
             scaled = scaled_session_timeouts(
@@ -268,8 +268,3 @@ class AccessibilityController(QObject):
         if qt_app is not None:
             qt_app.removeEventFilter(self)
         self.speaker.close()
-
-
-def apply_idle_timeouts(idle: Any, timeout_s: float, warning_s: float) -> None:
-    """Set the window's idle timeout (the period restarts if it is running)."""
-    idle.set_timeouts(timeout_s, warning_s)

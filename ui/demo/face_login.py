@@ -31,7 +31,7 @@ def enrol(demo: Demo) -> str:
         raise DemoFailed(f"no face found in {PERSON_PHOTO}")
     # Opened through the host, as the account-opening journey would, with the face the virtual person shows.
     order = api.OpeningOrder(
-        idempotency_key=services.new_idempotency_key("DEMO"),
+        idempotency_key=api.new_idempotency_key("DEMO"),
         name="赵建国",
         id_number=ID_NUMBER,
         id_expiry=None,
@@ -43,7 +43,7 @@ def enrol(demo: Demo) -> str:
     opened = services.host.open_account(order)
     if opened.refused:
         raise DemoFailed(f"enrolment refused: {opened.refused}")
-    services.host.set_card_status(opened.card_id, "active", "demo", services.new_idempotency_key("DEMO"))
+    services.host.set_card_status(opened.card_id, "active", "demo", api.new_idempotency_key("DEMO"))
     return "phone"
 
 

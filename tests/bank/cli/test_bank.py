@@ -57,6 +57,21 @@ def test_check_on_a_missing_database_says_so_and_creates_nothing(
         assert db.execute("SELECT name FROM sqlite_master").fetchall() == []
 
 
+def test_check_on_a_data_dir_that_does_not_exist_creates_neither_folder_nor_file(
+    data_dir: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    absent = data_dir / "not-yet" / "host"
+    monkeypatch.setenv("SMART_TELLER_HOST_DATA_DIR", str(absent))
+    assert main(["bank", "check", "--json"]) == 2
+    out, err = capsys.readouterr()
+    assert out == ""  # a script reading the JSON report gets no half of one
+    assert (
+        err.strip()
+        == f"smart-teller: bank check: no database file at {absent / 'bank.db'}; nothing was created"
+    )
+    assert not (data_dir / "not-yet").exists()
+
+
 def test_clear_runs_a_cycle(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bank", "clear"]) == 0
     assert json.loads(capsys.readouterr().out) == {"settled": [], "rejected": [], "waiting": 0}

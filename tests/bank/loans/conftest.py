@@ -1,4 +1,4 @@
-"""A migrated SQLite bank (every revision, X1's tables included) with the seed customers."""
+"""A migrated SQLite bank (every revision, the bill and loan tables included) with the seed customers."""
 
 from __future__ import annotations
 

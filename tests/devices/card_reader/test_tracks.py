@@ -15,11 +15,11 @@ from devices.card_reader.tracks import (
     encode_track3,
     luhn_check_digit,
     luhn_valid,
-    mask_pan,
     parse_track1,
     parse_track2,
     parse_track3,
 )
+from hostlink.redaction import mask_pan
 
 PAN = "4321987654321098"
 TRACK2 = ";4321987654321098=25121010000?9"
