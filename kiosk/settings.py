@@ -51,7 +51,7 @@ class BiometricsSettings(_Section):
     detection_scale: float = Field(default=0.5, gt=0, le=1)
     liveness_challenges: int = Field(default=2, ge=1, le=5)
     max_attempts: int = Field(default=3, ge=1, le=10)
-    step_timeout_s: float = Field(default=3.0, gt=0, le=60)  # time for one liveness challenge step
+    step_timeout_s: float = Field(default=2.5, gt=0, le=60)  # time for one liveness challenge step
     camera_mirrored: bool = False  # True when the camera delivers a mirror image (turns are then swapped)
 
 

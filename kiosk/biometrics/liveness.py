@@ -28,7 +28,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk.biometrics.config import BiometricsConfig
-from kiosk.biometrics.faces import FaceAnalysis, FaceOutcome, Landmarks, Point
+from kiosk.biometrics.faces import FaceAnalysis, FaceBox, FaceOutcome, Landmarks, Point
 from kiosk.biometrics.images import RgbImage, normalise_array
 from kiosk.biometrics.pose import head_pose, nose_parallax
 
@@ -52,6 +52,7 @@ class LivenessFailure(StrEnum):
     WRONG_ACTION = "wrong_action"  # turned the other way
     NO_MOTION = "no_motion"  # the frames do not change: a still photo or a frozen stream
     NO_FACE = "no_face"  # no usable single face to measure a baseline on
+    PRESENTED_MEDIUM = "presented_medium"  # the passive detector sees a print or a screen
 
 
 PROMPTS: dict[Challenge, str] = {
@@ -168,6 +169,7 @@ class LivenessDecision:
     frames: int
     motion_changed_fraction: float
     duration_s: float
+    passive_live_median: float | None = None  # the last attempt's, when the passive detector ran
 
     def to_journal(self) -> dict[str, Any]:
         return {
@@ -181,6 +183,9 @@ class LivenessDecision:
             "frames": self.frames,
             "motion_changed_fraction": round(self.motion_changed_fraction, 3),
             "duration_s": round(self.duration_s, 3),
+            "passive_live_median": (
+                round(self.passive_live_median, 3) if self.passive_live_median is not None else None
+            ),
         }
 
 
@@ -234,6 +239,7 @@ class _Attempt:
 
 
 Analyse = Callable[[RgbImage], FaceAnalysis]
+PassiveScore = Callable[[RgbImage, FaceBox], float]  # live probability of the face in the box
 FRONTAL_FRAMES = 2
 
 
@@ -250,9 +256,13 @@ class LivenessSession:
         analyse: Analyse,
         config: BiometricsConfig | None = None,
         rng: random.Random | None = None,
+        passive: PassiveScore | None = None,
     ) -> None:
         self.config = config or BiometricsConfig()
         self._analyse = analyse
+        self._passive = passive if self.config.passive_every_frames > 0 else None
+        self._passive_scores: list[float] = []
+        self._passive_median: float | None = None
         self._rng = rng if rng is not None else random.SystemRandom()
         self._motion = MotionMeter(
             self.config.motion_min_mean_diff,
@@ -302,6 +312,9 @@ class LivenessSession:
         attempt = self._attempt
         assert attempt is not None
         usable = analysis.outcome is FaceOutcome.OK and analysis.landmarks is not None
+        sampled = self._frames % max(1, self.config.passive_every_frames) == 0
+        if usable and sampled and self._passive is not None and analysis.box is not None:
+            self._passive_scores.append(float(self._passive(rgb, analysis.box)))
         if usable:
             assert analysis.landmarks is not None
             attempt.ear = mean_eye_aspect_ratio(analysis.landmarks)
@@ -344,6 +357,8 @@ class LivenessSession:
                 if attempt.step == len(attempt.challenges):
                     if not self._motion.passed:
                         return self._fail_attempt(LivenessFailure.NO_MOTION, t)
+                    if self._looks_presented():
+                        return self._fail_attempt(LivenessFailure.PRESENTED_MEDIUM, t)
                     return self._finish(True, "passed", t)
                 self._begin_step(attempt, t)
                 return self._progress(LivenessState.CHALLENGE, analysis.outcome, holding=True)
@@ -428,12 +443,20 @@ class LivenessSession:
             return -1
         return 0
 
+    def _looks_presented(self) -> bool:
+        """The passive detector's verdict on this attempt's frames: the median live score is too low."""
+        if self._passive is None or not self._passive_scores:
+            return False
+        self._passive_median = float(np.median(self._passive_scores))
+        return self._passive_median < self.config.passive_min_live
+
     def _start_attempt(self, t: float) -> None:
         self._attempt_number += 1
         challenges = make_challenges(self._rng, self.config.challenge_steps)
         self._attempt = _Attempt(challenges=challenges, started_at=t, step_started_at=t)
         self._challenges_log.append(tuple(c.value for c in challenges))
         self._motion.reset()
+        self._passive_scores = []
 
     def _fail_attempt(self, reason: LivenessFailure, t: float) -> LivenessProgress:
         self._failures.append(reason.value)
@@ -459,6 +482,7 @@ class LivenessSession:
             frames=self._frames,
             motion_changed_fraction=self._motion.changed_fraction,
             duration_s=t - (self._first_t if self._first_t is not None else t),
+            passive_live_median=self._passive_median,
         )
         return self._final_progress()
 

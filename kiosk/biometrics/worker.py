@@ -88,6 +88,15 @@ def _rss_bytes() -> int:
         return _peak_rss_bytes()
 
 
+def _passive_detector(config: BiometricsConfig) -> Any:
+    """The MiniFASNet detector for liveness sessions, or None when the config turns it off."""
+    if config.passive_every_frames <= 0:
+        return None
+    from kiosk.biometrics.passive import PassiveDetector
+
+    return PassiveDetector()
+
+
 def _worker_main(
     config: BiometricsConfig, requests: Connection, replies: Connection, cancels: Connection
 ) -> None:
@@ -97,6 +106,7 @@ def _worker_main(
     from kiosk.biometrics.verify import check_template, compare, decide
 
     analyzer = FaceAnalyzer(config)
+    passive = _passive_detector(config)
     sessions: dict[str, LivenessSession] = {}
     cancelled: set[int] = set()
     served = 0
@@ -138,7 +148,9 @@ def _worker_main(
                 result = compare(analyzer.analyse(args["a"]), analyzer.analyse(args["b"]), args["threshold"])
             elif kind == "liveness_start":
                 rng = random.Random(args["seed"]) if args["seed"] is not None else None
-                sessions[args["session"]] = LivenessSession(landmarks_only, config, rng)
+                sessions[args["session"]] = LivenessSession(
+                    landmarks_only, config, rng, passive=passive.score if passive is not None else None
+                )
                 result = args["session"]
             elif kind == "liveness_feed":
                 session = sessions.get(args["session"])

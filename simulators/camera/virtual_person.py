@@ -54,9 +54,26 @@ def _ease(x: float) -> float:
 class VirtualPersonSource:
     """FrameSource: ``frame(t)`` gives a BGR frame at time ``t`` s; ``act(action)`` starts an action."""
 
-    def __init__(self, photo: str | Path, seed: int = 0, size: tuple[int, int] = (640, 480)) -> None:
+    def __init__(
+        self,
+        photo: str | Path,
+        seed: int = 0,
+        size: tuple[int, int] = (640, 480),
+        face_width: float = 0.4,
+        light: float = 1.0,
+    ) -> None:
+        """``face_width``: the face's width as a fraction of the frame's (0.4 at arm's length; 0.25 is a
+        customer standing back, 0.55 one leaning in). ``light``: the scene's brightness (1.0 as photographed;
+        0.45 a dim branch corner, 1.4 a bright window behind the camera), applied as an exposure gain with
+        the noise of the sensor after it."""
+        if not 0.1 <= face_width <= 0.8:
+            raise ValueError(f"face_width {face_width} must be between 0.1 and 0.8 of the frame")
+        if not 0.2 <= light <= 2.0:
+            raise ValueError(f"light {light} must be between 0.2 and 2.0")
         self.name = f"virtual_person:{Path(photo).name}"
         self.size = (int(size[0]), int(size[1]))  # JSON control calls pass a list
+        self.face_width = float(face_width)
+        self.light = float(light)
         self._rng = np.random.default_rng(seed)
         self._phase = float(np.random.default_rng(seed + 1).uniform(0, 2 * math.pi))
         self._lock = threading.Lock()
@@ -111,7 +128,7 @@ class VirtualPersonSource:
             dtype=np.uint8,
         )
         noise = self._rng.normal(0.0, 1.5, image.shape)
-        noisy = np.clip(image.astype(np.float32) + noise, 0, 255).astype(np.uint8)
+        noisy = np.clip(image.astype(np.float32) * self.light + noise, 0, 255).astype(np.uint8)
         return np.ascontiguousarray(noisy[..., ::-1])  # RGB -> BGR
 
     # --- animation ------------------------------------------------------------------------------------
@@ -146,14 +163,14 @@ class VirtualPersonSource:
     def _compose(
         self, rgb: npt.NDArray[np.uint8], landmarks: Landmarks
     ) -> tuple[npt.NDArray[np.uint8], dict[str, FloatArray]]:
-        """Scale and place the photo so the face is ~40 % of the frame width, a little above centre."""
+        """Scale and place the photo: the face ``face_width`` of the frame wide, a little above centre."""
         width, height = self.size
         chin = np.asarray(landmarks["chin"], dtype=np.float64)
         face_width = float(chin[:, 0].max() - chin[:, 0].min())
         eyes = np.asarray(landmarks["left_eye"] + landmarks["right_eye"], dtype=np.float64)
         centre_x = float(eyes[:, 0].mean())
         centre_y = float((eyes[:, 1].mean() + chin[:, 1].max()) / 2)
-        scale = 0.4 * width / max(face_width, 1.0)
+        scale = self.face_width * width / max(face_width, 1.0)
         matrix = np.array(
             [[scale, 0.0, width / 2 - scale * centre_x], [0.0, scale, height * 0.52 - scale * centre_y]]
         )

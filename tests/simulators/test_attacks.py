@@ -18,6 +18,8 @@ from simulators.camera.attacks import SPECIES, PresentationAttack, play_session
 from simulators.camera.sources import default_faces_dir
 from simulators.camera.virtual_person import VirtualPersonSource
 
+REPLAY_SEEDS = (0, 1, 2, 3)
+
 
 @pytest.fixture(scope="module")
 def analyzer() -> FaceAnalyzer:
@@ -45,6 +47,28 @@ def test_a_customer_who_does_what_is_asked_passes_the_same_loop(analyzer: FaceAn
     person = VirtualPersonSource(default_faces_dir() / "biden_2.jpg", seed=5)
     result = play_session(_session(analyzer, seed=4).feed, person, seed=5, reaction_s=(0.3, 1.5))
     assert result.passed, result.decision
+
+
+def test_a_replayed_routine_fails_with_a_random_pause_before_each_prompt_and_passed_without(
+    analyzer: FaceAnalyzer,
+) -> None:
+    """The customer's own recording doing blink, left, blink, right at fixed times: refused on every seed
+    of the slice; with the prompts shown at once and any reaction time allowed (the rules before) the same
+    sessions let it through, so the pause and the reaction floor are what stop it."""
+    from dataclasses import replace
+
+    def passes(config: BiometricsConfig, seed: int) -> bool:
+        def analyse(rgb: np.ndarray) -> FaceAnalysis:
+            return analyzer.analyse(rgb, encoding=False, landmarks=True)
+
+        live = LivenessSession(analyse, config, random.Random(1000 + seed))
+        return play_session(live.feed, PresentationAttack("replay_wrong_timing", seed=seed), seed=seed).passed
+
+    assert [seed for seed in REPLAY_SEEDS if passes(BiometricsConfig(), seed)] == []
+    before = replace(BiometricsConfig(), hold_s=(0.0, 0.0), reaction_min_s=0.0, step_timeout_s=3.0)
+    assert any(passes(before, seed) for seed in REPLAY_SEEDS), (
+        "the slice no longer shows the old rules fooled"
+    )
 
 
 def test_a_print_tilted_on_cue_moves_the_old_yaw_but_not_the_3d_pose(analyzer: FaceAnalyzer) -> None:

@@ -21,6 +21,7 @@ from simulators.camera.virtual_person import VirtualPersonSource
 
 FACES = Path(__file__).resolve().parents[2] / ".." / "shared" / "faces"
 FPS = 15.0
+REACTION_S = 0.4  # a cooperative person's reaction to a prompt
 QUICK = replace(BiometricsConfig(), step_timeout_s=1.5, max_attempts=1)
 
 
@@ -36,8 +37,10 @@ def landmarks_of(analyzer: FaceAnalyzer):  # type: ignore[no-untyped-def]
     return analyse
 
 
-def drive(feed, source: VirtualPersonSource, *, cooperate: bool, max_frames: int = 150) -> LivenessProgress:  # type: ignore[no-untyped-def]
-    """Play the camera at 15 fps; a cooperative person acts once on each new prompt."""
+def drive(feed, source: VirtualPersonSource, *, cooperate: bool, max_frames: int = 400) -> LivenessProgress:  # type: ignore[no-untyped-def]
+    """Play the camera at 15 fps; a cooperative person acts once on each new prompt, a human reaction
+    time after it appears (sooner than 0.2 s the check takes it for a routine started before)."""
+    seen: dict[tuple[int, int], float] = {}
     acted: set[tuple[int, int]] = set()
     progress = None
     for index in range(max_frames):
@@ -47,14 +50,11 @@ def drive(feed, source: VirtualPersonSource, *, cooperate: bool, max_frames: int
         if progress.finished:
             return progress
         key = (progress.attempt, progress.step)
-        if (
-            cooperate
-            and progress.state is LivenessState.CHALLENGE
-            and progress.challenge
-            and key not in acted
-        ):
-            acted.add(key)
-            source.act(progress.challenge.value)
+        if cooperate and progress.state is LivenessState.CHALLENGE and progress.challenge:
+            shown = seen.setdefault(key, t)
+            if key not in acted and t - shown >= REACTION_S:
+                acted.add(key)
+                source.act(progress.challenge.value)
     raise AssertionError(f"no decision after {max_frames} frames: {progress}")
 
 
@@ -69,6 +69,24 @@ def test_frames_are_bgr_of_the_requested_size_and_never_identical(tmp_path: Path
     cv2.imwrite(str(blank), np.full((240, 320, 3), 90, dtype=np.uint8))
     with pytest.raises(ValueError, match="no face"):
         VirtualPersonSource(blank)
+
+
+def test_distance_and_light_change_the_face_size_and_the_exposure(analyzer: FaceAnalyzer) -> None:
+    photo = FACES / "biden_2.jpg"
+    widths = {}
+    for face_width in (0.26, 0.4, 0.55):
+        frame = np.ascontiguousarray(VirtualPersonSource(photo, face_width=face_width).frame(0.0)[..., ::-1])
+        found = analyzer.analyse(frame, encoding=False, landmarks=True)
+        assert found.box is not None, face_width
+        widths[face_width] = found.box.right - found.box.left
+    assert widths[0.26] < 0.8 * widths[0.4] and widths[0.55] > 1.2 * widths[0.4]
+    lit = {
+        light: float(VirtualPersonSource(photo, light=light).frame(0.0).mean()) for light in (0.5, 1.0, 1.4)
+    }
+    assert lit[0.5] < 0.6 * lit[1.0] and lit[1.4] > 1.15 * lit[1.0]
+    for bad in ({"face_width": 0.05}, {"light": 3.0}):
+        with pytest.raises(ValueError):
+            VirtualPersonSource(photo, **bad)  # type: ignore[arg-type]
 
 
 def test_turning_left_moves_the_nose_to_the_image_right(analyzer: FaceAnalyzer) -> None:

@@ -250,6 +250,32 @@ def test_cooperative_person_passes(mirrored: bool) -> None:
     assert not {"frame", "image", "landmarks", "encoding"} & set(journal)
 
 
+@pytest.mark.parametrize("live_score", [0.97, 0.2])
+def test_a_completed_challenge_on_frames_the_passive_detector_calls_a_print_fails(live_score: float) -> None:
+    scored: list[FaceBox] = []
+
+    def passive(_rgb: np.ndarray, box: FaceBox) -> float:
+        scored.append(box)
+        return live_score
+
+    def no_dlib(_frame: np.ndarray) -> FaceAnalysis:
+        raise AssertionError("observe() is given the analysis")
+
+    config = replace(BiometricsConfig(), max_attempts=1)
+    live = LivenessSession(no_dlib, config, random.Random(7), passive=passive)
+    camera = Camera()
+    run_baseline(live, camera)
+    for challenge in live.challenges:
+        progress = perform(live, camera, challenge)
+    decision = live.decision
+    assert decision is not None and scored and decision.passive_live_median == pytest.approx(live_score)
+    assert decision.to_journal()["passive_live_median"] == pytest.approx(live_score)
+    if live_score >= config.passive_min_live:
+        assert progress[-1].state is LivenessState.PASSED
+    else:
+        assert progress[-1].state is LivenessState.FAILED and decision.reason == "presented_medium"
+
+
 def test_the_prompt_follows_the_current_step() -> None:
     live = session()
     camera = Camera()
