@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 UV ?= $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
 
-.PHONY: run test test-loaded lint typecheck contracts unit bench soak soak-wire fonts hsm sync clean demo
+.PHONY: run test test-loaded lint typecheck contracts unit bench soak soak-wire fonts hsm kiosk-runtime sync clean demo
 
 .tools/bin/uv:
 	@command -v uv >/dev/null 2>&1 || { python3 -m venv .tools && .tools/bin/pip install -q uv; }
@@ -16,7 +16,11 @@ fonts:
 hsm:
 	@bash scripts/ensure-softhsm.sh
 
-run: sync fonts hsm
+# The X libraries Qt's xcb plugin loads and espeak-ng for voice guidance (docs/developer-guide.md).
+kiosk-runtime:
+	@bash scripts/ensure-kiosk-runtime.sh
+
+run: sync fonts hsm kiosk-runtime
 	$(UV) run smart-teller run --simulated
 
 lint: sync

@@ -22,6 +22,7 @@ EN: dict[str, str] = {
     "a11y.focus": "{label}. Button {index} of {count}.",
     "a11y.keypad.instructions": "Use F1 for the previous button, F2 for the next, F3 to repeat, and ENTER "
     "to choose.",
+    "a11y.speech.keys": "On the PIN pad: F3 repeats, F4 stops the voice, F5 is quieter, F6 is louder.",
     "a11y.state.on": "{mode}: on",
     "a11y.state.off": "{mode}: off",
 }
@@ -45,6 +46,7 @@ ZH_CN: dict[str, str] = {
     "a11y.assisted.end": "结束协助",
     "a11y.focus": "{label}。第 {index} 个按钮，共 {count} 个。",
     "a11y.keypad.instructions": "按 F1 移到上一个按钮，F2 移到下一个，F3 重复朗读，按确认键选择。",
+    "a11y.speech.keys": "密码键盘上：F3 重复朗读，F4 停止朗读，F5 调小音量，F6 调大音量。",
     "a11y.state.on": "{mode}：开",
     "a11y.state.off": "{mode}：关",
 }

@@ -16,11 +16,14 @@ from kiosk.journeys.session import SessionConfig
 from ui.accessibility.navigation import (
     ACTIVATE,
     CANCEL,
+    LOUDER,
     NEXT,
     PIN_PAD_KEYS,
     PREVIOUS,
     QT_KEYS,
     REPEAT,
+    SPEECH_COMMANDS,
+    STOP_SPEECH,
     FocusNavigator,
 )
 from ui.accessibility.reading import button_label, screen_text
@@ -30,6 +33,8 @@ from ui.theme import apply_theme, scale_for
 from ui.widgets.button import KioskButton
 
 log = logging.getLogger(__name__)
+
+VOLUME_STEP = 0.1  # ten steps from silent to espeak-ng's loudest
 
 
 class AssistedBanner(QFrame):
@@ -120,6 +125,7 @@ class AccessibilityController(QObject):
         self.modesChanged.emit(modes)
 
     def toggle(self, mode: str) -> None:
+        previous_speaks = self.modes.speaks
         modes = self.modes.toggled(mode)
         self.set_modes(modes)
         if modes.speaks:
@@ -127,7 +133,11 @@ class AccessibilityController(QObject):
                 mode, "a11y.assisted"
             )
             state = "a11y.state.on" if getattr(modes, mode) else "a11y.state.off"
-            self.speak(tr(state, self.window.lang, mode=tr(key, self.window.lang)))
+            text = tr(state, self.window.lang, mode=tr(key, self.window.lang))
+            if not previous_speaks:
+                # Speech has just begun: say once how to repeat, stop and change its volume.
+                text += " " + tr("a11y.speech.keys", self.window.lang)
+            self.speak(text)
 
     def end_assisted(self) -> None:
         if self.modes.assisted:
@@ -192,8 +202,28 @@ class AccessibilityController(QObject):
             text += " " + button_label(focused)
         self.speak(text)
 
+    def change_volume(self, step: float) -> None:
+        """Louder or quieter, then the last words again so the customer hears the new level."""
+        self.speaker.set_volume(round(self.speaker.volume + step, 2))
+        log.info("speech volume %.1f", self.speaker.volume)
+        self.speaker.repeat()
+
+    def speech_command(self, command: str) -> bool:
+        """Repeat, stop or change the volume of the speech (any time speech is on); True when handled."""
+        if not self.modes.speaks or command not in SPEECH_COMMANDS:
+            return False
+        if command == REPEAT:
+            self.repeat()
+        elif command == STOP_SPEECH:
+            self.speaker.stop()
+        else:
+            self.change_volume(VOLUME_STEP if command == LOUDER else -VOLUME_STEP)
+        return True
+
     # -- keys -------------------------------------------------------------------------------------
     def navigate(self, command: str) -> bool:
+        if self.speech_command(command):
+            return True
         if not self.modes.keypad_only:
             return False
         current = self.window.stack.current_screen()
@@ -203,8 +233,6 @@ class AccessibilityController(QObject):
             self.navigator.move(-1)
         elif command == NEXT:
             self.navigator.move(1)
-        elif command == REPEAT:
-            self.repeat()
         elif command == ACTIVATE:
             self.navigator.activate()
         elif command == CANCEL and current is not None:
@@ -227,7 +255,7 @@ class AccessibilityController(QObject):
             self._place_banner()
             return False
         if (
-            self.modes.keypad_only
+            self.modes.speaks
             and event.type() == QEvent.Type.KeyPress
             and isinstance(event, QKeyEvent)
             and isinstance(watched, QWidget)

@@ -2,7 +2,8 @@
 
 Keys (PIN pad function keys while the pad is idle, or a keyboard): F1 / ← / ↑ previous button, F2 / → /
 ↓ / Tab next, F3 repeat the screen and the focused button, ENTER press it, CANCEL / Esc the screen's
-"cancel" (or "back") action.
+"cancel" (or "back") action. Whenever speech is on (ADA §707.5: repeat, interrupt, volume), also without
+keypad-only: F3 repeat, F4 stop speaking, F5 quieter, F6 louder.
 """
 
 from __future__ import annotations
@@ -15,8 +16,19 @@ from PySide6.QtWidgets import QPushButton, QWidget
 from ui.accessibility.reading import button_label, focusable_buttons
 
 PREVIOUS, NEXT, REPEAT, ACTIVATE, CANCEL = "previous", "next", "repeat", "activate", "cancel"
+STOP_SPEECH, QUIETER, LOUDER = "stop_speech", "quieter", "louder"
+SPEECH_COMMANDS = frozenset({REPEAT, STOP_SPEECH, QUIETER, LOUDER})
 
-PIN_PAD_KEYS: dict[str, str] = {"F1": PREVIOUS, "F2": NEXT, "F3": REPEAT, "ENTER": ACTIVATE, "CANCEL": CANCEL}
+PIN_PAD_KEYS: dict[str, str] = {
+    "F1": PREVIOUS,
+    "F2": NEXT,
+    "F3": REPEAT,
+    "F4": STOP_SPEECH,
+    "F5": QUIETER,
+    "F6": LOUDER,
+    "ENTER": ACTIVATE,
+    "CANCEL": CANCEL,
+}
 QT_KEYS: dict[int, str] = {
     int(Qt.Key.Key_Left): PREVIOUS,
     int(Qt.Key.Key_Up): PREVIOUS,
@@ -25,6 +37,9 @@ QT_KEYS: dict[int, str] = {
     int(Qt.Key.Key_Down): NEXT,
     int(Qt.Key.Key_Tab): NEXT,
     int(Qt.Key.Key_F3): REPEAT,
+    int(Qt.Key.Key_F4): STOP_SPEECH,
+    int(Qt.Key.Key_F5): QUIETER,
+    int(Qt.Key.Key_F6): LOUDER,
     int(Qt.Key.Key_Return): ACTIVATE,
     int(Qt.Key.Key_Enter): ACTIVATE,
     int(Qt.Key.Key_Escape): CANCEL,

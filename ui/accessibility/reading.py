@@ -58,9 +58,9 @@ def screen_text(screen: QWidget) -> str:
         label.text().strip() for label in reading_order(list(labels), screen) if isinstance(label, QLabel)
     ]
     choices = [button_label(b) for b in focusable_buttons(screen)]
-    text = " ".join(
-        part if part.endswith((".", "。", "?", "？", "!", "！", ":", "：")) else part + "." for part in parts
-    )
-    if choices:
-        text += " " + " / ".join(choices)
-    return text.strip()
+    # Each choice its own sentence: a pause between them. A "/" between them is read out as "slash".
+    return " ".join(_sentence(part) for part in parts + choices).strip()
+
+
+def _sentence(part: str) -> str:
+    return part if part.endswith((".", "。", "?", "？", "!", "！", ":", "：")) else part + "."

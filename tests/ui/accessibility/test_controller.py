@@ -56,11 +56,13 @@ def test_nothing_is_spoken_until_speech_is_chosen_then_every_screen_is(
     a11y.open_button.click()
     assert window.current_state() == "accessibility"
     a11y.screen.toggles["speech"].click()
-    assert a11y.modes.speech and spoken(speaker)[-1] == "Voice guidance: on"
+    assert a11y.modes.speech
+    assert spoken(speaker)[-1] == "Voice guidance: on " + tr("a11y.speech.keys", "en")
     a11y.screen.emit_action("done")
     assert window.current_state() == "language"
     text = spoken(speaker)[-1]
     assert text.startswith("Please choose your language.") and "English" in text and "简体中文" in text
+    assert "/" not in text  # choices are sentences: speech engines read a "/" out as "slash"
     window.language_screen.emit_action("language", "zh_CN")
     assert window.current_state() == "menu"
     lang, text = speaker.spoken[-1]
@@ -91,6 +93,64 @@ def test_keypad_only_moves_focus_speaks_it_and_presses_it(
     a11y.on_device_event(DeviceEvent("pin_pad", "key_pressed", {"key": "ENTER", "mode": "idle"}))
     assert window.current_state() == "menu" and window.lang == "en"
     assert "What would you like to do?" in spoken(speaker)[-1] and "Button 1 of" in spoken(speaker)[-1]
+
+
+class CountingSpeaker(SilentSpeaker):
+    """The silent speaker that also counts interruptions."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stops = 0
+
+    def stop(self) -> None:
+        self.stops += 1
+
+
+def pin_pad_key(a11y: Any, key: str) -> None:
+    a11y.on_device_event(DeviceEvent("pin_pad", "key_pressed", {"key": key, "mode": "idle"}))
+
+
+def test_speech_is_repeated_stopped_and_made_louder_or_quieter_from_the_pin_pad(window: Any) -> None:
+    speaker = CountingSpeaker()
+    a11y = install_accessibility(window, speaker=speaker)
+    try:
+        window.attract.emit_action("start")
+        for key in ("F3", "F4", "F5", "F6"):  # speech off: the keys are not the speech's
+            pin_pad_key(a11y, key)
+        assert speaker.spoken == [] and speaker.stops == 0 and speaker.volume == 0.5
+        a11y.set_modes(AccessibilityModes(speech=True))  # speech alone, not keypad-only
+        window.navigation.jump("language")
+        screen_words = spoken(speaker)[-1]
+        pin_pad_key(a11y, "F3")
+        assert spoken(speaker)[-1] == screen_words and len(speaker.spoken) >= 2
+        stops = speaker.stops
+        pin_pad_key(a11y, "F4")
+        assert speaker.stops == stops + 1
+        said = len(speaker.spoken)
+        pin_pad_key(a11y, "F5")
+        assert speaker.volume == 0.4 and len(speaker.spoken) == said + 1  # heard again, quieter
+        for _ in range(8):
+            pin_pad_key(a11y, "F6")
+        assert speaker.volume == 1.0  # 0.4 + 0.8, clamped at the loudest
+        assert spoken(speaker)[-1] == screen_words
+    finally:
+        a11y.close()
+
+
+def test_keyboard_f4_stops_speech_without_keypad_only_mode(window: Any, qtbot: Any) -> None:
+    speaker = CountingSpeaker()
+    a11y = install_accessibility(window, speaker=speaker)
+    try:
+        window.attract.emit_action("start")
+        a11y.set_modes(AccessibilityModes(speech=True))
+        window.navigation.jump("language")
+        stops = speaker.stops
+        qtbot.keyClick(window.language_screen, Qt.Key.Key_F4)
+        assert speaker.stops == stops + 1
+        qtbot.keyClick(window.language_screen, Qt.Key.Key_F6)
+        assert speaker.volume == 0.6
+    finally:
+        a11y.close()
 
 
 def test_elderly_mode_scales_text_and_doubles_the_timeouts_until_the_session_ends(
