@@ -242,6 +242,20 @@ class KioskHarness:
         self.pin_change_step("new", new + "E", lang)
         self.pin_change_step("confirm", new + "E", lang)
 
+    def transfer_to_li_na(self, amount_digits: str) -> Any:
+        """From the services menu: a transfer to Li Na (account and name typed) of ``amount_digits`` yuan
+        on the keypad, up to its confirmation screen, which it returns."""
+        self.act("transfer")
+        self.wait_screen("transfer_kind")
+        self.act("kind", {"value": "customer"})
+        self.wait_screen("transfer_payee")
+        self.act("payee", {"account": self.LI_NA_ACCOUNT, "name": "李娜"})
+        amount = self.wait_screen("transfer_amount")
+        for key in amount_digits:
+            amount.keypad.press(key)
+        amount.keypad._submit()
+        return self.wait_screen("transfer_confirm")
+
     def finish_and_take_card(self) -> None:
         self.wait_screen("card_take")
         self.take_card()

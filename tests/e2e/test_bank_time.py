@@ -28,16 +28,7 @@ def test_transfer_receipt_and_journal_view_show_the_same_bank_time_and_zone(kios
     services.clock = lambda: FIXED
     services.journal._clock = lambda: FIXED
     kiosk.login()
-    kiosk.act("transfer")
-    kiosk.wait_screen("transfer_kind")
-    kiosk.act("kind", {"value": "customer"})
-    kiosk.wait_screen("transfer_payee")
-    kiosk.act("payee", {"account": kiosk.LI_NA_ACCOUNT, "name": "李娜"})
-    amount = kiosk.wait_screen("transfer_amount")
-    for key in "60":
-        amount.keypad.press(key)
-    amount.keypad._submit()
-    kiosk.wait_screen("transfer_confirm")
+    kiosk.transfer_to_li_na("60")
     kiosk.act("confirm")
     result = kiosk.wait_screen("transfer_result")
     reference = result.reference()

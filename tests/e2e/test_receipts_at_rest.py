@@ -26,16 +26,7 @@ def test_stored_receipts_hold_only_masked_numbers_and_names_and_are_owner_only(
 ) -> None:
     # A transfer to Li Na (her account number and name typed in full) and a balance, both printed.
     kiosk.login()
-    kiosk.act("transfer")
-    kiosk.wait_screen("transfer_kind")
-    kiosk.act("kind", {"value": "customer"})
-    kiosk.wait_screen("transfer_payee")
-    kiosk.act("payee", {"account": kiosk.LI_NA_ACCOUNT, "name": "李娜"})
-    amount = kiosk.wait_screen("transfer_amount")
-    for key in "100":
-        amount.keypad.press(key)
-    amount.keypad._submit()
-    kiosk.wait_screen("transfer_confirm")
+    kiosk.transfer_to_li_na("100")
     kiosk.act("confirm")
     kiosk.wait_screen("transfer_result")
     kiosk.act("print")
