@@ -7,6 +7,7 @@ host's threshold.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +94,11 @@ def template_from_photo(path: Path) -> bytes:
     The same measure the terminal uses (face_recognition's HOG detector and 128-d encoding), so a live
     encoding of that face lands within the matching threshold. Loads the dlib models on first use.
     """
-    import face_recognition  # heavy: only seeding and tools that enrol need it
     from PIL import Image, ImageOps, UnidentifiedImageError
+
+    with warnings.catch_warnings():  # face_recognition_models imports pkg_resources, which warns on stderr
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        import face_recognition  # heavy: only seeding and tools that enrol need it
 
     try:
         with Image.open(path) as opened:
