@@ -7,6 +7,8 @@ host's threshold.
 
 from __future__ import annotations
 
+import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -80,3 +82,39 @@ def match_face(engine: Engine, customer_id: int, probe: list[float], threshold: 
         "distance": round(distance, 4),
         "threshold": threshold,
     }
+
+
+class NoUsableFace(ValueError):
+    """The photo cannot give a template: unreadable, no face, or more than one face."""
+
+
+def template_from_photo(path: Path) -> bytes:
+    """The enrolment template (128 little-endian float64) of the one face in the photo at ``path``.
+
+    The same measure the terminal uses (face_recognition's HOG detector and 128-d encoding), so a live
+    encoding of that face lands within the matching threshold. Loads the dlib models on first use.
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
+    with warnings.catch_warnings():  # face_recognition_models imports pkg_resources, which warns on stderr
+        warnings.filterwarnings("ignore", "pkg_resources is deprecated", UserWarning)
+        import face_recognition  # heavy: only seeding and tools that enrol need it
+
+    try:
+        with Image.open(path) as opened:
+            image = ImageOps.exif_transpose(opened)
+            if image.mode in ("RGBA", "LA", "PA") or "transparency" in image.info:
+                # Transparent pixels often carry black RGB; flatten onto white so the face stays visible.
+                flat = Image.new("RGB", image.size, (255, 255, 255))
+                flat.paste(image.convert("RGBA"), mask=image.convert("RGBA").getchannel("A"))
+                image = flat
+            rgb = np.ascontiguousarray(np.asarray(image.convert("RGB"), dtype=np.uint8))
+    except (OSError, UnidentifiedImageError) as exc:
+        raise NoUsableFace(f"{path.name}: not a readable image ({exc.__class__.__name__})") from exc
+    boxes = face_recognition.face_locations(rgb, 1, "hog")
+    if len(boxes) != 1:
+        raise NoUsableFace(f"{path.name}: {len(boxes)} faces found, an enrolment photo needs exactly one")
+    encodings = face_recognition.face_encodings(rgb, boxes, 1, "small")
+    if not encodings:
+        raise NoUsableFace(f"{path.name}: the face could not be encoded")
+    return np.asarray(encodings[0], dtype="<f8").tobytes()

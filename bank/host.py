@@ -119,10 +119,12 @@ class Host:
 
     def seed_if_empty(self) -> bool:
         """The simulated build's seed customers and test cards; True when created now."""
-        from bank.seed import seed_bank
+        from bank.seed import default_faces_dir, seed_bank
 
         with Session(self.engine) as session:
-            report = seed_bank(session, self.vault, pvv_for=self.hsm.pvv_for_clear_pin)
+            report = seed_bank(
+                session, self.vault, pvv_for=self.hsm.pvv_for_clear_pin, faces_dir=default_faces_dir()
+            )
         return report.created
 
     def close(self) -> None:

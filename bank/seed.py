@@ -8,18 +8,26 @@ Test fixtures on purpose: Zhang Min's card expired in January 2023; Chen Jie's c
 Liu Yang has ¥88.00 (for insufficient-funds journeys); Li Na's current account allows a ¥1,000 overdraft.
 Wang Fang's card uses the design's PIN-block test vector PAN ``43219876543210987`` (17 digits; it is not
 Luhn-valid — the vector predates us — so card look-up never insists on Luhn).
+
+Li Na is the face-login customer: her template is computed at seed time from a photo in the shared test
+faces (``../shared/faces``, never copied into the repository); the camera simulator's virtual person of
+that photo logs in as her. Without the folder seeding says so and skips only that enrolment (a later seed
+with the folder present enrols her).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
 from bank.db.models import KioskMeta
+from bank.face import NoUsableFace, template_from_photo
 from bank.ledger import Ledger, TransferOutcome, TransferRequest
 from bank.models import (
     Account,
@@ -37,6 +45,8 @@ from bank.models import (
 )
 from bank.security.vault import Vault
 from hostlink.kyc import birth_date_from_id
+
+log = logging.getLogger(__name__)
 
 SEED_META_KEY = "bank.seed"
 SEED_VERSION = "1"
@@ -71,6 +81,7 @@ class SeedCustomer:
     address: str
     occupation: str
     accounts: tuple[SeedAccount, ...]
+    face_photo: str | None = None  # a file in the shared test faces: the template enrolled at seed time
 
 
 SEED_CUSTOMERS: tuple[SeedCustomer, ...] = (
@@ -97,6 +108,9 @@ SEED_CUSTOMERS: tuple[SeedCustomer, ...] = (
             SeedAccount("0001100000010030", AccountKind.CURRENT, 300_000, overdraft_limit_minor=100_000),
             SeedAccount("0001200000010046", AccountKind.SAVINGS, 2_000_000),
         ),
+        # Also the photo on the zhao_jianguo fixture ID card: one camera person serves face login as Li Na
+        # and opening an account with that card.
+        face_photo="alex_lacamoire_1.png",
     ),
     SeedCustomer(
         "张敏",
@@ -145,22 +159,47 @@ SEED_CARDS: tuple[SeedCard, ...] = (
 )
 
 
+FACE_LOGIN_CUSTOMERS: tuple[SeedCustomer, ...] = tuple(c for c in SEED_CUSTOMERS if c.face_photo)
+
+
+def default_faces_dir() -> Path:
+    """``../shared/faces`` beside the repository: the developers' test faces."""
+    return Path(__file__).resolve().parents[2] / "shared" / "faces"
+
+
 @dataclass(frozen=True)
 class SeedReport:
     created: bool  # False when the database was already seeded
     customers: int
     accounts: int
     cards: int
+    faces_enrolled: tuple[str, ...] = ()  # names of the customers whose face was enrolled by this call
+    face_problems: tuple[str, ...] = ()  # why a seed customer's face is not enrolled (folder missing …)
 
 
-def seed_bank(session: Session, vault: Vault, *, pvv_for: Callable[[str, str], str]) -> SeedReport:
+def seed_bank(
+    session: Session,
+    vault: Vault,
+    *,
+    pvv_for: Callable[[str, str], str],
+    faces_dir: Path | None = None,
+    template_for: Callable[[Path], bytes] = template_from_photo,
+) -> SeedReport:
     """Create the seed customers, accounts (funded through the ledger) and cards; once.
 
     ``pvv_for(pan, pin)`` is the HSM's PIN verification value; only that is stored, never the PIN. The
-    session's pending work is committed.
+    session's pending work is committed. With ``faces_dir`` the face-login customers whose face is not
+    enrolled yet get the template of their photo from there (also on an already seeded bank); without it
+    no face is enrolled (tests that do not need one skip loading the face models).
     """
     if session.get(KioskMeta, SEED_META_KEY) is not None:
-        return SeedReport(False, len(SEED_CUSTOMERS), _account_count(), len(SEED_CARDS))
+        return _with_faces(
+            SeedReport(False, len(SEED_CUSTOMERS), _account_count(), len(SEED_CARDS)),
+            session,
+            vault,
+            faces_dir,
+            template_for,
+        )
     for spec in SEED_CUSTOMERS:
         if find_customer_by_id_number(session, vault, spec.id_number) is None:
             _add_customer(session, vault, spec)
@@ -210,7 +249,67 @@ def seed_bank(session: Session, vault: Vault, *, pvv_for: Callable[[str, str], s
             row.status = account.status.value
     session.add(KioskMeta(key=SEED_META_KEY, value=SEED_VERSION))
     session.commit()
-    return SeedReport(True, len(SEED_CUSTOMERS), _account_count(), len(SEED_CARDS))
+    return _with_faces(
+        SeedReport(True, len(SEED_CUSTOMERS), _account_count(), len(SEED_CARDS)),
+        session,
+        vault,
+        faces_dir,
+        template_for,
+    )
+
+
+def _with_faces(
+    report: SeedReport,
+    session: Session,
+    vault: Vault,
+    faces_dir: Path | None,
+    template_for: Callable[[Path], bytes],
+) -> SeedReport:
+    if faces_dir is None:
+        return report
+    enrolled, problems = enrol_seed_faces(session, vault, faces_dir, template_for=template_for)
+    return SeedReport(report.created, report.customers, report.accounts, report.cards, enrolled, problems)
+
+
+def enrol_seed_faces(
+    session: Session,
+    vault: Vault,
+    faces_dir: Path,
+    *,
+    template_for: Callable[[Path], bytes] = template_from_photo,
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Enrol each face-login seed customer who has no template yet from their photo in ``faces_dir``.
+
+    Returns (names enrolled now, problems). A missing folder or photo is a problem, not an error: the
+    rest of the seed stands and face login is the only thing that cannot be tried.
+    """
+    enrolled: list[str] = []
+    problems: list[str] = []
+    for spec in FACE_LOGIN_CUSTOMERS:
+        assert spec.face_photo is not None
+        customer = find_customer_by_id_number(session, vault, spec.id_number)
+        if customer is None or customer.face_template is not None:
+            continue
+        photo = faces_dir / spec.face_photo
+        if not faces_dir.is_dir():
+            problems.append(
+                f"no test faces folder at {faces_dir}: {spec.name}'s face is not enrolled, "
+                "face login cannot be tried"
+            )
+            continue
+        if not photo.is_file():
+            problems.append(f"{photo} is missing: {spec.name}'s face is not enrolled")
+            continue
+        try:
+            customer.face_template = template_for(photo)
+        except NoUsableFace as exc:
+            problems.append(f"{exc}: {spec.name}'s face is not enrolled")
+            continue
+        enrolled.append(spec.name)
+    session.commit()
+    for problem in problems:
+        log.warning("seed: %s", problem)
+    return tuple(enrolled), tuple(problems)
 
 
 def _account_count() -> int:

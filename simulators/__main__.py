@@ -12,7 +12,13 @@ import argparse
 import json
 import sys
 
-from simulators.fleet import DEVICE_CLASSES, FleetInterrupted, SimulatorFleet, default_faces_dir
+from simulators.fleet import (
+    CAMERA_CHOICES,
+    DEVICE_CLASSES,
+    FleetInterrupted,
+    SimulatorFleet,
+    default_faces_dir,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -25,6 +31,9 @@ def main(argv: list[str] | None = None) -> int:
         "--only", action="append", choices=DEVICE_CLASSES, help="serve only these device classes"
     )
     parser.add_argument("--base-port", type=int, default=0, help="fixed ports from here on (0: ephemeral)")
+    parser.add_argument(
+        "--camera", default="video", help=f"what the camera shows first: {CAMERA_CHOICES} (default: video)"
+    )
     parser.add_argument("--panel", action="store_true", help="also open the developer control panel window")
     args = parser.parse_args(argv)
 
@@ -34,6 +43,7 @@ def main(argv: list[str] | None = None) -> int:
         faces_dir=args.faces,
         only=args.only,
         base_port=args.base_port,
+        camera=args.camera,
     )
     fleet.install_signal_handlers()  # before the children start: a signal now still stops them all
     try:

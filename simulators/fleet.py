@@ -53,6 +53,41 @@ def seed_card_options() -> list[dict[str, Any]] | None:
     return [{"pan": card.pan, "name": card.name, "expiry": card.expiry} for card in SEED_CARDS]
 
 
+FACE_LOGIN_CAMERA = "face-login"
+CAMERA_CHOICES = f"video, {FACE_LOGIN_CAMERA}, virtual_person:PHOTO or photo:PHOTO"
+
+
+def face_login_photo() -> str | None:
+    """The photo the bank's seeded face-login customer was enrolled from (a file in the test faces)."""
+    try:
+        from bank.seed import FACE_LOGIN_CUSTOMERS
+    except ImportError as exc:  # the bank is optional for a simulators-only install
+        log.warning("no seeded face-login customer to show: %s", exc)
+        return None
+    return FACE_LOGIN_CUSTOMERS[0].face_photo if FACE_LOGIN_CUSTOMERS else None
+
+
+def camera_options(camera: str, faces_dir: Path) -> dict[str, Any]:
+    """What the camera simulator starts showing, from ``camera`` (one of :data:`CAMERA_CHOICES`).
+
+    ``face-login`` is the virtual person of the seeded face-login customer's photo (also the photo on the
+    zhao_jianguo ID card). A photo that is not there falls back to the video with a warning, so the
+    other devices still start.
+    """
+    if camera == "video":
+        return {"source": "video"}
+    if camera == FACE_LOGIN_CAMERA:
+        source, photo = "virtual_person", face_login_photo()
+    else:
+        source, _, photo = camera.partition(":")
+        if source not in ("virtual_person", "photo") or not photo:
+            raise ValueError(f"unknown camera source {camera!r}; one of {CAMERA_CHOICES}")
+    if photo is None or not (faces_dir / photo).is_file():
+        log.warning("camera: %s not found in %s; showing the video instead", photo or camera, faces_dir)
+        return {"source": "video"}
+    return {"source": source, "photo": photo}
+
+
 def _child(
     device: str, seed: int, port: int, options: dict[str, Any], conn: Connection, stop: MpEvent
 ) -> None:
@@ -91,8 +126,10 @@ class SimulatorFleet:
         only: list[str] | None = None,
         base_port: int = 0,
         cards: list[dict[str, Any]] | None = None,
+        camera: str = "video",
     ) -> None:
-        """``cards``: the card reader's virtual wallet (default: the bank's seed cards when available)."""
+        """``cards``: the card reader's virtual wallet (default: the bank's seed cards when available);
+        ``camera``: what the camera shows first (:func:`camera_options`)."""
         self.seed = seed
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         if out_dir is None:
@@ -106,6 +143,7 @@ class SimulatorFleet:
             raise ValueError(f"unknown device class(es): {', '.join(unknown)}")
         self.base_port = base_port
         self._cards = cards  # None: the bank's seed cards, looked up in start() (imports the bank)
+        self.camera = camera
         self._ctx = mp.get_context("spawn")
         self._stop = self._ctx.Event()
         self._procs: dict[str, mp.process.BaseProcess] = {}
@@ -125,6 +163,8 @@ class SimulatorFleet:
     # -- lifecycle -------------------------------------------------------------------------------
     def options(self) -> dict[str, Any]:
         options: dict[str, Any] = {"out_dir": str(self.out_dir), "faces_dir": str(self.faces_dir)}
+        if "camera" in self.devices:
+            options.update(camera_options(self.camera, self.faces_dir))
         if "card_reader" not in self.devices:
             return options
         cards = self._cards if self._cards is not None else seed_card_options()

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import TYPE_CHECKING, cast
 
 import typer
@@ -58,12 +59,17 @@ def check(as_json: bool = typer.Option(False, "--json", help="Print the report a
 
 
 @app.command()
-def seed() -> None:
-    """Create the seed customers, accounts and cards (once; test PINs are in the README)."""
+def seed(
+    faces: Path | None = typer.Option(
+        None, "--faces", help="Folder of the test face photos (default: ../shared/faces of the repository)."
+    ),
+) -> None:
+    """Create the seed customers, accounts and cards (once; test PINs are in the README) and enrol the
+    face-login customer's face from the test photos."""
     from sqlalchemy.orm import Session
 
     from bank.runtime import start_runtime
-    from bank.seed import seed_bank
+    from bank.seed import default_faces_dir, seed_bank
     from bank.settings import load_host_settings as load_settings
 
     settings = load_settings()
@@ -71,11 +77,17 @@ def seed() -> None:
     runtime = start_runtime(settings)
     try:
         with Session(runtime.engine) as session:
-            report = seed_bank(session, runtime.vault, pvv_for=pvv_for)
+            report = seed_bank(
+                session, runtime.vault, pvv_for=pvv_for, faces_dir=faces or default_faces_dir()
+            )
     finally:
         runtime.close()
     verb = "created" if report.created else "already present"
     typer.echo(f"seed {verb}: {report.customers} customers, {report.accounts} accounts, {report.cards} cards")
+    for name in report.faces_enrolled:
+        typer.echo(f"face enrolled for face login: {name}")
+    for problem in report.face_problems:
+        typer.echo(f"seed: {problem}", err=True)
 
 
 @app.command()

@@ -97,6 +97,7 @@ class CameraServer:
         fps: float = 30.0,
         size: tuple[int, int] = (640, 480),
         source: str = "video",
+        photo: str | None = None,
         faces_dir: str | Path | None = None,
         jpeg_quality: int = 80,
     ) -> None:
@@ -121,7 +122,7 @@ class CameraServer:
         self.clients_started = 0
         self.frames_encoded = 0
         self._source_lock = threading.Lock()
-        self._source: FrameSource = self._make_source(source, {})
+        self._source: FrameSource = self._make_source(source, {"photo": photo} if photo else {})
         self._source_name = source
         self._source_started = time.monotonic()
         self._producer = threading.Thread(target=self._produce, name="sim-camera-producer", daemon=True)

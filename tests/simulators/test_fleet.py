@@ -189,3 +189,25 @@ def test_fleet_in_process_uses_given_cards_and_joins_children(tmp_path: Path) ->
 def test_unknown_device_class_is_refused() -> None:
     with pytest.raises(ValueError, match="scanner"):
         SimulatorFleet(only=["scanner"])
+
+
+def test_camera_option_starts_the_face_login_person(supervisor_factory: Any) -> None:
+    from bank.seed import FACE_LOGIN_CUSTOMERS, default_faces_dir
+
+    if not default_faces_dir().is_dir():
+        pytest.skip("the shared test faces are not here")
+    supervisor = supervisor_factory("--only", "camera", "--camera", "face-login")
+    state = ControlClient(supervisor.addresses["camera"]["control"]).call("state")
+    assert state["source_detail"] == f"virtual_person:{FACE_LOGIN_CUSTOMERS[0].face_photo}"
+
+
+def test_an_unknown_camera_source_is_refused_in_one_line() -> None:
+    result = subprocess.run(
+        [sys.executable, "-m", "simulators", "--json", "--only", "camera", "--camera", "webcam"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 2 and result.stdout == ""
+    assert result.stderr.strip().startswith("simulators: unknown camera source 'webcam'")

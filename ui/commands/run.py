@@ -18,6 +18,8 @@ SINGLE_COMMAND = True
 
 DEVICE_KEYS = ("card_reader", "pin_pad", "card_dispenser", "id_reader", "printer", "camera")
 SIMULATOR_START_TIMEOUT_S = 20.0
+# A tester can try face login (and opening with the zhao_jianguo card) without touching the panel first.
+DEFAULT_CAMERA = "face-login"
 
 
 @app.command("run")
@@ -32,6 +34,12 @@ def run(
     ),
     no_panel: bool = typer.Option(
         False, "--no-panel", help="With --simulated: no developer control panel window."
+    ),
+    camera: str = typer.Option(
+        DEFAULT_CAMERA,
+        "--camera",
+        help="With --simulated: what the camera shows first: face-login (the virtual person of the seeded "
+        "face-login customer, also on the zhao_jianguo ID card), video, virtual_person:PHOTO, photo:PHOTO.",
     ),
 ) -> None:
     """Open the kiosk window; the settings come from the file and SMART_TELLER_* variables."""
@@ -49,7 +57,7 @@ def run(
         overrides: dict[str, Any] = {}
         if simulated:
             # Simulators first: the host forwards other-bank transfers to the simulated interbank switch.
-            simulators, urls = start_simulators(panel=not no_panel)
+            simulators, urls = start_simulators(panel=not no_panel, camera=camera)
             switch = urls.pop(SWITCH_KEY, "")
             host = start_host(load_settings(), switch_address=switch)
             overrides["host"] = {"urls": [host.url], "iso8583": [host.iso8583]}
@@ -100,7 +108,9 @@ def _fail(message: str, code: int = 2) -> None:
     raise typer.Exit(code)
 
 
-def start_simulators(panel: bool = False) -> tuple[subprocess.Popen[str] | None, dict[str, str]]:
+def start_simulators(
+    panel: bool = False, camera: str = DEFAULT_CAMERA
+) -> tuple[subprocess.Popen[str] | None, dict[str, str]]:
     """Start ``python -m simulators --json`` and read its one line of addresses.
 
     On any failure say so on stderr and go on without devices (the journeys that need them are then
@@ -113,7 +123,8 @@ def start_simulators(panel: bool = False) -> tuple[subprocess.Popen[str] | None,
     try:
         process = subprocess.Popen(
             # --panel: the developer control panel opens beside the kiosk, in the simulators' process.
-            [sys.executable, "-m", "simulators", "--json", *(["--panel"] if panel else [])],
+            [sys.executable, "-m", "simulators", "--json", "--camera", camera]
+            + (["--panel"] if panel else []),
             stdout=subprocess.PIPE,
             stderr=errors,
             text=True,

@@ -21,9 +21,13 @@ def simulators(
     seed: int = typer.Option(0, help="Seed for the simulators' randomness."),
     out: str = typer.Option("", help="Folder for rendered receipts."),
     base_port: int = typer.Option(0, help="Fixed ports from here on (0: ephemeral)."),
+    camera: str = typer.Option(
+        "video", help="What the camera shows first: video, face-login, virtual_person:PHOTO, photo:PHOTO."
+    ),
 ) -> None:
     """Serve every simulator until SIGINT/SIGTERM."""
     argv = [sys.executable, "-m", "simulators", "--seed", str(seed), "--base-port", str(base_port)]
+    argv += ["--camera", camera]
     if json_output:
         argv.append("--json")
     if out:

@@ -75,3 +75,31 @@ def test_check_on_a_data_dir_that_does_not_exist_creates_neither_folder_nor_file
 def test_clear_runs_a_cycle(data_dir: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["bank", "clear"]) == 0
     assert json.loads(capsys.readouterr().out) == {"settled": [], "rejected": [], "waiting": 0}
+
+
+def test_seed_without_the_faces_folder_says_face_login_cannot_be_tried(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    missing = data_dir / "no-faces"
+    assert main(["bank", "seed", "--faces", str(missing)]) == 0
+    captured = capsys.readouterr()
+    assert "seed created: 5 customers, 10 accounts, 5 cards" in captured.out
+    assert "face enrolled" not in captured.out
+    assert captured.err.strip() == (
+        f"seed: no test faces folder at {missing}: 李娜's face is not enrolled, face login cannot be tried"
+    )
+    assert not missing.exists()
+
+
+def test_seed_enrols_the_face_login_customer_from_the_shared_faces(
+    data_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bank.seed import default_faces_dir
+
+    if not default_faces_dir().is_dir():
+        pytest.skip("the shared test faces are not here")
+    assert main(["bank", "seed"]) == 0
+    captured = capsys.readouterr()
+    assert "face enrolled for face login: 李娜" in captured.out and captured.err == ""
+    assert main(["bank", "seed"]) == 0
+    assert "face enrolled" not in capsys.readouterr().out  # enrolled once
