@@ -8,6 +8,7 @@ import threading
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -97,7 +98,7 @@ def test_a_transfer_receipt_with_an_injected_payee_name_sends_no_command(
         "amount_minor": 600_000,
         "fee_minor": 0,
     }
-    when = datetime(2026, 5, 20, 10, 0)
+    when = datetime(2026, 5, 20, 10, 0, tzinfo=ZoneInfo("Asia/Shanghai"))  # bank time, as the journey has it
     receipt = build_receipt("transfer", "en", when, "TR0000000042", "", details, "CNY")
     result = driver.print_receipt(to_document(receipt, "Smart Teller Bank", "KIOSK-0001")).result(5)
     assert result.code is Completion.SUCCESS, result.detail

@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from types import SimpleNamespace
+from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
@@ -34,7 +35,9 @@ def sim(tmp_path: Path) -> Iterator[PrinterServer]:
 def test_an_opening_receipt_is_stored_masked_and_owner_only(sim: PrinterServer, tmp_path: Path) -> None:
     params = {"lang": "zh_CN", "name": "张伟明", "account_number": ACCOUNT, "pan_masked": "621234******5678"}
     bank = SimpleNamespace(bank_name="智能银行", kiosk_id="KIOSK-0001")
-    document = opening_receipt_document(params, bank, datetime(2026, 5, 20), "O1A2B3C4")
+    document = opening_receipt_document(
+        params, bank, datetime(2026, 5, 20, tzinfo=ZoneInfo("Asia/Shanghai")), "O1A2B3C4"
+    )
     # A footer line with a phone number, as a bank's own footer text might carry one by mistake.
     document = type(document)(**{**document.__dict__, "footer": (f"客服 {PHONE}",)})
     driver = EscPosPrinterDriver(sim.describe()["url"], status_timeout=0.5, print_timeout=3.0)
