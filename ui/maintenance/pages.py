@@ -36,10 +36,19 @@ from kiosk.banktime import (
     parse_typed_time,
     zone_label,
 )
-from kiosk.i18n import tr
+from kiosk.i18n import FALLBACK, tr
+from kiosk.i18n_catalog import CATALOG
+from kiosk.maintenance.faults import fault_text, status_fault
 from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
 from kiosk.settings import Settings
-from ui.maintenance.common import FAIL_TEXT_COLOUR, OK_COLOUR, OutcomeLabel, outcome_text, text_field
+from ui.maintenance.common import (
+    FAIL_TEXT_COLOUR,
+    OK_COLOUR,
+    OutcomeLabel,
+    outcome_text,
+    self_test_faults,
+    text_field,
+)
 from ui.widgets.button import KioskButton
 
 T = TypeVar("T")
@@ -62,12 +71,28 @@ class Runner(Protocol):
     def test_receipt(self) -> Any: ...
 
 
-def _plain_text(value: Any) -> str:
+def _has_text(key: str) -> bool:
+    return key in CATALOG[FALLBACK]
+
+
+def _words(value: Any, lang: str) -> str:
+    """A detail value as a technician reads it: Yes/No, "At the slot", never Python's True or a dict."""
+    if isinstance(value, bool):
+        return tr("maint.value.yes" if value else "maint.value.no", lang)
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={_plain_text(v)}" for k, v in value.items()) or "—"
+        return ", ".join(f"{_label(str(k), lang)}: {_words(v, lang)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
-        return ", ".join(_plain_text(v) for v in value) or "—"
-    return str(value)
+        return ", ".join(_words(v, lang) for v in value) or "—"
+    if value is None:
+        return "—"
+    text = str(value)
+    return tr(f"maint.value.{text}", lang) if _has_text(f"maint.value.{text}") else text.replace("_", " ")
+
+
+def _label(key: str, lang: str) -> str:
+    if _has_text(f"maint.detail.{key}"):
+        return tr(f"maint.detail.{key}", lang)
+    return key.replace("_", " ").capitalize()
 
 
 class Page(QWidget):
@@ -112,6 +137,8 @@ class DevicesPage(Page):
         self.names = sorted(names, key=lambda n: DEVICE_ORDER.index(n) if n in DEVICE_ORDER else 99)
         self.selected: str | None = self.names[0] if self.names else None
         self._bin_seen = 0  # the fullest the retain bin looked since it was last emptied (the count to match)
+        self._test_faults: dict[str, list[str]] = {}  # faults the last self-test of each device found
+        self.facts: dict[str, str] = {}  # the selected device's facts as shown: label -> words
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
@@ -226,28 +253,47 @@ class DevicesPage(Page):
         button.setProperty("state", state)
         if name == self.selected:
             self.heading.setText(tr(f"maint.device.{name}", self.lang))
-            self.details.setText(self._details_html(info))
+            self.details.setText(self._details_html(name, info))
 
-    def _details_html(self, info: Mapping[str, Any]) -> str:
-        none = tr("maint.field.none", self.lang)
+    def _fault_html(self, name: str, fault: str) -> str:
+        text = fault_text(name, fault, self.lang)
+        steps = "".join(f"<li>{html.escape(step)}</li>" for step in text.steps)
+        return (
+            f"<p style='color:{FAIL_TEXT_COLOUR}'><b>{html.escape(text.sentence)}</b></p>"
+            f"<p>{html.escape(tr('maint.fault.fix', self.lang))}</p><ol>{steps}</ol>"
+        )
+
+    def _details_html(self, name: str, info: Mapping[str, Any]) -> str:
+        lang = self.lang
+        none = tr("maint.field.none", lang)
         identity = info.get("info", {})
         state = str(info.get("state", ""))
         colour = OK_COLOUR if state == "online" else FAIL_TEXT_COLOUR
-        rows = [
-            ("state", f"<b style='color:{colour}'>{html.escape(tr(f'maint.state.{state}', self.lang))}</b>"),
-            ("model", html.escape(str(identity.get("model") or none))),
-            ("firmware", html.escape(str(identity.get("firmware") or none))),
-            ("url", html.escape(str(identity.get("url") or none))),
-            ("detail", html.escape(_plain_text(info.get("detail", {})))),
-            ("counters", html.escape(_plain_text(info.get("counters", {})))),
-            ("capabilities", html.escape(_plain_text(info.get("capabilities", {})))),
-            ("last_error", html.escape(str(info.get("last_error") or none))),
-        ]
+        parts: list[str] = []
+        fault = status_fault(name, state, info.get("last_error"))
+        if fault is not None:
+            parts.append(self._fault_html(name, fault))
+        test_faults = [f for f in self._test_faults.get(name, []) if f != fault]
+        if test_faults:
+            parts.append(f"<p><b>{html.escape(tr('maint.fault.self_test', lang))}</b></p>")
+            parts.extend(self._fault_html(name, f) for f in test_faults)
+        facts = {
+            tr("maint.field.model", lang): str(identity.get("model") or none),
+            tr("maint.field.firmware", lang): str(identity.get("firmware") or none),
+            tr("maint.field.url", lang): str(identity.get("url") or none),
+        }
+        # one row per fact, in words: a "key=value" dump is for developers
+        for group in ("detail", "counters", "capabilities"):
+            for key, value in dict(info.get(group, {})).items():
+                facts.setdefault(_label(str(key), lang), _words(value, lang))
+        self.facts = facts
+        state_text = html.escape(tr(f"maint.state.{state}", lang))
         cell = "<tr><td style='padding-right:16px'><b>{}</b></td><td>{}</td></tr>"
-        body = "".join(
-            cell.format(html.escape(tr(f"maint.field.{key}", self.lang)), value) for key, value in rows
+        body = cell.format(
+            html.escape(tr("maint.field.state", lang)), f"<b style='color:{colour}'>{state_text}</b>"
         )
-        return f"<table>{body}</table>"
+        body += "".join(cell.format(html.escape(label), html.escape(value)) for label, value in facts.items())
+        return "".join(parts) + f"<table>{body}</table>"
 
     def _layout_actions(self) -> None:
         name = self.selected
@@ -317,6 +363,8 @@ class DevicesPage(Page):
             self.count_field.clear()
         if what == "replenish_cards" and outcome.ok:
             self.count_field.clear()
+        if what == "self_test" and "checks" in outcome.data:
+            self._test_faults[name] = self_test_faults(name, list(outcome.data["checks"]))
         self.show_outcome(outcome)
         self.refresh(name)
 
