@@ -137,6 +137,7 @@ class DevicesPage(Page):
         self.names = sorted(names, key=lambda n: DEVICE_ORDER.index(n) if n in DEVICE_ORDER else 99)
         self.selected: str | None = self.names[0] if self.names else None
         self._bin_seen = 0  # the fullest the retain bin looked since it was last emptied (the count to match)
+        self._states: dict[str, str] = {}  # the state last shown, to notice a recovery
         self._test_faults: dict[str, list[str]] = {}  # faults the last self-test of each device found
         self.facts: dict[str, str] = {}  # the selected device's facts as shown: label -> words
         layout = QHBoxLayout(self)
@@ -247,6 +248,9 @@ class DevicesPage(Page):
         state = str(info.get("state", "offline"))
         if name == "card_reader":
             self._bin_seen = max(self._bin_seen, int(info.get("detail", {}).get("retained", 0) or 0))
+        if state == "online" and self._states.get(name, "online") != "online":
+            self._recovered(name)
+        self._states[name] = state
         button = self.device_buttons[name]
         button.set_texts(tr(f"maint.device.{name}", self.lang), tr(f"maint.state.{state}", self.lang))
         button.setChecked(name == self.selected)
@@ -254,6 +258,12 @@ class DevicesPage(Page):
         if name == self.selected:
             self.heading.setText(tr(f"maint.device.{name}", self.lang))
             self.details.setText(self._details_html(name, info))
+
+    def _recovered(self, name: str) -> None:
+        """Back online: what was wrong before is history (the journal keeps it), not on the page."""
+        self._test_faults.pop(name, None)
+        if name == self.selected and self.outcome.ok is False:
+            self.outcome.show_info("")
 
     def _fault_html(self, name: str, fault: str) -> str:
         text = fault_text(name, fault, self.lang)
