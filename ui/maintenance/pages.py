@@ -15,14 +15,18 @@ from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
     QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -39,7 +43,7 @@ from kiosk.banktime import (
 from kiosk.i18n import FALLBACK, tr
 from kiosk.i18n_catalog import CATALOG
 from kiosk.maintenance.faults import fault_text, status_fault
-from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
+from kiosk.maintenance.service import ActionOutcome, JournalRow, MaintenanceService, journal_rows
 from kiosk.settings import Settings
 from ui.maintenance.common import (
     FAIL_TEXT_COLOUR,
@@ -403,6 +407,9 @@ def parse_bound(text: str, zone: tzinfo) -> int | datetime | None:
     return parse_typed_time(text, zone)  # ValueError for the caller
 
 
+JOURNAL_COLUMNS = ("seq", "time", "kind", "summary")
+
+
 class JournalPage(Page):
     TAIL = 200
 
@@ -416,10 +423,31 @@ class JournalPage(Page):
         self.zone_note = QLabel(self)
         self.zone_note.setProperty("role", "muted")
         layout.addWidget(self.zone_note)
-        self.text = QPlainTextEdit(self)
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        layout.addWidget(self.text, 1)
+        search_row = QHBoxLayout()
+        self.search = text_field(self, name="maint-journal-search")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.match_count = QLabel(self)
+        self.match_count.setProperty("role", "muted")
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.match_count)
+        layout.addLayout(search_row)
+        self.table = QTableWidget(0, len(JOURNAL_COLUMNS), self)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().setVisible(False)
+        # long summaries wrap inside their column: nothing runs off to the right
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.table.horizontalHeader()
+        for column in range(len(JOURNAL_COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(JOURNAL_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        layout.addWidget(self.table, 1)
+        self.rows: list[JournalRow] = []
         row = QHBoxLayout()
         self.refresh_button = KioskButton(variant="secondary", parent=self)
         self.verify_button = KioskButton(variant="secondary", parent=self)
@@ -448,6 +476,9 @@ class JournalPage(Page):
         super().retranslate(lang)
         self.heading.setText(tr("maint.journal.title", lang))
         self.zone_note.setText(bank_zone_note(self.runner.service.settings, lang))
+        self.search.setPlaceholderText(tr("maint.journal.search", lang))
+        self.table.setHorizontalHeaderLabels([tr(f"maint.journal.col.{c}", lang) for c in JOURNAL_COLUMNS])
+        self._filter()
         self.refresh_button.set_texts(tr("maint.journal.refresh", lang))
         self.verify_button.set_texts(tr("maint.journal.verify", lang))
         self.export_button.set_texts(tr("maint.journal.export", lang))
@@ -468,9 +499,29 @@ class JournalPage(Page):
         if not outcome.ok:
             self.show_outcome(outcome)
             return
-        self.text.setPlainText("\n".join(records_as_text(outcome.data["records"], self.zone)))
-        bar = self.text.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self.rows = journal_rows(outcome.data["records"], self.zone)
+        self.table.setRowCount(len(self.rows))
+        for index, row in enumerate(self.rows):
+            for column, text in enumerate((str(row.seq), row.time, row.kind, row.summary)):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+                self.table.setItem(index, column, item)
+        self._filter()
+        self.table.scrollToBottom()
+
+    def _filter(self) -> None:
+        """Show the rows that hold every word typed in the search box."""
+        query = self.search.text()
+        shown = 0
+        for index, row in enumerate(self.rows):
+            hide = not row.matches(query)
+            self.table.setRowHidden(index, hide)
+            shown += not hide
+        self.table.resizeRowsToContents()
+        self.match_count.setText(tr("maint.journal.matches", self.lang, shown=shown, total=len(self.rows)))
+
+    def visible_rows(self) -> list[JournalRow]:
+        return [row for index, row in enumerate(self.rows) if not self.table.isRowHidden(index)]
 
     def verify(self) -> None:
         self.runner.run(self.runner.service.verify_journal, self._verified, label="journal verify")

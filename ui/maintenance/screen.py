@@ -116,6 +116,7 @@ class MaintenanceScreen(Screen):
         self.setStyleSheet(
             'QLabel[role="button-title"] { font-size: 22px; } QLabel[role="button-hint"] { font-size: 18px; }'
             " QScrollArea QLabel { font-size: 20px; } QPlainTextEdit { font-size: 16px; }"
+            " QTableWidget { font-size: 18px; }"
         )
         for button in self.findChildren(KioskButton):
             button.setMinimumHeight(TECH_BUTTON_HEIGHT_PX)
