@@ -162,8 +162,10 @@ class DevicesPage(Page):
         column.addStretch(1)
         column_host = QWidget(self)
         column_host.setLayout(column)
-        column_host.setFixedWidth(300)  # "Card dispenser" on one line at the button font
-        layout.addWidget(column_host)
+        # a share of the width, not a fixed one: at 1024 px the action buttons beside it need the room
+        column_host.setMinimumWidth(240)  # "Card dispenser" on one line at the button font
+        column_host.setMaximumWidth(300)
+        layout.addWidget(column_host, 3)
 
         right = QVBoxLayout()
         right.setSpacing(10)
@@ -202,9 +204,11 @@ class DevicesPage(Page):
         grid.addLayout(count_row, 2, 0)
         grid.addWidget(self.bin_button, 2, 1)
         grid.addWidget(self.cards_button, 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         right.addLayout(grid)
         right.addWidget(self.outcome)
-        layout.addLayout(right, 1)
+        layout.addLayout(right, 5)
 
         self.self_test_button.clicked.connect(lambda: self._device_action("self_test"))
         self.restart_button.clicked.connect(lambda: self._device_action("restart"))
