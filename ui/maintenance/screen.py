@@ -176,7 +176,7 @@ class MaintenanceScreen(Screen):
         # a technician's console, not the customer's: denser text, still >= 44 px touch targets
         self.setStyleSheet(
             'QLabel[role="button-title"] { font-size: 22px; } QLabel[role="button-hint"] { font-size: 18px; }'
-            " QScrollArea QLabel { font-size: 20px; } QPlainTextEdit { font-size: 16px; }"
+            " QScrollArea#maint-details QLabel { font-size: 20px; } QPlainTextEdit { font-size: 16px; }"
             " QTableWidget { font-size: 18px; }"
         )
         for button in self.findChildren(KioskButton):
@@ -186,8 +186,12 @@ class MaintenanceScreen(Screen):
         """The field being typed into stays above the keyboard (the view shrank when the keyboard rose)."""
         focused = QApplication.focusWidget()
         body = self.body_scroll.widget()
-        if isinstance(focused, QLineEdit) and body is not None and body.isAncestorOf(focused):
-            self.body_scroll.ensureWidgetVisible(focused, 0, 8)
+        if not isinstance(focused, QLineEdit) or body is None or not body.isAncestorOf(focused):
+            return
+        outcome = self.pages[self.current_page].outcome
+        if outcome.isVisible() and outcome.text():
+            self.body_scroll.ensureWidgetVisible(outcome, 0, 0)  # what the last action did, if it fits too
+        self.body_scroll.ensureWidgetVisible(focused, 0, 8)
 
     @property
     def devices_page(self) -> DevicesPage:

@@ -7,9 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
+from PySide6.QtWidgets import QApplication
 from pytestqt.qtbot import QtBot
 
-from .conftest import Rig, add_tech, click, login, open_kiosk  # type: ignore[import-not-found]
+from .conftest import Rig, add_tech, click, login, open_kiosk, visible_rect  # type: ignore[import-not-found]
 
 DEVELOPER_STRINGS = re.compile(r"=True|=False|jammed=|media=|\bTrue\b|\bFalse\b|card jam\b")
 
@@ -38,6 +39,7 @@ def test_a_jammed_reader_reads_as_a_fault_with_its_fix(
     shown = _visible_text(page.details.text())
     assert first_step in shown and "<ol>" in page.details.text()
     assert not DEVELOPER_STRINGS.search(shown), shown
+    QApplication.processEvents()  # let the layout settle before the picture
     window.grab().save(str(tmp_path / f"devices-jammed-reader-{lang}.png"))
 
     click(qtbot, page.self_test_button)
@@ -45,6 +47,10 @@ def test_a_jammed_reader_reads_as_a_fault_with_its_fix(
     assert page.outcome.ok is False
     assert sentence in page.outcome.text()
     assert "no card jam" not in page.outcome.text() and "(card jam)" not in page.outcome.text()
+    QApplication.processEvents()
+    if controller.screen.keyboard.isVisible():  # the result is read whole above the keyboard
+        assert visible_rect(page.outcome).height() == page.outcome.height()
+    QApplication.processEvents()  # let the layout settle before the picture
     window.grab().save(str(tmp_path / f"devices-jammed-reader-self-test-{lang}.png"))
 
 
