@@ -570,3 +570,37 @@ def records_as_text(records: list[JournalRecord], zone: tzinfo) -> list[str]:
         f"{json.dumps(r.fields, ensure_ascii=False)}"
         for r in records
     ]
+
+
+@dataclass(frozen=True)
+class JournalRow:
+    """One journal record as the journal viewer's columns show it."""
+
+    seq: int
+    time: str  # bank time with its zone
+    kind: str  # the event, and whether it is an action's intent or outcome
+    summary: str  # the record's facts as "name: value" pairs
+
+    def matches(self, query: str) -> bool:
+        """Whether every word of ``query`` is somewhere in the row (case-insensitive)."""
+        text = f"{self.seq} {self.time} {self.kind} {self.summary}".casefold()
+        return all(word in text for word in query.casefold().split())
+
+
+def _summary_value(value: Any) -> str:
+    if isinstance(value, list | tuple):
+        return ", ".join(_summary_value(v) for v in value) or "—"
+    if isinstance(value, Mapping):
+        return json.dumps(value, ensure_ascii=False, separators=(", ", ": "))
+    return "—" if value is None else str(value)
+
+
+def journal_rows(records: list[JournalRecord], zone: tzinfo) -> list[JournalRow]:
+    """The journal viewer's rows: the UTC stamp each record keeps shown in bank time, as the receipt of the
+    same event prints it; the fields read as pairs rather than one JSON line."""
+    rows = []
+    for r in records:
+        kind = r.event if r.kind in ("", "event") else f"{r.event} ({r.kind})"
+        summary = " · ".join(f"{key.replace('_', ' ')}: {_summary_value(v)}" for key, v in r.fields.items())
+        rows.append(JournalRow(r.seq, format_bank_time(parse_instant(r.ts), zone), kind, summary or "—"))
+    return rows

@@ -9,6 +9,7 @@ from PySide6.QtCore import QObject, Qt
 from PySide6.QtWidgets import QApplication, QLabel, QLineEdit, QWidget
 
 from kiosk.i18n import tr
+from kiosk.maintenance.faults import check_fault, fault_text
 from kiosk.maintenance.service import ActionOutcome
 from ui.theme import MIN_TOUCH_PX, PALETTE
 from ui.widgets.keyboard import OnScreenKeyboard
@@ -32,6 +33,20 @@ _DETAIL_KEYS = {
 }
 
 
+def self_test_faults(device: str, checks: list[dict[str, Any]]) -> list[str]:
+    """The faults a self-test's failed checks mean, each once, in the order the checks ran."""
+    faults: list[str] = []
+    for check in checks:
+        fault = check_fault(device, str(check["name"]))
+        if not check["passed"] and fault not in faults:
+            faults.append(fault)
+    return faults
+
+
+def self_test_sentences(device: str, checks: list[dict[str, Any]], lang: str) -> list[str]:
+    return [fault_text(device, fault, lang).sentence for fault in self_test_faults(device, checks)]
+
+
 def outcome_text(outcome: ActionOutcome, lang: str) -> str:
     """What the technician reads after an action."""
     data: dict[str, Any] = dict(outcome.data)
@@ -41,10 +56,10 @@ def outcome_text(outcome: ActionOutcome, lang: str) -> str:
         checks = data["checks"]
         if outcome.ok:
             return tr("maint.outcome.self_test_passed", lang, count=len(checks))
-        failed = ", ".join(
-            f"{c['name']} ({c['detail']})" if c["detail"] else c["name"] for c in checks if not c["passed"]
+        device = str(data.get("device", ""))
+        return tr(
+            "maint.outcome.self_test_failed", lang, checks=" ".join(self_test_sentences(device, checks, lang))
         )
-        return tr("maint.outcome.self_test_failed", lang, checks=failed)
     if outcome.detail in _DETAIL_KEYS:
         return tr(f"maint.outcome.{outcome.detail}", lang, **data)
     if outcome.ok:

@@ -98,6 +98,9 @@ class LoanReviewPage(Page):
         self.detail.setTextFormat(Qt.TextFormat.RichText)
         self.detail.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         scroll = QScrollArea(self)
+        scroll.setObjectName(
+            "maint-details"
+        )  # the maintenance screen's style sets the details' font by this name
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.detail)

@@ -15,14 +15,18 @@ from typing import Any, Protocol, TypeVar
 
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
+    QAbstractItemView,
     QCheckBox,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QLineEdit,
     QListWidget,
     QPlainTextEdit,
     QScrollArea,
+    QTableWidget,
+    QTableWidgetItem,
     QVBoxLayout,
     QWidget,
 )
@@ -36,10 +40,19 @@ from kiosk.banktime import (
     parse_typed_time,
     zone_label,
 )
-from kiosk.i18n import tr
-from kiosk.maintenance.service import ActionOutcome, MaintenanceService, records_as_text
+from kiosk.i18n import FALLBACK, tr
+from kiosk.i18n_catalog import CATALOG
+from kiosk.maintenance.faults import fault_text, status_fault
+from kiosk.maintenance.service import ActionOutcome, JournalRow, MaintenanceService, journal_rows
 from kiosk.settings import Settings
-from ui.maintenance.common import FAIL_TEXT_COLOUR, OK_COLOUR, OutcomeLabel, outcome_text, text_field
+from ui.maintenance.common import (
+    FAIL_TEXT_COLOUR,
+    OK_COLOUR,
+    OutcomeLabel,
+    outcome_text,
+    self_test_faults,
+    text_field,
+)
 from ui.widgets.button import KioskButton
 
 T = TypeVar("T")
@@ -62,12 +75,28 @@ class Runner(Protocol):
     def test_receipt(self) -> Any: ...
 
 
-def _plain_text(value: Any) -> str:
+def _has_text(key: str) -> bool:
+    return key in CATALOG[FALLBACK]
+
+
+def _words(value: Any, lang: str) -> str:
+    """A detail value as a technician reads it: Yes/No, "At the slot", never Python's True or a dict."""
+    if isinstance(value, bool):
+        return tr("maint.value.yes" if value else "maint.value.no", lang)
     if isinstance(value, Mapping):
-        return ", ".join(f"{k}={_plain_text(v)}" for k, v in value.items()) or "—"
+        return ", ".join(f"{_label(str(k), lang)}: {_words(v, lang)}" for k, v in value.items()) or "—"
     if isinstance(value, list | tuple):
-        return ", ".join(_plain_text(v) for v in value) or "—"
-    return str(value)
+        return ", ".join(_words(v, lang) for v in value) or "—"
+    if value is None:
+        return "—"
+    text = str(value)
+    return tr(f"maint.value.{text}", lang) if _has_text(f"maint.value.{text}") else text.replace("_", " ")
+
+
+def _label(key: str, lang: str) -> str:
+    if _has_text(f"maint.detail.{key}"):
+        return tr(f"maint.detail.{key}", lang)
+    return key.replace("_", " ").capitalize()
 
 
 class Page(QWidget):
@@ -112,6 +141,9 @@ class DevicesPage(Page):
         self.names = sorted(names, key=lambda n: DEVICE_ORDER.index(n) if n in DEVICE_ORDER else 99)
         self.selected: str | None = self.names[0] if self.names else None
         self._bin_seen = 0  # the fullest the retain bin looked since it was last emptied (the count to match)
+        self._states: dict[str, str] = {}  # the state last shown, to notice a recovery
+        self._test_faults: dict[str, list[str]] = {}  # faults the last self-test of each device found
+        self.facts: dict[str, str] = {}  # the selected device's facts as shown: label -> words
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.setSpacing(16)
@@ -130,8 +162,10 @@ class DevicesPage(Page):
         column.addStretch(1)
         column_host = QWidget(self)
         column_host.setLayout(column)
-        column_host.setFixedWidth(300)  # "Card dispenser" on one line at the button font
-        layout.addWidget(column_host)
+        # a share of the width, not a fixed one: at 1024 px the action buttons beside it need the room
+        column_host.setMinimumWidth(240)  # "Card dispenser" on one line at the button font
+        column_host.setMaximumWidth(300)
+        layout.addWidget(column_host, 3)
 
         right = QVBoxLayout()
         right.setSpacing(10)
@@ -143,6 +177,7 @@ class DevicesPage(Page):
         self.details.setTextFormat(Qt.TextFormat.RichText)
         self.details.setAlignment(Qt.AlignmentFlag.AlignTop | Qt.AlignmentFlag.AlignLeft)
         scroll = QScrollArea(self)
+        scroll.setObjectName("maint-details")  # the screen's style sets the details' font by this name
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QScrollArea.Shape.NoFrame)
         scroll.setWidget(self.details)
@@ -170,9 +205,11 @@ class DevicesPage(Page):
         grid.addLayout(count_row, 2, 0)
         grid.addWidget(self.bin_button, 2, 1)
         grid.addWidget(self.cards_button, 2, 1)
+        grid.setColumnStretch(0, 1)
+        grid.setColumnStretch(1, 1)
         right.addLayout(grid)
         right.addWidget(self.outcome)
-        layout.addLayout(right, 1)
+        layout.addLayout(right, 5)
 
         self.self_test_button.clicked.connect(lambda: self._device_action("self_test"))
         self.restart_button.clicked.connect(lambda: self._device_action("restart"))
@@ -220,34 +257,62 @@ class DevicesPage(Page):
         state = str(info.get("state", "offline"))
         if name == "card_reader":
             self._bin_seen = max(self._bin_seen, int(info.get("detail", {}).get("retained", 0) or 0))
+        if state == "online" and self._states.get(name, "online") != "online":
+            self._recovered(name)
+        self._states[name] = state
         button = self.device_buttons[name]
         button.set_texts(tr(f"maint.device.{name}", self.lang), tr(f"maint.state.{state}", self.lang))
         button.setChecked(name == self.selected)
         button.setProperty("state", state)
         if name == self.selected:
             self.heading.setText(tr(f"maint.device.{name}", self.lang))
-            self.details.setText(self._details_html(info))
+            self.details.setText(self._details_html(name, info))
 
-    def _details_html(self, info: Mapping[str, Any]) -> str:
-        none = tr("maint.field.none", self.lang)
+    def _recovered(self, name: str) -> None:
+        """Back online: what was wrong before is history (the journal keeps it), not on the page."""
+        self._test_faults.pop(name, None)
+        if name == self.selected and self.outcome.ok is False:
+            self.outcome.show_info("")
+
+    def _fault_html(self, name: str, fault: str) -> str:
+        text = fault_text(name, fault, self.lang)
+        steps = "".join(f"<li>{html.escape(step)}</li>" for step in text.steps)
+        return (
+            f"<p style='color:{FAIL_TEXT_COLOUR}'><b>{html.escape(text.sentence)}</b></p>"
+            f"<p>{html.escape(tr('maint.fault.fix', self.lang))}</p><ol>{steps}</ol>"
+        )
+
+    def _details_html(self, name: str, info: Mapping[str, Any]) -> str:
+        lang = self.lang
+        none = tr("maint.field.none", lang)
         identity = info.get("info", {})
         state = str(info.get("state", ""))
         colour = OK_COLOUR if state == "online" else FAIL_TEXT_COLOUR
-        rows = [
-            ("state", f"<b style='color:{colour}'>{html.escape(tr(f'maint.state.{state}', self.lang))}</b>"),
-            ("model", html.escape(str(identity.get("model") or none))),
-            ("firmware", html.escape(str(identity.get("firmware") or none))),
-            ("url", html.escape(str(identity.get("url") or none))),
-            ("detail", html.escape(_plain_text(info.get("detail", {})))),
-            ("counters", html.escape(_plain_text(info.get("counters", {})))),
-            ("capabilities", html.escape(_plain_text(info.get("capabilities", {})))),
-            ("last_error", html.escape(str(info.get("last_error") or none))),
-        ]
+        parts: list[str] = []
+        fault = status_fault(name, state, info.get("last_error"))
+        if fault is not None:
+            parts.append(self._fault_html(name, fault))
+        test_faults = [f for f in self._test_faults.get(name, []) if f != fault]
+        if test_faults:
+            parts.append(f"<p><b>{html.escape(tr('maint.fault.self_test', lang))}</b></p>")
+            parts.extend(self._fault_html(name, f) for f in test_faults)
+        facts = {
+            tr("maint.field.model", lang): str(identity.get("model") or none),
+            tr("maint.field.firmware", lang): str(identity.get("firmware") or none),
+            tr("maint.field.url", lang): str(identity.get("url") or none),
+        }
+        # one row per fact, in words: a "key=value" dump is for developers
+        for group in ("detail", "counters", "capabilities"):
+            for key, value in dict(info.get(group, {})).items():
+                facts.setdefault(_label(str(key), lang), _words(value, lang))
+        self.facts = facts
+        state_text = html.escape(tr(f"maint.state.{state}", lang))
         cell = "<tr><td style='padding-right:16px'><b>{}</b></td><td>{}</td></tr>"
-        body = "".join(
-            cell.format(html.escape(tr(f"maint.field.{key}", self.lang)), value) for key, value in rows
+        body = cell.format(
+            html.escape(tr("maint.field.state", lang)), f"<b style='color:{colour}'>{state_text}</b>"
         )
-        return f"<table>{body}</table>"
+        body += "".join(cell.format(html.escape(label), html.escape(value)) for label, value in facts.items())
+        return "".join(parts) + f"<table>{body}</table>"
 
     def _layout_actions(self) -> None:
         name = self.selected
@@ -317,6 +382,8 @@ class DevicesPage(Page):
             self.count_field.clear()
         if what == "replenish_cards" and outcome.ok:
             self.count_field.clear()
+        if what == "self_test" and "checks" in outcome.data:
+            self._test_faults[name] = self_test_faults(name, list(outcome.data["checks"]))
         self.show_outcome(outcome)
         self.refresh(name)
 
@@ -345,6 +412,9 @@ def parse_bound(text: str, zone: tzinfo) -> int | datetime | None:
     return parse_typed_time(text, zone)  # ValueError for the caller
 
 
+JOURNAL_COLUMNS = ("seq", "time", "kind", "summary")
+
+
 class JournalPage(Page):
     TAIL = 200
 
@@ -358,10 +428,31 @@ class JournalPage(Page):
         self.zone_note = QLabel(self)
         self.zone_note.setProperty("role", "muted")
         layout.addWidget(self.zone_note)
-        self.text = QPlainTextEdit(self)
-        self.text.setReadOnly(True)
-        self.text.setLineWrapMode(QPlainTextEdit.LineWrapMode.NoWrap)
-        layout.addWidget(self.text, 1)
+        search_row = QHBoxLayout()
+        self.search = text_field(self, name="maint-journal-search")
+        self.search.setClearButtonEnabled(True)
+        self.search.textChanged.connect(self._filter)
+        self.match_count = QLabel(self)
+        self.match_count.setProperty("role", "muted")
+        search_row.addWidget(self.search, 1)
+        search_row.addWidget(self.match_count)
+        layout.addLayout(search_row)
+        self.table = QTableWidget(0, len(JOURNAL_COLUMNS), self)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
+        self.table.setVerticalScrollMode(QAbstractItemView.ScrollMode.ScrollPerPixel)
+        self.table.verticalHeader().setVisible(False)
+        # long summaries wrap inside their column: nothing runs off to the right
+        self.table.setWordWrap(True)
+        self.table.setTextElideMode(Qt.TextElideMode.ElideNone)
+        self.table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        header = self.table.horizontalHeader()
+        for column in range(len(JOURNAL_COLUMNS) - 1):
+            header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(len(JOURNAL_COLUMNS) - 1, QHeaderView.ResizeMode.Stretch)
+        header.sectionResized.connect(lambda *_: self.table.resizeRowsToContents())
+        layout.addWidget(self.table, 1)
+        self.rows: list[JournalRow] = []
         row = QHBoxLayout()
         self.refresh_button = KioskButton(variant="secondary", parent=self)
         self.verify_button = KioskButton(variant="secondary", parent=self)
@@ -390,6 +481,9 @@ class JournalPage(Page):
         super().retranslate(lang)
         self.heading.setText(tr("maint.journal.title", lang))
         self.zone_note.setText(bank_zone_note(self.runner.service.settings, lang))
+        self.search.setPlaceholderText(tr("maint.journal.search", lang))
+        self.table.setHorizontalHeaderLabels([tr(f"maint.journal.col.{c}", lang) for c in JOURNAL_COLUMNS])
+        self._filter()
         self.refresh_button.set_texts(tr("maint.journal.refresh", lang))
         self.verify_button.set_texts(tr("maint.journal.verify", lang))
         self.export_button.set_texts(tr("maint.journal.export", lang))
@@ -410,9 +504,29 @@ class JournalPage(Page):
         if not outcome.ok:
             self.show_outcome(outcome)
             return
-        self.text.setPlainText("\n".join(records_as_text(outcome.data["records"], self.zone)))
-        bar = self.text.verticalScrollBar()
-        bar.setValue(bar.maximum())
+        self.rows = journal_rows(outcome.data["records"], self.zone)
+        self.table.setRowCount(len(self.rows))
+        for index, row in enumerate(self.rows):
+            for column, text in enumerate((str(row.seq), row.time, row.kind, row.summary)):
+                item = QTableWidgetItem(text)
+                item.setTextAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignTop)
+                self.table.setItem(index, column, item)
+        self._filter()
+        self.table.scrollToBottom()
+
+    def _filter(self) -> None:
+        """Show the rows that hold every word typed in the search box."""
+        query = self.search.text()
+        shown = 0
+        for index, row in enumerate(self.rows):
+            hide = not row.matches(query)
+            self.table.setRowHidden(index, hide)
+            shown += not hide
+        self.table.resizeRowsToContents()
+        self.match_count.setText(tr("maint.journal.matches", self.lang, shown=shown, total=len(self.rows)))
+
+    def visible_rows(self) -> list[JournalRow]:
+        return [row for index, row in enumerate(self.rows) if not self.table.isRowHidden(index)]
 
     def verify(self) -> None:
         self.runner.run(self.runner.service.verify_journal, self._verified, label="journal verify")

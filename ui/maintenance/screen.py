@@ -5,8 +5,18 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QStackedWidget, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt
+from PySide6.QtGui import QResizeEvent
+from PySide6.QtWidgets import (
+    QApplication,
+    QHBoxLayout,
+    QLabel,
+    QLineEdit,
+    QScrollArea,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from hostlink.technicians import Action
 from kiosk.i18n import tr
@@ -38,6 +48,50 @@ NAV: dict[str, tuple[str, Action]] = {
     "techs": ("maint.nav.techs", Action.TECH_MANAGEMENT),
     "service": ("maint.nav.service", Action.OUT_OF_SERVICE),
 }
+
+
+class MinimumHeightScrollArea(QScrollArea):
+    """Gives its widget the view's size, or the widget's minimum height when the view is shorter (then it
+    scrolls). Qt's own resizable mode sizes a widget holding wrapped labels by its preferred height for the
+    width, which makes the pages scroll long before they need to."""
+
+    def setWidget(self, widget: QWidget) -> None:
+        super().setWidget(widget)
+        widget.installEventFilter(self)
+        self._fit()
+
+    def resizeEvent(self, event: QResizeEvent) -> None:
+        super().resizeEvent(event)
+        self._fit()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if watched is self.widget() and event.type() == QEvent.Type.LayoutRequest:
+            self._fit()
+        return False
+
+    def _fit(self) -> None:
+        widget = self.widget()
+        if widget is None:
+            return
+        view = self.viewport().size()
+        widget.resize(view.width(), max(view.height(), widget.minimumSizeHint().height()))
+
+
+class CurrentPageStack(QStackedWidget):
+    """A page stack as tall as the page on show: a plain stack asks for its tallest page's height, which
+    would make every page scroll under the keyboard because the journal page is tall."""
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.currentChanged.connect(lambda _index: self.updateGeometry())
+
+    def sizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.sizeHint() if page is not None else super().sizeHint()
+
+    def minimumSizeHint(self) -> QSize:
+        page = self.currentWidget()
+        return page.minimumSizeHint() if page is not None else super().minimumSizeHint()
 
 
 class MaintenanceScreen(Screen):
@@ -93,7 +147,7 @@ class MaintenanceScreen(Screen):
         self._nav = nav
         self.nav: dict[str, tuple[str, Action]] = dict(NAV)  # NAV plus pages added by other areas
         row.addLayout(nav)
-        self.pages_stack = QStackedWidget(middle)
+        self.pages_stack = CurrentPageStack(middle)
         self.pages: dict[str, Page] = {
             "devices": DevicesPage(runner, device_names, lang),
             "journal": JournalPage(runner, lang),
@@ -105,7 +159,14 @@ class MaintenanceScreen(Screen):
         for widget in self.pages.values():
             self.pages_stack.addWidget(widget)
         row.addWidget(self.pages_stack, 1)
-        outer.addWidget(middle, 1)
+        # The pages scroll rather than shrink: when the keyboard takes the lower part of the screen, a
+        # squeezed layout would stack buttons on top of each other and a tap would hit the wrong one.
+        self.body_scroll = MinimumHeightScrollArea(self)
+        self.body_scroll.setFrameShape(QScrollArea.Shape.NoFrame)
+        self.body_scroll.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.body_scroll.setWidget(middle)
+        self.body_scroll.verticalScrollBar().rangeChanged.connect(lambda *_: self._keep_focus_in_view())
+        outer.addWidget(self.body_scroll, 1)
         self.idle_banner = CountdownBanner(lang, self)
         outer.addWidget(self.idle_banner)
         self.keyboard = OnScreenKeyboard(lang, parent=self)
@@ -115,10 +176,22 @@ class MaintenanceScreen(Screen):
         # a technician's console, not the customer's: denser text, still >= 44 px touch targets
         self.setStyleSheet(
             'QLabel[role="button-title"] { font-size: 22px; } QLabel[role="button-hint"] { font-size: 18px; }'
-            " QScrollArea QLabel { font-size: 20px; } QPlainTextEdit { font-size: 16px; }"
+            " QScrollArea#maint-details QLabel { font-size: 20px; } QPlainTextEdit { font-size: 16px; }"
+            " QTableWidget { font-size: 18px; }"
         )
         for button in self.findChildren(KioskButton):
             button.setMinimumHeight(TECH_BUTTON_HEIGHT_PX)
+
+    def _keep_focus_in_view(self) -> None:
+        """The field being typed into stays above the keyboard (the view shrank when the keyboard rose)."""
+        focused = QApplication.focusWidget()
+        body = self.body_scroll.widget()
+        if not isinstance(focused, QLineEdit) or body is None or not body.isAncestorOf(focused):
+            return
+        outcome = self.pages[self.current_page].outcome
+        if outcome.isVisible() and outcome.text():
+            self.body_scroll.ensureWidgetVisible(outcome, 0, 0)  # what the last action did, if it fits too
+        self.body_scroll.ensureWidgetVisible(focused, 0, 8)
 
     @property
     def devices_page(self) -> DevicesPage:

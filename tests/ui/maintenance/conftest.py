@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from argon2 import PasswordHasher
-from PySide6.QtCore import Qt
+from PySide6.QtCore import QPoint, QRect, Qt
 from PySide6.QtWidgets import QApplication, QWidget
 from pytestqt.qtbot import QtBot
 
@@ -173,3 +173,14 @@ def login(qtbot: QtBot, controller: MaintenanceController, username: str, passwo
 
 def add_tech(controller: MaintenanceController, username: str, role: str = "technician") -> None:
     controller.service.techs.add(username, PASSWORD, role, by="test")
+
+
+def visible_rect(widget: QWidget) -> QRect:
+    """The part of ``widget`` on screen, in window coordinates: clipped by every ancestor (a scroll view)."""
+    window = widget.window()
+    rect = QRect(widget.mapTo(window, QPoint(0, 0)), widget.size())
+    parent = widget.parentWidget()
+    while parent is not None and parent is not window:
+        rect = rect.intersected(QRect(parent.mapTo(window, QPoint(0, 0)), parent.size()))
+        parent = parent.parentWidget()
+    return rect
