@@ -424,9 +424,14 @@ class LivenessSession:
             return LivenessFailure.WRONG_ACTION
         return False
 
+    @staticmethod
+    def _yaw_from_baseline(attempt: _Attempt) -> float:
+        """Degrees the head is turned from this session's frontal pose (the baseline frames' median)."""
+        return attempt.yaw - float(np.median(attempt.baseline_yaws))
+
     def _frontal(self, attempt: _Attempt) -> bool:
         config = self.config
-        turned = attempt.yaw - float(np.median(attempt.baseline_yaws))
+        turned = self._yaw_from_baseline(attempt)
         return abs(turned) < config.turn_min_yaw_deg and abs(attempt.parallax) < config.turn_min_parallax / 2
 
     def _turn_direction(self, attempt: _Attempt) -> int:
@@ -436,7 +441,7 @@ class LivenessSession:
         count) and the nose moved the same way against the face plane (a flat picture turned about its
         vertical axis fools solvePnP into a yaw, but shows no parallax)."""
         config = self.config
-        turned = attempt.yaw - float(np.median(attempt.baseline_yaws))
+        turned = self._yaw_from_baseline(attempt)
         if turned >= config.turn_min_yaw_deg and attempt.parallax >= config.turn_min_parallax:
             return 1
         if turned <= -config.turn_min_yaw_deg and attempt.parallax <= -config.turn_min_parallax:
